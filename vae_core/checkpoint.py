@@ -1,0 +1,222 @@
+"""Saved runs: safetensors weights + JSON config + metrics CSV + JSON summary. Never pickle.
+
+A run is four files (config.json, model.safetensors, metrics.csv, summary.json), in a folder for the
+CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from the config
+and checks every tensor's name and shape before trusting it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
+from .models import VAE, build_model
+from .training import TrainEvent
+
+FORMAT = "vae-explorer-run"
+VERSION = 1
+FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json")
+MAX_PARAMETERS = 50_000_000  # a config asking for more is refused before anything is allocated
+MAX_FILE_BYTES = 400 * 1024 * 1024
+METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
+                 "seconds", "kl_per_dim", "reason", "message")
+
+
+class CheckpointError(ValueError):
+    """A saved run that cannot be loaded; the message says which file and what is wrong."""
+
+
+@dataclass
+class Run:
+    """A trained model with everything needed to explain and reload it."""
+
+    model: VAE
+    train_cfg: TrainConfig
+    data_info: dict[str, Any]  # name, kind, input_shape, label names, channels, scaling
+    events: list[TrainEvent] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_cfg(self) -> ModelConfig:
+        return self.model.cfg
+
+
+def data_info(data) -> dict[str, Any]:
+    """What a run records about its data set (a vae_core Dataset)."""
+    return {"name": data.name, "kind": data.kind, "input_shape": list(data.input_shape),
+            "label_kind": data.label_kind, "label_names": list(data.label_names or []),
+            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
+
+
+def events_to_csv(events: list[TrainEvent]) -> str:
+    """One CSV row per step, epoch and end event."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for ev in events:
+        row = {k: getattr(ev, k) for k in METRIC_FIELDS}
+        row["kl_per_dim"] = ";".join(f"{v:.6g}" for v in ev.kl_per_dim)
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def events_from_csv(text: str) -> list[TrainEvent]:
+    """Parse metrics.csv back into TrainEvents."""
+    events = []
+    try:
+        for row in csv.DictReader(io.StringIO(text)):
+            kl_dim = tuple(float(v) for v in row["kl_per_dim"].split(";") if v) if row.get("kl_per_dim") else ()
+            events.append(TrainEvent(
+                kind=row["kind"], phase=row["phase"], epoch=int(row["epoch"]), step=int(row["step"]),
+                total_steps=0, **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
+                kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", "")))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"metrics.csv is not a VAE Explorer metrics file ({exc})") from None
+    return events
+
+
+def _json_default(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _clean(obj):
+    """NaN/inf -> None so the JSON is standard (browsers and jq reject NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def to_json(obj) -> str:
+    """Standard JSON (no NaN), numpy arrays as lists."""
+    return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))), indent=2)
+
+
+def run_files(run: Run) -> dict[str, bytes]:
+    """The four files of a run, as bytes."""
+    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+              "data": run.data_info}
+    weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
+    return {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(weights),
+            "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+
+
+def save_run(run: Run, out_dir: str | Path) -> Path:
+    """Write the run's files into out_dir (created if needed)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, blob in run_files(run).items():
+        (out / name).write_bytes(blob)
+    return out
+
+
+def run_to_zip(run: Run) -> bytes:
+    """The run's files in one zip (for a download)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, blob in run_files(run).items():
+            zf.writestr(name, blob)
+    return buf.getvalue()
+
+
+def _parse_json(blob: bytes, name: str) -> Any:
+    try:
+        return json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{name} is not valid JSON ({exc})") from None
+
+
+def _model_from_config(config: Any) -> tuple[ModelConfig, TrainConfig]:
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError("config.json is not a VAE Explorer run config (no 'format': 'vae-explorer-run')")
+    if config.get("version") != VERSION:
+        raise CheckpointError(f"config.json has version {config.get('version')!r}; this VAE Explorer reads version {VERSION}")
+    try:
+        return from_dict(ModelConfig, config.get("model")), from_dict(TrainConfig, config.get("train"))
+    except ConfigError as exc:
+        raise CheckpointError(f"config.json: {exc}") from None
+
+
+def run_from_files(files: dict[str, bytes]) -> Run:
+    """Rebuild a run from its files; every name, shape and value is checked, nothing is unpickled."""
+    for name in ("config.json", "model.safetensors"):
+        if name not in files:
+            raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
+    config = _parse_json(files["config.json"], "config.json")
+    model_cfg, train_cfg = _model_from_config(config)
+    with torch.device("meta"):  # size the model without allocating it
+        skeleton = build_model(model_cfg)
+    n_params = sum(p.numel() for p in skeleton.parameters())
+    if n_params > MAX_PARAMETERS:
+        raise CheckpointError(f"config.json describes a model with {n_params:,} weights, over the limit of {MAX_PARAMETERS:,}")
+    try:
+        tensors = load_tensors(files["model.safetensors"])
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"model.safetensors is not a valid safetensors file ({exc})") from None
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"model.safetensors does not match config.json: missing {missing[:3]}, unexpected {extra[:3]}")
+    for key, shape in expected.items():
+        if tuple(tensors[key].shape) != shape:
+            raise CheckpointError(f"model.safetensors does not match config.json: {key} has shape "
+                                  f"{tuple(tensors[key].shape)} but the config needs {shape}")
+        if tensors[key].is_floating_point() and not torch.isfinite(tensors[key]).all():
+            raise CheckpointError(f"model.safetensors holds NaN or infinite values in {key}")
+    model = build_model(model_cfg)
+    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()})
+    model.eval()
+    events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace")) if "metrics.csv" in files else []
+    summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
+    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    return Run(model, train_cfg, data, events, summary if isinstance(summary, dict) else {})
+
+
+def load_run(path: str | Path) -> Run:
+    """Load a run folder (or a run zip) written by save_run / run_to_zip."""
+    path = Path(path)
+    if path.is_file():
+        return run_from_zip(path.read_bytes())
+    if not path.is_dir():
+        raise CheckpointError(f"no run folder at {path}; pass the folder given to 'train --out'")
+    files = {}
+    for name in FILES:
+        f = path / name
+        if f.exists():
+            if f.stat().st_size > MAX_FILE_BYTES:
+                raise CheckpointError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MB")
+            files[name] = f.read_bytes()
+    return run_from_files(files)
+
+
+def run_from_zip(blob: bytes) -> Run:
+    """Load a run from a zip made by run_to_zip (members are read by name, never extracted)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            files = {}
+            for info in zf.infolist():
+                name = info.filename.rsplit("/", 1)[-1]  # allow one enclosing folder
+                if name in FILES:
+                    if info.file_size > MAX_FILE_BYTES:
+                        raise CheckpointError(f"{name} in the zip unpacks to more than {MAX_FILE_BYTES // 2**20} MB")
+                    with zf.open(info) as member:
+                        files[name] = member.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CheckpointError(f"the file is not a readable zip of a saved run ({exc})") from None
+    return run_from_files(files)

@@ -1,0 +1,176 @@
+"""VAEs for images (MLP, conv) and sensor windows (1-D conv, GRU, MLP), one vocabulary for all.
+
+Every model: `encode(x) -> (mu, logvar)`, `reparameterize(mu, logvar) -> z`, `decode(z) -> params`,
+`forward(x) -> VAEOutput`. `params` are the likelihood's parameters in the shape of x: logits for
+bce/cbce, means otherwise (see losses.reconstruction_mean for the picture to show).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from .config import ConfigError, ModelConfig, UNIT_INTERVAL_LOSSES
+
+
+class VAEOutput(NamedTuple):
+    recon: Tensor  # (B, ...) likelihood parameters, same shape as x
+    mu: Tensor  # (B, D) posterior means
+    logvar: Tensor  # (B, D) posterior log-variances
+    z: Tensor  # (B, D) the reparameterised sample fed to the decoder
+
+
+class VAE(nn.Module):
+    """Shared skeleton: subclasses build `encoder` (x -> features) and `decoder` (z -> params)."""
+
+    def __init__(self, cfg: ModelConfig, encoder: nn.Module, features: int, decoder: nn.Module) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = encoder
+        self.to_mu = nn.Linear(features, cfg.latent_dim)
+        self.to_logvar = nn.Linear(features, cfg.latent_dim)
+        self.decoder = decoder
+        # Images scored by mse/mae/huber live in [0, 1]: squash the decoder's mean into that range.
+        self.squash_output = cfg.kind == "image" and cfg.loss not in UNIT_INTERVAL_LOSSES
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, ...) -> mu (B, D), logvar (B, D)."""
+        h = self.encoder(x)
+        return self.to_mu(h), self.to_logvar(h)
+
+    def reparameterize(self, mu: Tensor, logvar: Tensor) -> Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I), so gradients flow through mu and sigma: (B, D)."""
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """(B, D) -> likelihood parameters (B, ...) in the input's shape."""
+        out = self.decoder(z)
+        return torch.sigmoid(out) if self.squash_output else out
+
+    def forward(self, x: Tensor) -> VAEOutput:
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return VAEOutput(self.decode(z), mu, logvar, z)
+
+
+def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+    return layers
+
+
+def _halvings(size: int, n: int, what: str) -> list[int]:
+    """Lengths after each stride-2 conv (kernel 4, padding 1): s -> s // 2."""
+    sizes = [size]
+    for _ in range(n):
+        sizes.append(sizes[-1] // 2)
+    if sizes[-1] < 1:
+        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; use fewer layers or the mlp architecture")
+    return sizes
+
+
+def mlp_vae(cfg: ModelConfig) -> VAE:
+    """Fully connected VAE on the flattened input (Kingma & Welling 2014's model: 784-400-20)."""
+    d_in = math.prod(cfg.input_shape)
+    widths = list(cfg.hidden)
+    encoder = nn.Sequential(nn.Flatten(), *_mlp([d_in, *widths], cfg.dropout))
+    decoder = nn.Sequential(*_mlp([cfg.latent_dim, *widths[::-1]], cfg.dropout),
+                            nn.Linear(widths[0], d_in), nn.Unflatten(1, cfg.input_shape))
+    return VAE(cfg, encoder, widths[-1], decoder)
+
+
+def conv_vae(cfg: ModelConfig) -> VAE:
+    """Convolutional VAE for (C, H, W) images: stride-2 convs down, transposed convs back up."""
+    c_in, height, width = cfg.input_shape
+    chans = [c_in, *cfg.hidden]
+    hs = _halvings(height, len(cfg.hidden), "image height")
+    ws = _halvings(width, len(cfg.hidden), "image width")
+    down: list[nn.Module] = []
+    for a, b in zip(chans[:-1], chans[1:]):
+        down += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+    features = chans[-1] * hs[-1] * ws[-1]
+    up: list[nn.Module] = [nn.Linear(cfg.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
+    for i in range(len(cfg.hidden), 0, -1):
+        # output_padding restores odd sizes lost by s // 2 (e.g. 7 -> 3 -> 7)
+        pad = (hs[i - 1] - 2 * hs[i], ws[i - 1] - 2 * ws[i])
+        up.append(nn.ConvTranspose2d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=pad))
+        if i > 1:
+            up.append(nn.ReLU())
+    return VAE(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
+
+
+class _TimeMajorToChannels(nn.Module):
+    """(B, T, C) <-> (B, C, T): sensor windows are stored time-major, Conv1d wants channels first."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.transpose(1, 2)
+
+
+def conv1d_vae(cfg: ModelConfig) -> VAE:
+    """1-D convolutional VAE over time for (T, C) sensor windows."""
+    length, c_in = cfg.input_shape
+    chans = [c_in, *cfg.hidden]
+    ts = _halvings(length, len(cfg.hidden), "window length")
+    down: list[nn.Module] = [_TimeMajorToChannels()]
+    for a, b in zip(chans[:-1], chans[1:]):
+        down += [nn.Conv1d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+    features = chans[-1] * ts[-1]
+    up: list[nn.Module] = [nn.Linear(cfg.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (chans[-1], ts[-1]))]
+    for i in range(len(cfg.hidden), 0, -1):
+        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=ts[i - 1] - 2 * ts[i]))
+        if i > 1:
+            up.append(nn.ReLU())
+    up.append(_TimeMajorToChannels())
+    return VAE(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
+
+
+class _GRUEncoder(nn.Module):
+    """(B, T, C) -> last hidden state (B, H)."""
+
+    def __init__(self, channels: int, hidden: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(channels, hidden, batch_first=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.gru(x)[1][-1]
+
+
+class _GRUDecoder(nn.Module):
+    """z (B, D) -> (B, T, C): z sets the initial state and is fed at every step."""
+
+    def __init__(self, latent_dim: int, hidden: int, length: int, channels: int) -> None:
+        super().__init__()
+        self.length = length
+        self.to_state = nn.Linear(latent_dim, hidden)
+        self.gru = nn.GRU(latent_dim, hidden, batch_first=True)
+        self.to_output = nn.Linear(hidden, channels)
+
+    def forward(self, z: Tensor) -> Tensor:
+        h0 = torch.tanh(self.to_state(z)).unsqueeze(0)
+        steps = z.unsqueeze(1).expand(-1, self.length, -1)
+        return self.to_output(self.gru(steps, h0)[0])
+
+
+def gru_vae(cfg: ModelConfig) -> VAE:
+    """Recurrent VAE over time for (T, C) sensor windows."""
+    length, channels = cfg.input_shape
+    hidden = cfg.hidden[0]
+    return VAE(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(cfg.latent_dim, hidden, length, channels))
+
+
+BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
+
+
+def build_model(cfg: ModelConfig) -> VAE:
+    """The VAE that `cfg.arch` names, sized by the config."""
+    return BUILDERS[cfg.arch](cfg)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable weights."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,230 @@
+"""The one training loop: `train(model, data, cfg)` yields events; the caller prints, plots or stops.
+
+Stopping is `break`: the model keeps what it learned and `TrainState` holds the optimiser, so calling
+`train` again with the same state continues where it left off. The loop prints and saves nothing.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .config import UNIT_INTERVAL_LOSSES, TrainConfig
+from .dataset import DataError, Dataset
+from .losses import kl_weight, vae_loss
+from .models import VAE
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """One step, one epoch summary (phase train or val), or the end of a run."""
+
+    kind: str  # step | epoch | end
+    phase: str  # train | val ('' for end events)
+    epoch: int  # 1-based epoch this event belongs to
+    step: int  # optimiser steps taken so far
+    total_steps: int  # steps the whole run plans (for progress and ETA)
+    loss: float = math.nan  # objective: recon + beta * penalised KL, nats per sample
+    recon: float = math.nan  # -log p(x|z), nats per sample
+    kl: float = math.nan  # KL(q(z|x) || p(z)), nats per sample
+    beta: float = math.nan  # KL weight in force (after warm-up)
+    lr: float = math.nan
+    samples_per_second: float = math.nan
+    seconds: float = 0.0  # wall time since this call of train() began
+    kl_per_dim: tuple[float, ...] = ()  # epoch events: KL of each latent dimension
+    reason: str = ""  # end events: finished | diverged | early_stopped
+    message: str = ""  # end events: what happened, in words
+
+
+class TrainState:
+    """What a run carries between calls of `train`: optimiser, counters, last good weights."""
+
+    def __init__(self, model: VAE, cfg: TrainConfig) -> None:
+        self.optimizer = _make_optimizer(model, cfg)
+        self.epoch = 0  # epochs completed
+        self.step = 0
+        self.best_val = math.inf
+        self.epochs_since_best = 0
+        self.last_good = _copy_weights(model)
+        self.best_weights: dict[str, Tensor] | None = None
+        self.seconds = 0.0  # training time over every call
+
+
+def _make_optimizer(model: VAE, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _copy_weights(model: VAE) -> dict[str, Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> CUDA when available, else CPU; other names are checked."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DataError(f"device {name!r} asked for, but CUDA is not available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def lr_factor(schedule: str, progress: float) -> float:
+    """Learning-rate multiplier at `progress` in [0, 1] of the run: cosine decay or halving in thirds."""
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    if schedule == "step":
+        return 0.5 ** min(2, int(progress * 3))
+    return 1.0
+
+
+def check_compatible(model: VAE, data: Dataset) -> None:
+    """Raise DataError when the model cannot be trained on this data (shape, loss range)."""
+    if tuple(model.cfg.input_shape) != tuple(data.input_shape):
+        raise DataError(f"the model expects samples of shape {tuple(model.cfg.input_shape)} but the data has "
+                        f"{tuple(data.input_shape)}; build the model for this data set")
+    if model.cfg.loss in UNIT_INTERVAL_LOSSES and not data.in_unit_interval:
+        raise DataError(f"the {model.cfg.loss} loss models values in [0, 1] but this data ranges from "
+                        f"{data.x.min():.3g} to {data.x.max():.3g}; use mse, mae or huber, or min-max scaling")
+    if len(data.indices("train")) == 0:
+        raise DataError("the training part is empty; the data set needs more samples")
+
+
+def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None = None,
+          log_every: int | None = None) -> Iterator[TrainEvent]:
+    """Train `model` on data's train part, validating on its val part; yields TrainEvents.
+
+    Runs epochs state.epoch + 1 .. cfg.epochs. Pass the same `state` again (with more epochs in cfg)
+    to continue. `log_every` steps between step events (None: every step on CPU, 20 on CUDA, where
+    reading a number back waits for the GPU).
+    """
+    check_compatible(model, data)
+    device = resolve_device(cfg.device)
+    if state is None:
+        torch.manual_seed(cfg.seed)
+        state = TrainState(model, cfg)
+    model.to(device)
+    log_every = log_every or (1 if device.type == "cpu" else 20)
+    x_train = torch.from_numpy(data.part("train")[0]).to(device)
+    x_val = torch.from_numpy(data.part("val")[0]).to(device)
+    n_train = len(x_train)
+    batch = min(cfg.batch_size, n_train)
+    steps_per_epoch = math.ceil(n_train / batch)
+    total_steps = steps_per_epoch * cfg.epochs
+    shuffle = torch.Generator().manual_seed(cfg.seed + state.epoch)
+    loss_kw = dict(loss=model.cfg.loss, free_bits=cfg.free_bits, huber_delta=model.cfg.huber_delta)
+    t_start = time.perf_counter()
+
+    def event(**kw) -> TrainEvent:
+        return TrainEvent(step=state.step, total_steps=total_steps, seconds=time.perf_counter() - t_start, **kw)
+
+    for epoch in range(state.epoch, cfg.epochs):
+        model.train()
+        t_epoch = time.perf_counter()
+        order = torch.randperm(n_train, generator=shuffle).to(device)
+        sums = torch.zeros(3, device=device)
+        kl_dim_sum = torch.zeros(model.cfg.latent_dim, device=device)
+        pending: list[tuple[Tensor, float, float]] = []
+        t_log = time.perf_counter()
+        for b in range(steps_per_epoch):
+            progress = epoch + b / steps_per_epoch
+            beta = kl_weight(progress, cfg.beta, cfg.warmup, cfg.warmup_epochs)
+            lr = cfg.lr * lr_factor(cfg.schedule, progress / cfg.epochs)
+            for group in state.optimizer.param_groups:
+                group["lr"] = lr
+            xb = x_train[order[b * batch:(b + 1) * batch]]
+            out = model(xb)
+            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw)
+            state.optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            state.optimizer.step()
+            state.step += 1
+            values = torch.stack([terms.total, terms.recon, terms.kl]).detach()
+            sums += values * len(xb)
+            kl_dim_sum += terms.kl_per_dim.detach() * len(xb)
+            pending.append((values, beta, lr))
+            if len(pending) == log_every or b == steps_per_epoch - 1:
+                rows = torch.stack([v for v, _, _ in pending]).tolist()  # one host sync per log point
+                now = time.perf_counter()
+                rate = len(pending) * batch / max(now - t_log, 1e-9)
+                first_step = state.step - len(pending) + 1
+                for i, ((loss, recon, kl), (_, beta_i, lr_i)) in enumerate(zip(rows, pending)):
+                    if not all(map(math.isfinite, (loss, recon, kl))):
+                        yield _diverged(model, state, cfg, epoch, first_step + i, total_steps, t_start)
+                        return
+                    yield TrainEvent(kind="step", phase="train", epoch=epoch + 1, step=first_step + i,
+                                     total_steps=total_steps, loss=loss, recon=recon, kl=kl, beta=beta_i, lr=lr_i,
+                                     samples_per_second=rate, seconds=now - t_start)
+                pending.clear()
+                t_log = now
+        train_seconds = time.perf_counter() - t_epoch
+        state.seconds += train_seconds
+        mean = (sums / n_train).tolist()
+        yield event(kind="epoch", phase="train", epoch=epoch + 1, loss=mean[0], recon=mean[1], kl=mean[2],
+                    beta=beta, lr=lr, samples_per_second=n_train / max(train_seconds, 1e-9),
+                    kl_per_dim=tuple((kl_dim_sum / n_train).tolist()))
+        state.epoch = epoch + 1
+        if len(x_val):
+            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw)
+            if not math.isfinite(val["loss"]):
+                yield _diverged(model, state, cfg, epoch, state.step, total_steps, t_start)
+                return
+            yield event(kind="epoch", phase="val", epoch=epoch + 1, loss=val["loss"], recon=val["recon"], kl=val["kl"],
+                        beta=beta, lr=lr, kl_per_dim=tuple(val["kl_per_dim"]))
+            target = val["recon"] + cfg.beta * val["kl"]  # early stopping watches the full-beta objective
+            if target < state.best_val - 1e-4:
+                state.best_val, state.epochs_since_best = target, 0
+                if cfg.early_stopping:
+                    state.best_weights = _copy_weights(model)
+            else:
+                state.epochs_since_best += 1
+        state.last_good = _copy_weights(model)
+        if cfg.early_stopping and state.epochs_since_best >= cfg.early_stopping and epoch + 1 < cfg.epochs:
+            if state.best_weights is not None:
+                model.load_state_dict(state.best_weights)
+            yield event(kind="end", phase="", epoch=epoch + 1, reason="early_stopped",
+                        message=f"validation loss did not improve for {cfg.early_stopping} epochs; "
+                                f"kept the weights of the best epoch")
+            return
+    yield event(kind="end", phase="", epoch=state.epoch, reason="finished",
+                message=f"trained {state.epoch} epochs in {state.seconds:.1f} s")
+
+
+def _diverged(model: VAE, state: TrainState, cfg: TrainConfig, epoch: int, step: int, total_steps: int,
+              t_start: float) -> TrainEvent:
+    """Restore the last good weights, reset the optimiser, and explain what to try."""
+    model.load_state_dict(state.last_good)
+    state.optimizer = _make_optimizer(model, cfg)
+    kept = f"the weights from the end of epoch {state.epoch}" if state.epoch else "the starting weights"
+    return TrainEvent(kind="end", phase="", epoch=epoch + 1, step=step, total_steps=total_steps,
+                      seconds=time.perf_counter() - t_start, reason="diverged",
+                      message=f"the loss became NaN or infinite at step {step} (epoch {epoch + 1}), so training "
+                              f"stopped and kept {kept}. Try a lower learning rate (now {cfg.lr:g}), "
+                              f"gradient clipping, or a smaller beta.")
+
+
+@torch.no_grad()
+def evaluate_loss(model: VAE, x: Tensor, *, loss: str, beta: float = 1.0, free_bits: float = 0.0,
+                  huber_delta: float = 1.0, batch_size: int = 512) -> dict:
+    """Mean objective, recon, KL and KL per dimension over `x` (N, ...), in eval mode."""
+    was_training = model.training
+    model.eval()
+    n = len(x)
+    recon = kl = 0.0
+    kl_dim = torch.zeros(model.cfg.latent_dim, device=x.device)
+    for i in range(0, n, batch_size):
+        xb = x[i:i + batch_size]
+        out = model(xb)
+        terms = vae_loss(out.recon, xb, out.mu, out.logvar, loss=loss, beta=beta, free_bits=free_bits,
+                         huber_delta=huber_delta)
+        recon += terms.recon.item() * len(xb)
+        kl += terms.kl.item() * len(xb)
+        kl_dim += terms.kl_per_dim * len(xb)
+    model.train(was_training)
+    kl_dim_mean = (kl_dim / n)
+    kl_pen = kl_dim_mean.clamp(min=free_bits).sum().item() if free_bits > 0 else kl / n
+    return {"loss": recon / n + beta * kl_pen, "recon": recon / n, "kl": kl / n, "kl_per_dim": kl_dim_mean.tolist()}
