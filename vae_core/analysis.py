@@ -5,7 +5,8 @@ Nothing here plots or writes files; the dashboard and the CLI decide how to show
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,21 +26,31 @@ def _device(model: VAE) -> torch.device:
     return next(model.parameters()).device
 
 
+@contextmanager
+def _inference(model: VAE) -> Iterator[torch.device]:
+    """Eval mode without gradients, restoring the model's mode after (a job may be mid-training)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield _device(model)
+    finally:
+        model.train(was_training)
+
+
 def _batches(x: np.ndarray, batch_size: int):
     for i in range(0, len(x), batch_size):
         yield i, x[i:i + batch_size]
 
 
-@torch.no_grad()
 def encode(model: VAE, x: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters: x (N, ...) -> mu (N, D), logvar (N, D)."""
-    model.eval()
-    dev = _device(model)
     mus, logvars = [], []
-    for _, xb in _batches(x, batch_size):
-        mu, logvar = model.encode(torch.as_tensor(xb, device=dev))
-        mus.append(mu.cpu())
-        logvars.append(logvar.cpu())
+    with _inference(model) as dev:
+        for _, xb in _batches(x, batch_size):
+            mu, logvar = model.encode(torch.as_tensor(xb, device=dev))
+            mus.append(mu.cpu())
+            logvars.append(logvar.cpu())
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
 
 
@@ -48,13 +59,11 @@ def encode_means(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
     return encode(model, x, batch_size)[0]
 
 
-@torch.no_grad()
 def decode(model: VAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Decoder means in data space: z (N, D) -> (N, ...)."""
-    model.eval()
-    dev = _device(model)
-    out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev)), model.cfg.loss).cpu()
-           for _, zb in _batches(z, batch_size)]
+    with _inference(model) as dev:
+        out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev)), model.cfg.loss).cpu()
+               for _, zb in _batches(z, batch_size)]
     return torch.cat(out).numpy()
 
 
@@ -63,16 +72,14 @@ def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
     return decode(model, encode_means(model, x))
 
 
-@torch.no_grad()
 def reconstruction_errors(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Per-sample -log p(x|z) at the latent mean, in the model's loss units (nats): (N, ...) -> (N,)."""
-    model.eval()
-    dev = _device(model)
     errs = []
-    for _, xb in _batches(x, batch_size):
-        xt = torch.as_tensor(xb, device=dev)
-        params = model.decode(model.encode(xt)[0])
-        errs.append(recon_nll(params, xt, model.cfg.loss, model.cfg.huber_delta).cpu())
+    with _inference(model) as dev:
+        for _, xb in _batches(x, batch_size):
+            xt = torch.as_tensor(xb, device=dev)
+            params = model.decode(model.encode(xt)[0])
+            errs.append(recon_nll(params, xt, model.cfg.loss, model.cfg.huber_delta).cpu())
     return torch.cat(errs).numpy()
 
 
@@ -194,12 +201,13 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, recon_history: S
     return "healthy", f"{n_active} of {d} latent units are active, carrying {kl:.1f} nats per sample."
 
 
-@torch.no_grad()
 def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
     """Importance-weighted estimate of -log p(x) (Burda et al. 2016), nats per sample, over x (N, ...)."""
-    model.eval()
-    dev = _device(model)
-    gen = torch.Generator(device=dev).manual_seed(seed)
+    with _inference(model) as dev:
+        return _iwae_total(model, x, k, batch_size, torch.Generator(device=dev).manual_seed(seed), dev) / len(x)
+
+
+def _iwae_total(model: VAE, x: np.ndarray, k: int, batch_size: int, gen: torch.Generator, dev: torch.device) -> float:
     total = 0.0
     for _, xb in _batches(x, batch_size):
         xt = torch.as_tensor(xb, device=dev)
@@ -211,7 +219,7 @@ def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed:
         log_w = log_importance_weights(params, xt.repeat(*reps), z, mu.repeat(k, 1), logvar.repeat(k, 1),
                                        loss=model.cfg.loss, huber_delta=model.cfg.huber_delta).reshape(k, -1)
         total += -(torch.logsumexp(log_w, 0) - math.log(k)).sum().item()
-    return total / len(x)
+    return total
 
 
 def anomaly_threshold(val_scores: np.ndarray, percentile: float = 99.0) -> float:
