@@ -1,0 +1,1 @@
+"""One reader per input format; `vae_core.data` is the public entry point that picks among them."""

