@@ -219,7 +219,8 @@ def _idx_pair(files: list[tuple[str, bytes]]) -> Dataset:
     roles = {}
     for name, data in files:
         unpacked, _ = _strip_gzip(data, name)
-        role = idx.idx_role(unpacked)
+        # The magic number decides; a file with a broken one is taken at its name, so parsing explains.
+        role = idx.idx_role(unpacked) or idx.role_from_name(name)
         if role is None or role in roles:
             raise DataError(f"two files only go together as an IDX pair (an images file and its labels file); "
                             f"'{name}' is {'a second ' + role + ' file' if role else 'not an IDX file'}: "

@@ -21,7 +21,7 @@ _CHUNK = 1 << 20
 
 
 def mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1024**2:,.0f} MB"
+    return f"{n_bytes / 1024**2:,.0f} MB" if n_bytes >= 1024**2 else f"{n_bytes:,} bytes"
 
 
 def base_name(filename: str) -> str:

@@ -30,6 +30,12 @@ def idx_role(data: bytes) -> str | None:
     return {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(struct.unpack(">I", data[:4])[0])
 
 
+def role_from_name(name: str) -> str | None:
+    """'images' for *idx3-ubyte names, 'labels' for *idx1-ubyte names, else None."""
+    found = _NAME.search(name)
+    return None if not found else ("images" if found.group(0).lower().startswith("idx3") else "labels")
+
+
 def labels_name_candidates(images_name: str) -> list[str]:
     """File names the labels of an images file may have, e.g. train-labels-idx1-ubyte[.gz]."""
     stem = re.sub(r"\.gz$", "", images_name, flags=re.IGNORECASE)
