@@ -114,10 +114,10 @@ def load_bundled(name: str, sensor: SensorOptions | None = None) -> Dataset:
     if name not in BUNDLED:
         raise DataError(f"no bundled data set named {name!r}: choose one of {', '.join(BUNDLED)}")
     if name == "mnist":
-        return _bundled_mnist()
+        return _guarded(_bundled_mnist, name)
     if name == "basicmotions":
-        return _bundled_basicmotions()
-    return _bundled_sensor(name, sensor)
+        return _guarded(_bundled_basicmotions, name)
+    return _guarded(_bundled_sensor, name, name, sensor)
 
 
 # ---- one file's bytes -> Dataset --------------------------------------------------------------------
@@ -233,7 +233,7 @@ def load_upload(files: list[tuple[str, bytes]], sensor: SensorOptions | None = N
     """Uploaded (filename, bytes) pairs -> Dataset; one file, or an IDX images file with its labels file."""
     if not files:
         raise DataError("no file was uploaded: choose a data file first")
-    named = [(base_name(name), bytes(data)) for name, data in files]
+    named = [(base_name(name), data if isinstance(data, bytes) else bytes(data)) for name, data in files]
     for name, data in named:
         check_upload_size(name, len(data))
     if len(named) == 1:

@@ -207,6 +207,7 @@ def test_image_csv_text_labels_become_label_names():
     ("", r"is empty"),
     ("\n\n  \n", r"is empty"),
     ("1,2,3\n4,5,6\n", r"no header row and its 3 columns are not a label plus a square number of pixels"),
+    ("1,2,3,4,5\n4,5,6,7,8\n", r"no header row and its 5 columns are not a label plus a square number of pixels"),
 ])
 def test_image_csv_errors(text, message):
     with pytest.raises(DataError, match=message):

@@ -92,24 +92,24 @@ def pixels_to_unit(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
     return values / np.float32(255), "pixel values 0..255 divided by 255"
 
 
-def labels_from_array(labels: np.ndarray, name: str, n: int,
+def labels_from_array(labels: np.ndarray, where: str, n: int,
                       label_names: tuple[str, ...] | None = None) -> tuple[np.ndarray, tuple[str, ...] | None]:
-    """Class labels (N,) as ints or strings -> (int64 indices, label names or None)."""
+    """Class labels (N,) as ints or strings -> (int64 indices, label names or None); `where` opens messages."""
     labels = np.asarray(labels)
     if labels.shape != (n,):
-        raise DataError(f"'{name}': {n} samples but labels of shape {labels.shape}: give exactly one label per sample")
+        raise DataError(f"{where}: {n} samples but labels of shape {labels.shape}: give exactly one label per sample")
     if labels.dtype.kind in "US":  # text labels: their sorted unique values become the names
         names, index = np.unique(labels.astype(str), return_inverse=True)
         return index.astype(np.int64), tuple(str(s) for s in names)
     if labels.dtype.kind not in "biuf":
-        raise DataError(f"'{name}': labels must be whole numbers or text, not {labels.dtype}")
+        raise DataError(f"{where}: labels must be whole numbers or text, not {labels.dtype}")
     if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
-        raise DataError(f"'{name}': labels must be whole numbers (class indices), found fractions or NaN")
+        raise DataError(f"{where}: labels must be whole numbers (class indices), found fractions or NaN")
     ints = labels.astype(np.int64)
     if n and ints.min() < 0:
-        raise DataError(f"'{name}': labels must be 0 or more, found {ints.min()}: number classes 0, 1, 2, ...")
+        raise DataError(f"{where}: labels must be 0 or more, found {ints.min()}: number classes 0, 1, 2, ...")
     if label_names is not None and n and ints.max() >= len(label_names):
-        raise DataError(f"'{name}': label {ints.max()} has no name ({len(label_names)} label_names given): "
+        raise DataError(f"{where}: label {ints.max()} has no name ({len(label_names)} label_names given): "
                         "give one name per class")
     return ints, label_names
 

@@ -15,6 +15,7 @@ from . import common
 
 TIME_NAMES = ("timestamp", "time", "date", "datetime")
 ANOMALY_NAMES = ("is_anomaly", "anomaly", "label")
+HEADERLESS_MIN_SIDE = 4
 IMAGE_LABEL_NAMES = ("label", "labels", "class", "target", "digit", "y")
 # Pixel column names seen in the wild: pixel0, 1x1, 28x28, px_12, p3, 0.
 _PIXEL_NAME = re.compile(r"^(pixel|pix|px|p)?[ _-]?\d+([ x_,-]\d+)?$", re.IGNORECASE)
@@ -144,9 +145,9 @@ def find_column(columns, names: tuple[str, ...]) -> str | None:
     return next((lower[n] for n in names if n in lower), None)
 
 
-def _square_side(n: int) -> int | None:
-    side = math.isqrt(n)
-    return side if side >= 2 and side * side == n else None
+def _square_side(n: int, smallest: int = 2) -> int | None:
+    side = math.isqrt(max(n, 0))
+    return side if side >= smallest and side * side == n else None
 
 
 def _constant(column: pd.Series) -> bool:
@@ -157,9 +158,11 @@ def image_layout(table: Table) -> tuple[str | None, list[str], int] | None:
     """(label column or None, pixel columns, side k) when the CSV is a label + k*k pixels, else None."""
     columns = list(table.frame.columns)
     if not table.has_header:
-        if _square_side(len(columns)):
+        # Without names to go by, demand at least 4x4 pixels: a few unnamed numeric columns are more
+        # likely a sensor file that lacks its header, and will be told so.
+        if _square_side(len(columns), HEADERLESS_MIN_SIDE):
             return None, columns, _square_side(len(columns))
-        side = _square_side(len(columns) - 1)
+        side = _square_side(len(columns) - 1, HEADERLESS_MIN_SIDE)
         if side is None:
             return None
         first, last = table.frame[columns[0]], table.frame[columns[-1]]

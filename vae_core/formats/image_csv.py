@@ -42,7 +42,7 @@ def _labels(table: Table, label: str) -> tuple[np.ndarray, tuple[str, ...] | Non
         raise DataError(f"'{table.name}' line {table.line_of(int(empty[0]))} has no label in column '{label}': "
                         "give every row a label")
     values = column.to_numpy() if is_numeric_column(column) else column.astype(str).str.strip().to_numpy(dtype=str)
-    return common.labels_from_array(values, table.name, len(column))
+    return common.labels_from_array(values, f"'{table.name}' column '{label}'", len(column))
 
 
 def load_image_csv(table: Table, label: str | None, pixels: list[str], side: int) -> Dataset:

@@ -74,12 +74,14 @@ def _labels(arrays: dict, name: str, n: int) -> tuple[np.ndarray | None, tuple[s
     names = _text(arrays, "label_names", name)
     if key is None:
         return None, None
-    return common.labels_from_array(arrays[key], f"{name}: '{key}'", n, names)
+    return common.labels_from_array(arrays[key], f"'{name}' array '{key}'", n, names)
 
 
 def _check_numeric(x: np.ndarray, name: str, key: str) -> None:
     if x.dtype.kind not in "biuf":
         raise DataError(f"'{name}': '{key}' has dtype {x.dtype}; it must hold numbers (uint8, int or float)")
+    if x.size == 0:
+        raise DataError(f"'{name}': '{key}' is empty (shape {x.shape}): save at least one sample with data")
     common.check_pixel_count(name, x.size)
 
 

@@ -94,7 +94,7 @@ def _flag_error(table: Table, column: str) -> DataError:
     text = table.frame[column].astype("string").str.strip().str.lower()
     bad = int(np.flatnonzero(~(text.isin(_TRUE | _FALSE) | table.frame[column].isna()).to_numpy())[0])
     return DataError(f"'{table.name}' label column '{column}' must hold anomaly flags 0/1 or true/false, but line "
-                     f"{table.line_of(bad)} has {table.frame[column].iloc[bad]!r}: fix it, or set label_column to None")
+                     f"{table.line_of(bad)} has {str(table.frame[column].iloc[bad])!r}: fix it, or set label_column to None")
 
 
 def _resolve_label(table: Table, opts: SensorOptions, notes: list[str]) -> tuple[str | None, np.ndarray | None]:
