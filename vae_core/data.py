@@ -173,10 +173,6 @@ def _load_csv(data: bytes, name: str, sensor: SensorOptions | None) -> Dataset:
     return load_sensor_csv(table, sensor or SensorOptions())
 
 
-def _load_idx_files(images: tuple[str, bytes], labels: tuple[str, bytes] | None) -> Dataset:
-    return idx.load_idx(images[1], images[0], *(labels[::-1] if labels else ()))
-
-
 def _load_one(data: bytes, name: str, sensor: SensorOptions | None) -> Dataset:
     return _load_unpacked(*_strip_gzip(data, name), name, sensor)
 
@@ -226,7 +222,8 @@ def _idx_pair(files: list[tuple[str, bytes]]) -> Dataset:
                             f"'{name}' is {'a second ' + role + ' file' if role else 'not an IDX file'}: "
                             "upload one data file, or the images file with its labels file")
         roles[role] = (name, unpacked)
-    return _load_idx_files(roles["images"], roles["labels"])
+    (images_name, images), (labels_name, labels) = roles["images"], roles["labels"]
+    return idx.load_idx(images, images_name, labels, labels_name)
 
 
 def load_upload(files: list[tuple[str, bytes]], sensor: SensorOptions | None = None) -> Dataset:

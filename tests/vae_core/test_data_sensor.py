@@ -172,6 +172,7 @@ def test_missing_header_and_window_limit(monkeypatch):
     ({"scaling": "robust"}, r"scaling must be one of zscore, minmax, none, not 'robust'"),
     ({"nan": "zero"}, r"nan must be one of interpolate, drop, error"),
     ({"train_frac": 1.0}, r"train_frac must be between 0 and 1"),
+    ({"train_frac": "0.5"}, r"train_frac must be a number between 0 and 1, not '0.5'"),
     ({"val_frac": -0.1}, r"val_frac must be between 0 and 1"),
     ({"train_frac": 0.7, "val_frac": 0.4}, r"train_frac \+ val_frac must be at most 1"),
     ({"channels": ()}, r"channels must be a list of column names"),

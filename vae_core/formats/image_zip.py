@@ -38,8 +38,7 @@ def _decode(data: bytes, member: str, name: str) -> np.ndarray:
 
 
 def _label_of(member: str) -> str:
-    parent = PurePosixPath(member.replace("\\", "/")).parent.name
-    return parent
+    return PurePosixPath(member.replace("\\", "/")).parent.name  # the folder right above the image
 
 
 def _check_same_size(images: list[np.ndarray], members: list[str], name: str) -> None:
@@ -68,7 +67,7 @@ def load_image_zip(data: bytes, name: str) -> Dataset:
     archive, infos = common.open_zip(data, name)
     with archive:
         chosen = sorted((i for i in infos if i.filename.lower().endswith(IMAGE_SUFFIXES)), key=lambda i: i.filename)
-        others = [i.filename for i in infos if i not in chosen]
+        others = [i.filename for i in infos if not i.filename.lower().endswith(IMAGE_SUFFIXES)]
         if not chosen:
             raise DataError(f"'{name}' holds no .png or .jpg images: put the images (in one folder per label) in the zip")
         images, members, total = [], [], 0

@@ -62,6 +62,10 @@ class SensorOptions:
                f"stride must be a whole number of time steps from 1 to 100000, not {self.stride!r}")
         _check(self.scaling in SCALINGS, f"scaling must be one of {', '.join(SCALINGS)}, not {self.scaling!r}")
         _check(self.nan in NAN_POLICIES, f"nan must be one of {', '.join(NAN_POLICIES)}, not {self.nan!r}")
+        for name in ("train_frac", "val_frac"):
+            value = getattr(self, name)
+            _check(isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool),
+                   f"{name} must be a number between 0 and 1, not {value!r}")
         _check(0 < self.train_frac < 1, f"train_frac must be between 0 and 1 (e.g. 0.6), not {self.train_frac!r}")
         _check(0 <= self.val_frac < 1, f"val_frac must be between 0 and 1 (e.g. 0.2), not {self.val_frac!r}")
         _check(self.train_frac + self.val_frac <= 1,
@@ -284,8 +288,10 @@ def build_sensor_dataset(name: str, raw: np.ndarray, flags: np.ndarray | None, c
 
 
 def _channel_values(table: Table, channels: tuple[str, ...]) -> np.ndarray:
-    frame = table.frame[list(channels)]
-    return frame.astype("float64").to_numpy(na_value=np.nan).copy()
+    """Chosen channels (L, C) as float64; empty cells become NaN (handled by the NaN policy)."""
+    columns = [pd.to_numeric(table.frame[c], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+               for c in channels]
+    return np.column_stack(columns)
 
 
 def load_sensor_csv(table: Table, opts: SensorOptions) -> Dataset:
