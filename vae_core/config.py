@@ -74,9 +74,9 @@ class ModelConfig:
 class TrainConfig:
     """How the model is trained: objective weights, optimiser, schedule, stopping."""
 
-    epochs: int = 10  # passes over the training part
+    epochs: int = 20  # passes over the training part (MNIST 5k: about 5 s on 2 cores)
     batch_size: int = 128  # samples per gradient step
-    lr: float = 1e-3  # Adam learning rate
+    lr: float = 2e-3  # Adam learning rate (2e-3 at batch 128 matches 1e-3 at batch 64 in half the time)
     beta: float = 1.0  # weight on the KL term (Higgins et al. 2017); 1 is the plain ELBO
     warmup: str = "none"  # none | linear | cyclical: KL weight ramps from 0 to beta (Bowman et al. 2016)
     warmup_epochs: float = 0.0  # length of the ramp (linear) or of one cycle (cyclical), in epochs
