@@ -1,0 +1,122 @@
+"""The command line end to end: train -> run folder -> evaluate gives the same numbers; errors are one line."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vae_core.cli import build_parser, main
+from vae_core.config import TrainConfig
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse exits for --help and bad flags
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, capsys):
+    out_dir = tmp_path / "a"
+    code, out, err = run_cli(capsys, "train", "--data", "mnist", "--epochs", "2", "--beta", "1", "--latent-dim", "8",
+                             "--loss", "bce", "--iwae-k", "8", "--out", str(out_dir), "--json")
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    for key in ("test_neg_elbo", "recon", "kl", "kl_per_dim", "active_units", "collapsed", "collapse_reason",
+                "iwae_nll", "epochs", "seconds", "samples_per_second", "anomaly_auc", "anomaly_ap"):
+        assert key in summary, key
+    assert summary["epochs"] == 2 and len(summary["kl_per_dim"]) == 8
+    assert summary["test_neg_elbo"] == pytest.approx(summary["recon"] + summary["kl"])
+    assert sorted(p.name for p in out_dir.iterdir()) == ["config.json", "metrics.csv", "model.safetensors", "summary.json"]
+    rows = list(csv.DictReader((out_dir / "metrics.csv").open()))
+    assert {r["kind"] for r in rows} == {"step", "epoch", "end"}
+    assert sum(r["kind"] == "epoch" and r["phase"] == "train" for r in rows) == 2
+    assert json.loads((out_dir / "config.json").read_text())["model"]["latent_dim"] == 8
+
+    code, out, err = run_cli(capsys, "evaluate", str(out_dir), "--iwae-k", "8", "--json")
+    assert code == 0, err
+    again = json.loads(out.strip().splitlines()[-1])
+    for key in ("test_neg_elbo", "recon", "kl", "active_units", "iwae_nll", "collapsed"):
+        assert again[key] == pytest.approx(summary[key], rel=1e-6), key
+
+
+def test_sensor_training_reports_anomaly_scores(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "train", "--data", "bleeding", "--epochs", "3", "--out", str(tmp_path / "s"),
+                             "--quiet")
+    assert code == 0, err
+    assert "anomaly detection: ROC-AUC" in out and "test neg. ELBO" in out
+    summary = json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert 0 <= summary["anomaly_auc"] <= 1 and summary["iwae_nll"] is None
+
+
+def test_resume_continues_a_saved_run(tmp_path, capsys):
+    first = tmp_path / "first"
+    assert run_cli(capsys, "train", "--data", "mnist", "--epochs", "1", "--latent-dim", "4", "--iwae-k", "0",
+                   "--out", str(first), "--quiet")[0] == 0
+    code, out, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(first), "--epochs", "1",
+                             "--iwae-k", "0", "--out", str(tmp_path / "second"), "--json")
+    assert code == 0, err
+    rows = list(csv.DictReader((tmp_path / "second" / "metrics.csv").open()))
+    assert sum(r["kind"] == "end" for r in rows) == 2  # the first call's history is kept
+    assert json.loads(out.strip().splitlines()[-1])["latent_dim"] == 4
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--data", "mnist", "--beta", "abc"], "argument --beta: invalid float value: 'abc'"),
+    (["train", "--data", "mnist", "--loss", "hinge"], "argument --loss: invalid choice: 'hinge'"),
+    (["train", "--data", "mnist", "--epochs", "0"], "epochs must be a whole number from 1 to 10000"),
+    (["train", "--data", "mnist", "--arch", "gru"], "the gru architecture is for sensor windows"),
+    (["train", "--data", "nosuchset"], "nosuchset"),
+    (["train", "--data", "bleeding", "--loss", "bce", "--epochs", "1"], "the bce loss models values in [0, 1]"),
+    (["train", "--data", "mnist", "--device", "cuda:0"] if not __import__("torch").cuda.is_available() else
+     ["train", "--data", "mnist", "--device", "tpu"], "device"),
+    (["train", "--data", "mnist", "--hidden", "4x"], "expected whole numbers separated by commas"),
+    (["evaluate", "/nonexistent/run"], "no run folder at /nonexistent/run"),
+    (["train"], "the following arguments are required: --data"),
+])
+def test_bad_flags_and_files_give_one_error_line_and_exit_2(capsys, tmp_path, argv, message):
+    code, out, err = run_cli(capsys, *argv, *(["--out", str(tmp_path / "x")] if argv[0] == "train" and len(argv) > 1 else []))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0]
+    assert "Traceback" not in err
+
+
+def test_a_broken_file_is_reported_not_raised(tmp_path, capsys):
+    bad = tmp_path / "broken.csv"
+    bad.write_text("a,b\n1,2,3\nx\n")
+    code, _, err = run_cli(capsys, "train", "--data", str(bad), "--out", str(tmp_path / "r"))
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_help_documents_every_flag_with_its_default():
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    text = train.format_help()
+    for action in train._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help, action.dest
+            assert action.option_strings[0] in text
+    assert f"(default: {TrainConfig().lr})" in text
+    assert "(default: 16 for images, 8 for sensors)" in text
+
+
+def test_installed_console_script_trains_and_fails_cleanly(tmp_path):
+    exe = shutil.which("vae-explorer", path=str(Path(sys.executable).parent))
+    assert exe, "the vae-explorer console script is installed with the package"
+    ok = subprocess.run([exe, "train", "--data", "basicmotions", "--epochs", "2", "--out", str(tmp_path / "bm"),
+                         "--json"], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout.strip().splitlines()[-1])["data"] == "basicmotions"
+    assert "samples_s" in ok.stderr  # the progress bar shows throughput
+    bad = subprocess.run([exe, "train", "--data", "mnist", "--lr", "-1"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: lr must be a positive number")
+    assert "Traceback" not in bad.stderr
