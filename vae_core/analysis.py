@@ -19,7 +19,7 @@ from .training import evaluate_loss
 
 ACTIVE_VARIANCE = 0.01  # Burda et al. 2016: unit d is active when Var_x(E_q[z_d]) > 0.01
 NEAR_ZERO_KL = 0.05  # nats: a dimension whose KL is below this carries (almost) nothing about x
-COLLAPSE_KL = 1.0  # nats per sample: below this in total, z says almost nothing about x
+COLLAPSE_KL = 1.0  # nats per sample: less than one nat in all of z cannot even tell ten digits apart
 
 
 def _device(model: VAE) -> torch.device:
@@ -189,13 +189,14 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, recon_history: S
     near_zero = int((kl_dim < NEAR_ZERO_KL).sum())
     n_active = int(active.sum())
     falling = len(recon_history) >= 2 and recon_history[-1] < recon_history[0]
-    if n_active == 0 or kl < COLLAPSE_KL:
+    if n_active == 0 or near_zero == d or kl < COLLAPSE_KL:
         while_recon = " while reconstruction keeps falling" if falling else ""
-        return "collapsed", (f"posterior collapse: KL is ~0 in {near_zero} of {d} dimensions (total {kl:.2f} nats) "
-                             f"and {n_active} of {d} units are active{while_recon}: the decoder ignores z. "
+        return "collapsed", (f"posterior collapse: KL is ~0 in {near_zero} of {d} dimensions and z carries only "
+                             f"{kl:.2f} nats per sample in total{while_recon}: the decoder ignores z. "
                              f"Try KL warm-up, free bits or a lower beta.")
-    if n_active <= d // 4:
-        return "partial", (f"only {n_active} of {d} latent units are active (KL ~0 in {near_zero}); the rest are unused. "
+    if n_active <= d // 4 or near_zero >= d - d // 4:
+        return "partial", (f"only {d - near_zero} of {d} latent dimensions carry information (KL ~0 in {near_zero}, "
+                           f"{n_active} active units); the rest are unused. "
                            f"That is normal for a large latent size or a high beta; a smaller latent size or lower beta "
                            f"uses the code more fully.")
     return "healthy", f"{n_active} of {d} latent units are active, carrying {kl:.1f} nats per sample."

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .checkpoint import CheckpointError, Run, data_info, load_run, save_run, to_json
@@ -103,20 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sensor_options(args: argparse.Namespace, base: dict | None = None):
-    from .data import SensorOptions
+def _sensor_options(args: argparse.Namespace, source: str, saved: dict | None = None):
+    """Sensor flags given on the command line, on top of the saved run's or the bundled set's own."""
+    from .data import SensorOptions, bundled_sensor_options
 
     given = {k: getattr(args, k) for k in ("window", "stride", "scaling", "nan") if getattr(args, k) is not None}
     if args.channels:
         given["channels"] = tuple(c.strip() for c in args.channels.split(",") if c.strip())
-    merged = {**(base or {}), **given}
-    return SensorOptions(**merged) if merged else None
-
-
-def _load_data(source: str, options):
-    from .data import load_bundled, load_path, BUNDLED
-
-    return load_bundled(source, options) if source in BUNDLED else load_path(source, options)
+    if saved:
+        return SensorOptions(**{**saved, **given, "channels": tuple(saved["channels"]) if saved.get("channels") else None})
+    base = bundled_sensor_options(source)
+    if base is not None:
+        return replace(base, **given)
+    return SensorOptions(**given) if given else None
 
 
 def _progress_bar(total: int, quiet: bool):
@@ -143,8 +143,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .runs import new_model, summarize
     from .training import TrainState, train
 
-    sensor = _sensor_options(args)
-    data = _load_data(args.data, sensor)
+    from .data import load
+
+    sensor = _sensor_options(args, args.data)
+    data = load(args.data, sensor)
     train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
                             warmup=args.warmup, warmup_epochs=args.warmup_epochs, free_bits=args.free_bits,
                             weight_decay=args.weight_decay, grad_clip=args.grad_clip, schedule=args.schedule,
@@ -176,7 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     summary = summarize(model, data, train_cfg, events, iwae_k=args.iwae_k)
-    info = {**data_info(data), "source": args.data, "sensor": None if sensor is None else vars(sensor)}
+    info = {**data_info(data), "source": args.data, "sensor": None if sensor is None else asdict(sensor)}
     save_run(Run(model, train_cfg, info, events, summary), out)
     summary["run_dir"] = str(out)
     (out / "summary.json").write_text(to_json(summary))
@@ -193,13 +195,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .analysis import evaluate
+    from .data import load
     from .training import check_compatible
 
     run = load_run(args.run_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
     if not source:
         raise DataError("the run does not say which data it was trained on; pass --data")
-    data = _load_data(source, _sensor_options(args, run.data_info.get("sensor") if not args.data else None))
+    saved = run.data_info.get("sensor") if not args.data else None
+    data = load(source, _sensor_options(args, source, saved))
     check_compatible(run.model, data)
     epochs = [e for e in run.events if e.kind == "epoch" and e.phase == "train"]
     result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, recon_history=[e.recon for e in epochs])

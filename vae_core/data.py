@@ -29,7 +29,7 @@ from .formats.sensor_csv import SensorOptions, load_sensor_csv
 
 __all__ = ["BUNDLED", "SAMPLE_DATA_DIR", "MAX_UPLOAD_BYTES", "MAX_UNPACKED_BYTES", "MAX_COLUMNS", "MAX_PIXEL_VALUES",
            "MAX_IMAGE_PIXELS", "CsvInfo", "DataError", "Dataset", "SensorOptions", "load", "load_bundled",
-           "load_path", "load_upload", "sniff_csv"]
+           "load_path", "load_upload", "sniff_csv", "bundled_sensor_options"]
 
 SAMPLE_DATA_DIR = Path(os.environ.get("VAE_EXPLORER_DATA") or Path(__file__).resolve().parent.parent / "sample_data")
 
@@ -105,6 +105,11 @@ def _bundled_sensor(name: str, sensor: SensorOptions | None) -> Dataset:
     table = read_table(common.gunzip(_bundled_bytes(name), name), name)
     data = load_sensor_csv(table, opts)
     return replace(data, notes=(_SOURCES[name], *data.notes))
+
+
+def bundled_sensor_options(name: str) -> SensorOptions | None:
+    """The window/stride/scaling a bundled sensor recording loads with (None for the others)."""
+    return _SENSOR_BUNDLES.get(name)
 
 
 def load_bundled(name: str, sensor: SensorOptions | None = None) -> Dataset:
@@ -287,9 +292,9 @@ def load_path(path: str | Path, sensor: SensorOptions | None = None) -> Dataset:
     return _guarded(_load_file, path.name, path, sensor)
 
 
-def load(source: str) -> Dataset:
+def load(source: str, sensor: SensorOptions | None = None) -> Dataset:
     """A bundled name (see BUNDLED) or a file path -> Dataset."""
-    return load_bundled(source) if source in BUNDLED else load_path(source)
+    return load_bundled(source, sensor) if source in BUNDLED else load_path(source, sensor)
 
 
 def sniff_csv(data: bytes) -> CsvInfo:
