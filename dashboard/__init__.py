@@ -1,0 +1,1 @@
+"""VAE Explorer's Streamlit dashboard: thin pages over vae_core."""

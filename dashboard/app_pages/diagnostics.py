@@ -1,0 +1,4 @@
+"""Placeholder while the page is being written."""
+import streamlit as st
+
+st.title("diagnostics")

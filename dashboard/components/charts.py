@@ -1,0 +1,159 @@
+"""Plotly figures from vae_core's arrays and events. Every chart has hover, zoom and a PNG button."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from vae_core.training import TrainEvent
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
+TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f"}
+MAX_LINE_POINTS = 1500  # longer step histories are thinned for a fast redraw
+PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1), hovermode="closest")
+    return fig
+
+
+def _thin(items: list, limit: int = MAX_LINE_POINTS) -> list:
+    if len(items) <= limit:
+        return items
+    idx = np.linspace(0, len(items) - 1, limit).round().astype(int)
+    return [items[i] for i in idx]
+
+
+def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training (nats per sample)",
+                height: int = 380) -> go.Figure:
+    """Total, reconstruction and KL per step (lines), validation per epoch (dots), β in force (dashed, right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    steps = _thin([e for e in events if e.kind == "step"])
+    x = [e.step for e in steps]
+    for term, name in (("loss", "total"), ("recon", "reconstruction"), ("kl", "KL")):
+        colour = TERM_COLOURS["total" if term == "loss" else term]
+        fig.add_trace(go.Scattergl(x=x, y=[getattr(e, term) for e in steps], mode="lines", name=name,
+                                   line=dict(color=colour, width=1.5)), secondary_y=False)
+    val = [e for e in events if e.kind == "epoch" and e.phase == "val"]
+    for term, name in (("loss", "total (validation)"), ("recon", "reconstruction (val.)"), ("kl", "KL (val.)")):
+        colour = TERM_COLOURS["total" if term == "loss" else term]
+        fig.add_trace(go.Scatter(x=[e.step for e in val], y=[getattr(e, term) for e in val], mode="markers", name=name,
+                                 marker=dict(color=colour, size=8, symbol="diamond", line=dict(width=1, color="white")),
+                                 legendgroup="val", showlegend=term == "loss"), secondary_y=False)
+    if steps:
+        fig.add_trace(go.Scatter(x=x, y=[e.beta for e in steps], mode="lines", name="β in force",
+                                 line=dict(color=TERM_COLOURS["beta"], dash="dash", width=1)), secondary_y=True)
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="nats per sample", secondary_y=False)
+    fig.update_yaxes(title_text="β", secondary_y=True, showgrid=False, rangemode="tozero")
+    return _layout(fig, title, height)
+
+
+def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) -> go.Figure:
+    """Reconstruction and KL per epoch (train), for comparing runs or spotting collapse."""
+    epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.recon for e in epochs], name="reconstruction",
+                             mode="lines+markers", line=dict(color=TERM_COLOURS["recon"])), secondary_y=False)
+    fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.kl for e in epochs], name="KL",
+                             mode="lines+markers", line=dict(color=TERM_COLOURS["kl"])), secondary_y=True)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="reconstruction (nats)", secondary_y=False)
+    fig.update_yaxes(title_text="KL (nats)", secondary_y=True, rangemode="tozero")
+    return _layout(fig, title, height)
+
+
+def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover: Sequence[str] | None = None,
+                   axis_names: tuple[str, str] = ("1", "2"), height: int = 480,
+                   customdata: Sequence[int] | None = None) -> go.Figure:
+    """2-D latent map, one colour (and legend entry) per label."""
+    fig = go.Figure()
+    labels = list(labels) if len(labels) else ["all"] * len(coords)
+    hover = list(hover) if hover is not None else labels
+    ids = np.asarray(customdata if customdata is not None else np.arange(len(coords)))
+    for i, name in enumerate(sorted(set(labels), key=_natural)):
+        mask = np.array([lab == name for lab in labels])
+        fig.add_trace(go.Scattergl(
+            x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=name,
+            marker=dict(size=5, color=PALETTE[i % len(PALETTE)], opacity=0.8),
+            text=[hover[j] for j in np.flatnonzero(mask)], customdata=ids[mask],
+            hovertemplate="%{text}<extra></extra>"))
+    fig.update_xaxes(title_text=axis_names[0], zeroline=False)
+    fig.update_yaxes(title_text=axis_names[1], zeroline=False, scaleanchor="x", scaleratio=1)
+    fig.update_layout(legend=dict(title="label", itemsizing="constant"))
+    return _layout(fig, title, height)
+
+
+def _natural(text: str):
+    return (0, int(text)) if text.isdigit() else (1, text)
+
+
+def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool], title: str = "KL per latent dimension",
+            order: Sequence[int] | None = None, height: int = 320) -> go.Figure:
+    """KL of each dimension, active units in colour, inactive grey."""
+    kl = np.asarray(kl_per_dim)
+    order = list(order) if order is not None else list(range(len(kl)))
+    colours = ["#d62728" if active[d] else "#c7c7c7" for d in order]
+    fig = go.Figure(go.Bar(x=[f"z{d}" for d in order], y=kl[order], marker_color=colours,
+                           hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
+    fig.update_yaxes(title_text="KL (nats per sample)")
+    fig.update_xaxes(title_text="latent dimension (red = active unit)")
+    return _layout(fig, title, height)
+
+
+def sensor_lines(series: np.ndarray, channels: Sequence[str], title: str, anomaly: np.ndarray | None = None,
+                 split_starts: tuple[int, int] | None = None, height: int = 360) -> go.Figure:
+    """Channels over time, labelled anomalies shaded red, train/val/test boundaries as dotted lines."""
+    fig = go.Figure()
+    t = np.arange(len(series))
+    step = max(1, len(series) // 5000)  # keep the browser fast on long recordings
+    for c, name in enumerate(channels):
+        fig.add_trace(go.Scattergl(x=t[::step], y=series[::step, c], mode="lines", name=name,
+                                   line=dict(width=1, color=PALETTE[c % len(PALETTE)])))
+    for start, end in anomaly_ranges(anomaly):
+        fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.25, line_width=0)
+    if split_starts:
+        for x, name in zip(split_starts, ("validation starts", "test starts")):
+            fig.add_vline(x=x, line_dash="dot", line_color="#555", annotation_text=name, annotation_position="top")
+    fig.update_xaxes(title_text="time step")
+    fig.update_yaxes(title_text="scaled value")
+    return _layout(fig, title, height)
+
+
+def anomaly_ranges(mask: np.ndarray | None) -> list[tuple[int, int]]:
+    """[start, end) index ranges where mask is set."""
+    if mask is None or not np.any(mask):
+        return []
+    m = np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]])
+    edges = np.flatnonzero(np.diff(m))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def window_overlay(original: np.ndarray, recon: np.ndarray | None, channels: Sequence[str], title: str,
+                   height: int = 260) -> go.Figure:
+    """One sensor window (T, C): originals solid, reconstructions (if given) dashed, one colour per channel."""
+    fig = go.Figure()
+    t = np.arange(original.shape[0])
+    for c, name in enumerate(channels):
+        colour = PALETTE[c % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=t, y=original[:, c], mode="lines", name=name, line=dict(color=colour, width=1.5),
+                                 legendgroup=name))
+        if recon is None:
+            continue
+        fig.add_trace(go.Scatter(x=t, y=recon[:, c], mode="lines", name=f"{name} (reconstruction)",
+                                 line=dict(color=colour, width=1.5, dash="dash"), legendgroup=name, showlegend=False))
+    fig.update_xaxes(title_text="time step in window")
+    return _layout(fig, title, height)
+
+
+def label_counts(counts: dict[str, int], title: str = "Samples per label", height: int = 260) -> go.Figure:
+    names = sorted(counts, key=_natural)
+    fig = go.Figure(go.Bar(x=names, y=[counts[n] for n in names], marker_color="#1f77b4"))
+    fig.update_xaxes(type="category", title_text="label")
+    fig.update_yaxes(title_text="samples")
+    return _layout(fig, title, height)

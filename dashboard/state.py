@@ -1,0 +1,75 @@
+"""Named places for state, with typed accessors. Pages never touch st.session_state keys directly.
+
+Three tiers: st.cache_data for bundled data and pure results, st.cache_resource for the two shared
+server objects (the workspace store and the job slots, neither of which hands one visitor's data to
+another), st.session_state for this tab's widgets and settings.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from vae_core.data import load_bundled
+from vae_core.dataset import Dataset
+
+from .jobs import JobSlots
+from .workspace import Workspace, WorkspaceStore, browser_key
+
+DEFAULT_DATA = "mnist"
+MAX_CONCURRENT_JOBS = int(os.environ.get("VAE_EXPLORER_MAX_JOBS", "2"))
+
+_SESSION_KEY = "workspace_key"  # fallback key when the browser sends no XSRF cookie
+_SETTINGS = "train_settings"  # dict of the Train page's settings, kept across page switches
+_FLASH = "flash_message"
+
+
+@st.cache_resource(show_spinner=False)
+def workspace_store() -> WorkspaceStore:
+    return WorkspaceStore()
+
+
+@st.cache_resource(show_spinner=False)
+def job_slots() -> JobSlots:
+    return JobSlots(MAX_CONCURRENT_JOBS)
+
+
+@st.cache_data(show_spinner="Loading the bundled data…", max_entries=8)
+def bundled(name: str) -> Dataset:
+    """A bundled data set, loaded once per server (read-only: never mutate it)."""
+    return load_bundled(name)
+
+
+def _key() -> str:
+    key = browser_key(st.context.cookies.get("_streamlit_xsrf"))
+    if key is None:
+        if _SESSION_KEY not in st.session_state:
+            st.session_state[_SESSION_KEY] = uuid.uuid4().hex
+        key = st.session_state[_SESSION_KEY]
+    return key
+
+
+def workspace() -> Workspace:
+    """This visitor's workspace, with the bundled MNIST loaded on the first visit."""
+    space = workspace_store().get(_key())
+    if space.data is None:
+        space.set_data(bundled(DEFAULT_DATA), f"bundled:{DEFAULT_DATA}")
+    return space
+
+
+def settings() -> dict[str, Any]:
+    """The Train page's settings for this tab (kept when the page changes)."""
+    return st.session_state.setdefault(_SETTINGS, {})
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message to show once at the top of the next page drawn (survives st.rerun/switch_page)."""
+    st.session_state[_FLASH] = (kind, message)
+
+
+def show_flash() -> None:
+    kind, message = st.session_state.pop(_FLASH, (None, None))
+    if message:
+        getattr(st, kind)(message)

@@ -1,0 +1,30 @@
+"""VAE Explorer: the router. Page setup, this visitor's workspace, the sidebar, then the chosen page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import sidebar
+from dashboard.errors import friendly_errors
+
+PAGES = Path(__file__).parent / "app_pages"
+
+st.set_page_config(page_title="VAE Explorer", page_icon=":material/blur_on:", layout="wide")
+
+pages = [
+    st.Page(PAGES / "data.py", title="Data", icon=":material/dataset:", url_path="data"),
+    st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:", url_path="train", default=True),
+    st.Page(PAGES / "latent.py", title="Latent space", icon=":material/scatter_plot:", url_path="latent"),
+    st.Page(PAGES / "generate.py", title="Reconstructions & samples", icon=":material/auto_awesome:", url_path="generate"),
+    st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/monitor_heart:", url_path="diagnostics"),
+    st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/warning:", url_path="anomalies"),
+    st.Page(PAGES / "runs.py", title="Runs", icon=":material/table_chart:", url_path="runs"),
+]
+page = st.navigation(pages)
+workspace = state.workspace()
+sidebar.show(workspace)
+state.show_flash()
+with friendly_errors(f"the {page.title} page"):
+    page.run()

@@ -1,0 +1,174 @@
+"""One visitor's data, runs and training job, and the store that keeps them across page reloads.
+
+A browser reload starts a new Streamlit session, which would orphan a running job. So each browser
+gets a workspace keyed by a hash of its own secret: Streamlit's XSRF cookie token, which the browser
+sends with every connection and nobody else knows. A fresh private window or another browser gets
+another workspace. Without that cookie (tests, XSRF protection off) a workspace lives as long as
+its session. Workspaces idle for hours are dropped and their jobs stopped, so memory stays bounded.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from vae_core.config import TrainConfig
+from vae_core.dataset import Dataset
+from vae_core.models import VAE
+from vae_core.training import TrainEvent, TrainState
+
+from .jobs import TrainJob
+
+MAX_RUNS = 30  # per workspace; the oldest unpinned run goes first
+IDLE_SECONDS = 6 * 3600
+MAX_WORKSPACES = 500
+
+
+@dataclass
+class RunRecord:
+    """A trained (or stopped, or uploaded) model with its history, as shown on every page."""
+
+    id: str  # random, never shown in URLs
+    number: int  # run 1, 2, 3... within the workspace
+    model: VAE
+    train_cfg: TrainConfig
+    data: Dataset
+    events: list[TrainEvent]
+    summary: dict
+    status: str  # finished | stopped | diverged | early_stopped | uploaded
+    message: str = ""
+    state: TrainState | None = None  # optimiser etc., so training can continue
+    created: float = field(default_factory=time.time)
+    cache: dict[str, Any] = field(default_factory=dict)  # analysis results of this model (t-SNE, ...)
+
+    @property
+    def label(self) -> str:
+        c, t = self.model.cfg, self.train_cfg
+        return f"run {self.number}: {self.data.name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
+
+
+class Workspace:
+    """Everything one visitor owns. Pages read and change it only through its methods or under `lock`."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.lock = threading.RLock()
+        self.data: Dataset | None = None
+        self.data_source = ""  # e.g. "bundled:mnist" or "upload:my.csv"
+        self.runs: list[RunRecord] = []
+        self.job: TrainJob | None = None
+        self.selected_run: str | None = None
+        self.background: dict[str, Any] = {}  # other background work (t-SNE) by key
+        self.last_seen = time.time()
+        self._numbers = itertools.count(1)
+
+    def touch(self) -> None:
+        self.last_seen = time.time()
+
+    def set_data(self, data: Dataset, source: str) -> None:
+        with self.lock:
+            self.data, self.data_source = data, source
+
+    def run(self, run_id: str | None) -> RunRecord | None:
+        with self.lock:
+            return next((r for r in self.runs if r.id == run_id), None)
+
+    def current_run(self) -> RunRecord | None:
+        """The selected run, else the newest."""
+        with self.lock:
+            return self.run(self.selected_run) or (self.runs[-1] if self.runs else None)
+
+    def add_run(self, record: RunRecord) -> RunRecord:
+        with self.lock:
+            self.runs.append(record)
+            self.selected_run = record.id
+            while len(self.runs) > MAX_RUNS:
+                self.runs.pop(0)
+            return record
+
+    def new_run(self, **kw) -> RunRecord:
+        return self.add_run(RunRecord(id=uuid.uuid4().hex, number=next(self._numbers), **kw))
+
+    def delete_run(self, run_id: str) -> None:
+        with self.lock:
+            self.runs = [r for r in self.runs if r.id != run_id]
+            if self.selected_run == run_id:
+                self.selected_run = self.runs[-1].id if self.runs else None
+
+    def job_finished(self, job: TrainJob) -> None:
+        """Called from the job's thread when it ends: its result becomes a run (or updates one)."""
+        result = job.result
+        if result is None:
+            return
+        with self.lock:
+            previous = self.run(job.continues)
+            if previous is not None:
+                previous.events, previous.summary = result.events, result.summary
+                previous.status, previous.message, previous.state = result.status, result.message, result.state
+                previous.train_cfg = result.train_cfg
+                previous.cache.clear()  # the model changed: old maps and scores are stale
+                self.selected_run = previous.id
+            else:
+                self.new_run(model=result.model, train_cfg=result.train_cfg, data=result.data, events=result.events,
+                             summary=result.summary, status=result.status, message=result.message, state=result.state)
+
+    def busy_run_id(self) -> str | None:
+        """The run a job is training right now (its model must not be read meanwhile)."""
+        job = self.job
+        return job.continues if job is not None and job.active else None
+
+    def close(self) -> None:
+        """Stop background work (the visitor is gone)."""
+        if self.job is not None:
+            self.job.stop()
+        for task in self.background.values():
+            stop = getattr(task, "stop", None)
+            if stop:
+                stop()
+
+
+class WorkspaceStore:
+    """Workspaces by key. The only server-wide registry: keys are hashes of per-browser secrets."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spaces: dict[str, Workspace] = {}
+
+    def get(self, key: str) -> Workspace:
+        with self._lock:
+            self._evict_idle()
+            space = self._spaces.get(key)
+            if space is None:
+                space = self._spaces[key] = Workspace(key)
+            space.touch()
+            return space
+
+    def __len__(self) -> int:
+        return len(self._spaces)
+
+    def _evict_idle(self) -> None:
+        now = time.time()
+        idle = [k for k, s in self._spaces.items()
+                if now - s.last_seen > IDLE_SECONDS and not (s.job is not None and s.job.active)]
+        overflow = sorted(self._spaces, key=lambda k: self._spaces[k].last_seen)[:max(0, len(self._spaces) - MAX_WORKSPACES)]
+        for k in set(idle) | set(overflow):
+            self._spaces.pop(k).close()
+
+
+def browser_key(xsrf_cookie: str | None) -> str | None:
+    """A stable, non-reversible key from Streamlit's XSRF cookie ('2|mask|masked token|time'), or None."""
+    parts = (xsrf_cookie or "").split("|")
+    if len(parts) < 3:
+        return None
+    try:
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return None
+    if not mask or len(masked) < 16:
+        return None
+    token = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))  # Tornado masks the token per response
+    return hashlib.sha256(b"vae-explorer-workspace|" + token).hexdigest()
