@@ -22,6 +22,7 @@ DEFAULT_DATA = "mnist"
 MAX_CONCURRENT_JOBS = int(os.environ.get("VAE_EXPLORER_MAX_JOBS", "2"))
 
 _SESSION_KEY = "workspace_key"  # fallback key when the browser sends no XSRF cookie
+WORKSPACE = "workspace"  # this session's workspace object, also reachable from AppTest
 _SETTINGS = "train_settings"  # dict of the Train page's settings, kept across page switches
 _FLASH = "flash_message"
 
@@ -56,6 +57,7 @@ def workspace() -> Workspace:
     space = workspace_store().get(_key())
     if space.data is None:
         space.set_data(bundled(DEFAULT_DATA), f"bundled:{DEFAULT_DATA}")
+    st.session_state[WORKSPACE] = space
     return space
 
 

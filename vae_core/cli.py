@@ -223,15 +223,21 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ui(args: argparse.Namespace) -> int:
+def ui_command(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line for the dashboard (also used by the browser tests)."""
     from .data import MAX_UPLOAD_BYTES
 
     app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
-    argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
-            "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.maxUploadSize", str(max(1, MAX_UPLOAD_BYTES // 2**20))]
+    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host, "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--server.maxUploadSize", str(max(1, MAX_UPLOAD_BYTES // 2**20)), "--client.toolbarMode", "minimal",
+            "--client.showErrorDetails", "none", "--theme.base", "light"]
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    argv = ui_command(args.host, args.port)
     print(f"VAE Explorer on http://{args.host}:{args.port}", file=sys.stderr)
-    os.execv(sys.executable, argv)
+    os.execv(argv[0], argv)
     return 0  # not reached
 
 
