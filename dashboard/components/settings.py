@@ -23,6 +23,7 @@ BATCHES = [16, 32, 64, 128, 256, 512, 1024]
 ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
               "gru": "GRU (recurrent)"}
 ARCHS_BY_KIND = {"image": ["mlp", "conv"], "sensor": ["conv1d", "gru", "mlp"]}
+KIND_DEPENDENT = ("arch", "loss", "latent_dim")
 
 HELP = {
     "arch": "How the encoder and decoder are built. MLPs treat every input value separately; convolutions "
@@ -92,6 +93,16 @@ def _widget(name: str, draw, kind: str, allowed: list | None = None, **kw) -> An
     return value
 
 
+def _reset_on_kind_change(kind: str) -> None:
+    """Images and sensor windows want different models: new kind, new recommended model settings."""
+    values = state.settings()
+    if values.get("kind") not in (None, kind):
+        for name in [*KIND_DEPENDENT, *(k for k in values if k.startswith("hidden_"))]:
+            values.pop(name, None)
+            st.session_state.pop(f"set_{name}", None)
+    values["kind"] = kind
+
+
 def _parse_hidden(text: str) -> tuple[int, ...] | None:
     try:
         sizes = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
@@ -108,6 +119,7 @@ def losses_for(data: Dataset) -> list[str]:
 def show(data: Dataset) -> tuple[ModelConfig, TrainConfig] | None:
     """Draw the controls; the configs they describe, or None (with a message) if a value is invalid."""
     kind = data.kind
+    _reset_on_kind_change(kind)
     archs = ARCHS_BY_KIND[kind]
     arch = _widget("arch", st.selectbox, kind, archs, label="Architecture", options=archs,
                    format_func=ARCH_NAMES.get)

@@ -14,43 +14,15 @@ from vae_core import data as D
 from vae_core.dataset import DataError
 from vae_core.formats import common
 
+from filemakers import bundled_digits, idx_images, idx_labels, npz_bytes, png_bytes, zip_bytes
+
 N = 60  # small real subset: fast tests
 
 
 @pytest.fixture(scope="module")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """N real MNIST digits (N, 28, 28) uint8 and their labels (N,), every class present."""
-    arrays = np.load(D.SAMPLE_DATA_DIR / "mnist_5k.npz", allow_pickle=False)
-    pick = np.arange(0, 5000, 5000 // N)[:N]  # the file is sorted by class
-    return arrays["images"][pick], arrays["labels"][pick]
-
-
-def idx_images(images: np.ndarray) -> bytes:
-    return struct.pack(">IIII", 0x803, *images.shape) + images.astype(np.uint8).tobytes()
-
-
-def idx_labels(labels: np.ndarray) -> bytes:
-    return struct.pack(">II", 0x801, len(labels)) + labels.astype(np.uint8).tobytes()
-
-
-def npz_bytes(**arrays) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def png_bytes(image: np.ndarray, mode: str = "L") -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).convert(mode).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
+    return bundled_digits(N)
 
 
 def assert_images_match(ds, images: np.ndarray, labels: np.ndarray | None) -> None:

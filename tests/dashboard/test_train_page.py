@@ -1,0 +1,109 @@
+"""The Train page headless: defaults, a real tiny run, Stop, divergence, no duplicate jobs, isolation."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from app_session import open_app, train_tiny, workspace
+
+
+def chart_specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_first_screen_is_train_with_mnist_loaded_and_explained_controls(app):
+    assert app.title[0].value == "Train"
+    assert "mnist" in app.markdown[0].value and "5,000 images of 28×28" in app.markdown[0].value
+    assert app.slider(key="set_epochs").value == 20
+    assert app.slider(key="set_latent_dim").value == 16
+    assert app.select_slider(key="set_beta").value == 1.0
+    assert app.selectbox(key="set_loss").value == "bce"
+    for widget in (*app.slider, *app.select_slider, *app.selectbox):
+        assert widget.help and len(widget.help) > 30, widget.key  # every control explains itself
+    assert app.button(key="train_stop").disabled
+    assert "Press **Train** to start" in app.info[0].value
+
+
+def test_a_tiny_run_trains_and_is_recorded(app):
+    ws = train_tiny(app, epochs=2)
+    assert len(ws.runs) == 1
+    run = ws.runs[0]
+    assert run.status == "finished" and run.summary["epochs"] == 2
+    assert any("Finished: trained 2 epochs" in s.value for s in app.success)
+    assert any(f"test neg. ELBO **{run.summary['test_neg_elbo']:.2f}**" in m.value for m in app.markdown)
+    curves, live_map = chart_specs(app)
+    steps = [t for t in curves["data"] if t["name"] == "total"][0]
+    assert len(steps["y"]) == sum(e.kind == "step" for e in run.events)
+    assert sorted(t["name"] for t in live_map["data"]) == [str(d) for d in range(10)]  # one colour per digit
+    assert "after epoch 2" in live_map["layout"]["title"]["text"]
+    assert not app.button(key="train_start").disabled
+
+
+def test_stop_keeps_what_was_learned_and_the_run_can_continue(app):
+    app.slider(key="set_epochs").set_value(200).run()
+    app.button(key="train_start").click().run()
+    ws = workspace(app)
+    job = ws.job
+    deadline = time.time() + 60
+    while not any(e.kind == "epoch" for e in job.snapshot().events):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    app.button(key="train_stop").click().run()
+    assert job.done.wait(60)
+    app.run()
+    run = ws.runs[-1]
+    assert run.status == "stopped" and 1 <= run.state.epoch < 200
+    assert any(i.value.startswith("Stopped: stopped by you after") for i in app.info)
+    done = run.state.epoch
+    app.slider(key="continue_epochs").set_value(1)
+    app.button(key="train_continue").click().run()
+    assert ws.job.done.wait(60)
+    app.run()
+    assert len(ws.runs) == 1  # continued in place, not a new run
+    assert run.state.epoch == done + 1 and run.status == "finished"
+
+
+def test_touching_widgets_while_training_neither_kills_nor_duplicates_the_job(app):
+    app.slider(key="set_epochs").set_value(30).run()
+    app.button(key="train_start").click().run()
+    ws = workspace(app)
+    job = ws.job
+    app.select_slider(key="set_beta").set_value(4.0).run()  # a rerun mid-training
+    app.switch_page("app_pages/data.py").run()
+    app.switch_page("app_pages/train.py").run()
+    assert ws.job is job and job.thread.is_alive()
+    assert app.button(key="train_start").disabled
+    job.stop()
+    assert job.done.wait(60)
+
+
+def test_a_diverging_run_says_what_happened_and_what_to_try(app):
+    ws = train_tiny(app, epochs=3, lr=10.0)
+    assert ws.runs[-1].status == "diverged"
+    error = " ".join(e.value for e in app.error)
+    assert "Training diverged" in error and "Try a lower learning rate (now 10)" in error
+
+
+def test_two_sessions_never_see_each_others_runs(app):
+    ws_a = train_tiny(app, epochs=1)
+    other = open_app()
+    ws_b = workspace(other)
+    assert ws_b is not ws_a and ws_b.runs == [] and ws_b.job is None
+    other.switch_page("app_pages/runs.py").run()
+    assert not other.exception
+    page_text = " ".join(str(getattr(e, "value", "")) for e in other.main)
+    assert ws_a.runs[0].label not in page_text
+
+
+@pytest.mark.slow
+def test_sensor_data_gets_sensor_defaults(app):
+    app.switch_page("app_pages/data.py").run()
+    app.get("button_group")[0].set_value("bleeding").run()  # the bundled-data segmented control
+    app.switch_page("app_pages/train.py").run()
+    assert app.selectbox(key="set_arch").value == "conv1d"
+    assert app.selectbox(key="set_loss").options == ["Gaussian (squared error)", "Laplace (absolute error)",
+                                                     "Huber (squared near 0, absolute far out)"]
+    ws = train_tiny(app, epochs=2)
+    assert ws.runs[-1].summary["anomaly_auc"] is not None
