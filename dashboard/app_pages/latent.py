@@ -1,4 +1,182 @@
-"""Placeholder while the page is being written."""
+"""Latent space: where the model puts each input, as a map of the latent means (PCA, t-SNE, or z itself)."""
+from __future__ import annotations
+
 import streamlit as st
 
-st.title("latent")
+from dashboard import state
+from dashboard.background import BackgroundTask, get_or_start
+from dashboard.components import charts, explore, images
+from vae_core import analysis
+
+POLL_SECONDS = 0.5
+SHOWN_IMAGES, SHOWN_WINDOWS = 24, 12  # selected inputs drawn beside the map
+MODEL_TOKEN = ("model_token",)  # in run.cache; it vanishes when retraining clears the cache
+METHODS = {"pca": "PCA", "tsne": "t-SNE", "z": "z itself (2-D latent)"}
+PARTS = {"test": "test part (never trained on)", "all": "all parts (train, validation, test)"}
+EXPLAIN = {
+    "pca": "**PCA** is a linear projection onto the two directions along which the codes vary most. Distances "
+           "and large-scale structure are kept (clusters far apart really are far apart), but clusters that "
+           "differ along other directions may overlap.",
+    "tsne": "**t-SNE** places points so that each one keeps its nearest neighbours. Clusters show which inputs "
+            "the model codes alike, but distances between clusters and cluster sizes mean little, and a "
+            "different perplexity or seed can move them around.",
+    "z": "**z itself**: the latent code has two dimensions, so this is the latent space with no projection: "
+         "the prior N(0, I) is a round blob around (0, 0).",
+}
+
+ws = state.workspace()
+run = ws.current_run()
+st.title("Latent space")
+if run is None:
+    st.info("No trained model yet. Train one first; this page then shows where it puts each input.",
+            icon=":material/scatter_plot:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+if ws.busy_run_id() == run.id:
+    st.info(f"**{run.label}** is being trained right now. Its map appears here when training ends.",
+            icon=":material/hourglass:")
+    st.page_link("app_pages/train.py", label="Watch training", icon=":material/model_training:")
+    st.stop()
+
+data, model = run.data, run.model
+latent_dim = model.cfg.latent_dim
+st.caption(f"Exploring **{run.label}**. Each dot is one input, placed by the mean of its code E[z|x]; "
+           f"the code has {latent_dim} dimension{'s' * (latent_dim != 1)}, so the map shows a 2-D view of it.")
+
+# ---- controls ------------------------------------------------------------------------------------------
+methods = ["pca", "tsne"] + (["z"] if latent_dim == 2 else [])
+c = st.columns([3, 2, 2, 2], gap="medium")
+method = c[0].radio("Map", methods, index=len(methods) - 1 if latent_dim == 2 else 0, horizontal=True,
+                    format_func=METHODS.get, key=f"latent_method_{len(methods)}",
+                    help="How the codes are flattened to 2-D. PCA is instant; t-SNE shows neighbourhoods but "
+                         "takes a few seconds and runs in the background.")
+points = c[1].slider("Points", 500, 5000, 2000, step=100, key="latent_points",
+                     help="How many inputs to draw (a fixed random sample of the chosen part). More points show "
+                          "more detail; t-SNE takes longer.")
+perplexity = c[2].slider("t-SNE perplexity", 5, 100, 30, key="latent_perplexity", disabled=method != "tsne",
+                         help="Roughly how many neighbours each point tries to keep close in t-SNE. Small values "
+                              "show tight local clumps, large values more of the overall layout.")
+part = c[3].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key="latent_part",
+                      help="The test part was held out from training, so it shows how the model codes new inputs; "
+                           "'all' adds the inputs it was trained on.")
+
+# ---- codes of a fixed sample ---------------------------------------------------------------------------
+part_idx = data.indices(part)
+if not len(part_idx):
+    st.info(f"This data set has no {part} part; showing all inputs instead.")
+    part, part_idx = "all", data.indices("all")
+picked = analysis.subsample(len(part_idx), points, seed=0)  # positions in the part
+ids = part_idx[picked]  # sample ids in run.data
+means = explore.cached(run.cache, ("means", part), lambda: analysis.encode_means(model, data.x[part_idx]),
+                       ws.lock)[picked]
+labels = [explore.label_phrase(data, int(i)) for i in ids] if data.y is not None else []
+hover = [explore.item_hover(data, int(i)) for i in ids]
+n = len(ids)
+if n < points:
+    st.caption(f"The {part} part holds only {n:,} inputs: all of them are shown.")
+
+
+def tsne_task(key: tuple, task_key: tuple) -> BackgroundTask:
+    """Start (or find) the t-SNE of `means` in the background; its result lands in run.cache[key]."""
+    cache, lock, background = run.cache, ws.lock, ws.background
+    with lock:
+        token = cache.setdefault(MODEL_TOKEN, object())
+        for other_key, other in background.items():  # only the map being looked at computes (2 cores)
+            if other_key != task_key and other_key[0] == "tsne" and other.active:
+                other.stop()
+    z = means.copy()
+
+    def work(report):
+        return analysis.tsne_2d(z, perplexity=perplexity, seed=0, progress=report)
+
+    def on_done(task: BackgroundTask) -> None:  # in the task's thread: plain dicts only, never st.*
+        with lock:
+            if task.status == "finished" and cache.get(MODEL_TOKEN) is token:  # not retrained meanwhile
+                cache[key] = task.result
+            if task.status != "failed" and background.get(task_key) is task:
+                background.pop(task_key)
+
+    return get_or_start(background, task_key, lambda: BackgroundTask(work, "tsne", on_done), lock)
+
+
+task = None
+coords = None
+if method == "tsne":
+    key = ("tsne", n, perplexity, part)
+    with ws.lock:
+        coords = run.cache.get(key)
+    if coords is None:
+        task = tsne_task(key, ("tsne", run.id, n, perplexity, part))
+        with ws.lock:
+            coords = run.cache.get(key)  # it may have finished in the meantime
+running = task is not None and task.active
+
+if method == "tsne" and coords is None:
+    if task is not None and task.snapshot().status == "failed":
+        st.error(f"The t-SNE map could not be computed: {task.snapshot().error}. The PCA map is shown instead.")
+        if st.button("Try t-SNE again", key="latent_tsne_retry"):
+            with ws.lock:
+                ws.background.pop(("tsne", run.id, n, perplexity, part), None)
+            st.rerun()
+
+    @st.fragment(run_every=POLL_SECONDS if running else None)
+    def tsne_progress() -> None:
+        """Shows the background t-SNE's progress; one full rerun when it ends draws its map."""
+        snap = task.snapshot()
+        if snap.status == "running":
+            text = (f"Computing the t-SNE map of {n:,} points: {snap.progress:.0%} after {snap.seconds:.0f} s"
+                    if snap.progress > 0 else f"Finding the neighbours of {n:,} points for t-SNE…")
+            st.progress(snap.progress, text=text)
+            st.caption("It runs in the background: you can change settings or use other pages meanwhile. "
+                       "Below, the PCA map until it is ready.")
+        if running and not task.active:
+            st.rerun()
+
+    tsne_progress()
+
+shown = method if method != "tsne" or coords is not None else "pca"  # PCA stands in while t-SNE computes
+if shown == "z":
+    coords, axes, title = means, ("z0", "z1"), "The latent means, z itself"
+elif shown == "tsne":
+    axes, title = ("t-SNE 1", "t-SNE 2"), f"t-SNE map of the latent means (perplexity {perplexity})"
+else:
+    coords, ratio = analysis.pca_2d(means)
+    axes = (f"PC 1 ({ratio[0]:.0%} of the variance)", f"PC 2 ({ratio[1]:.0%} of the variance)")
+    title = "PCA of the latent means" + (" (t-SNE is still computing)" if running else "")
+
+# ---- map and the inputs selected on it ----------------------------------------------------------------
+left, right = st.columns([3, 2], gap="large")
+with left:
+    fig = charts.latent_scatter(coords, labels, f"{title}: {n:,} inputs", hover=hover, axis_names=axes,
+                                customdata=ids, height=560)
+    fig.update_layout(legend_title_text=explore.label_word(data) or None)
+    event = st.plotly_chart(fig, key=f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}", on_select="rerun",
+                            selection_mode=("points", "box", "lasso"), config=charts.PNG_CONFIG)
+    st.caption(EXPLAIN[shown])
+    with st.expander("PCA or t-SNE: which to trust for what?"):
+        st.markdown("\n\n".join(EXPLAIN[m] for m in methods) + "\n\nBoth maps show the *means* of the codes; "
+                    "each input's code is really a small cloud around its dot.")
+
+with right:
+    chosen = explore.selected_ids(event)
+    st.subheader("Selected inputs")
+    if not chosen:
+        st.info("Click a point, or drag a box or lasso around points (tools in the chart's top-right corner), "
+                "to see those inputs here. Double-click the chart to clear the selection.",
+                icon=":material/touch_app:")
+    else:
+        summary = explore.label_summary(data, chosen)
+        st.markdown(f"**{len(chosen):,}** selected" + (f": {summary}" if summary else ""))
+        if data.kind == "image":
+            first = chosen[:SHOWN_IMAGES]
+            grid = images.mosaic(data.x[first], cols=6, upscale=2)
+            st.image(grid, caption=f"{'The first ' if len(chosen) > len(first) else ''}{len(first)} selected "
+                                   f"inputs, in selection order", width="stretch")
+            st.download_button("Download these images (PNG)", images.png_bytes(grid), "selected_inputs.png",
+                               "image/png", key="latent_selected_png", on_click="ignore")
+        else:
+            first = chosen[:SHOWN_WINDOWS]
+            st.plotly_chart(explore.window_grid(data.x[first], [explore.item_name(data, i) for i in first],
+                                                data.channels, f"{len(first)} selected windows (scaled)", cols=2),
+                            key="latent_selected_windows", config=charts.PNG_CONFIG)
+        st.caption(", ".join(explore.item_name(data, i) for i in chosen[:60]) + (" …" if len(chosen) > 60 else ""))

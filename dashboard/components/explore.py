@@ -1,0 +1,187 @@
+"""Helpers for the Latent space and Reconstructions pages: item names, cached results, small-multiple charts.
+
+Figures only; no model calls here (the pages call vae_core). Sensor windows are (T, C) arrays.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
+
+from vae_core.dataset import Dataset
+
+from . import images
+from .charts import PALETTE, _layout
+
+SWEEP_SCALE = "RdBu_r"  # low values blue, high values red
+
+
+# ---- naming inputs ------------------------------------------------------------------------------------
+
+def label_word(data: Dataset) -> str:
+    """What the labels are, for legends: 'digit', 'anomaly flag', 'label' or '' when unlabelled."""
+    if data.y is None:
+        return ""
+    if data.label_kind == "anomaly":
+        return "anomaly flag"
+    names = data.label_names or ()
+    return "digit" if data.kind == "image" and names and all(n.isdigit() for n in names) else "label"
+
+
+def label_phrase(data: Dataset, index: int) -> str:
+    """'digit 3', 'Running', 'anomaly'; '' when unlabelled."""
+    text = data.label_text(index)
+    return f"digit {text}" if text and label_word(data) == "digit" else text
+
+
+def item_name(data: Dataset, index: int) -> str:
+    """Short name of one input, e.g. '#12 (digit 3)' or 'window 40 (anomaly)'."""
+    base = f"window {index}" if data.kind == "sensor" else f"#{index}"
+    label = label_phrase(data, index)
+    return f"{base} ({label})" if label else base
+
+
+def item_hover(data: Dataset, index: int) -> str:
+    """Hover text of one input: its name, and for windows cut from a recording the time steps it covers."""
+    text = item_name(data, index)
+    if data.window_starts is not None:
+        start = int(data.window_starts[index])
+        text += f"<br>time steps {start}–{start + data.input_shape[0] - 1}"
+    return text
+
+
+def label_summary(data: Dataset, ids: Sequence[int]) -> str:
+    """'digit 3 ×20, digit 5 ×4' for a selection ('' when unlabelled), most frequent first."""
+    if data.y is None or not len(ids):
+        return ""
+    names = [label_phrase(data, int(i)) for i in ids]
+    counts = {n: names.count(n) for n in dict.fromkeys(names)}
+    return ", ".join(f"{n} ×{c}" for n, c in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+# ---- per-model cache -----------------------------------------------------------------------------------
+
+def cached(cache: dict, key: Hashable, compute: Callable[[], Any], lock: threading.RLock | threading.Lock) -> Any:
+    """cache[key], computed once (outside the lock, so a slow compute blocks no one)."""
+    with lock:
+        if key in cache:
+            return cache[key]
+    value = compute()
+    with lock:
+        return cache.setdefault(key, value)
+
+
+# ---- plotly selections ---------------------------------------------------------------------------------
+
+def selected_ids(event: Any) -> list[int]:
+    """Sample ids (the points' customdata) of a plotly_chart selection, in selection order, no repeats."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    ids: list[int] = []
+    for p in points:
+        value = p.get("customdata")
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value is not None:
+            ids.append(int(value))
+    return list(dict.fromkeys(ids))
+
+
+# ---- image grids -----------------------------------------------------------------------------------------
+
+def pair_tiles(originals: np.ndarray, recons: np.ndarray, upscale: int = 3) -> list[np.ndarray]:
+    """One small picture per item, original left and reconstruction right: N x (h, w) uint8."""
+    return [images.mosaic(np.stack([o, r]), cols=2, upscale=upscale) for o, r in zip(originals, recons)]
+
+
+def pairs_grid(originals: np.ndarray, recons: np.ndarray, cols: int = 8) -> np.ndarray:
+    """Rows of `cols` originals, each followed by a row of their reconstructions: one uint8 mosaic."""
+    n = len(originals)
+    rows = []
+    for start in range(0, n, cols):
+        chunk = slice(start, min(start + cols, n))
+        for part in (originals[chunk], recons[chunk]):
+            pad = cols - len(part)
+            rows.append(np.concatenate([part, np.ones((pad, *part.shape[1:]), part.dtype)]) if pad else part)
+    return images.mosaic(np.concatenate(rows), cols=cols)
+
+
+# ---- sensor windows as small multiples ---------------------------------------------------------------
+
+def _grid_figure(n: int, cols: int, titles: Sequence[str], panel_height: int) -> tuple[go.Figure, int]:
+    cols = max(1, min(cols, n))
+    rows = max(1, -(-n // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), vertical_spacing=min(0.3 / rows, 0.12),
+                        horizontal_spacing=0.04)
+    fig.update_annotations(font_size=11)
+    return fig, rows * panel_height + 70
+
+
+def window_grid(windows: np.ndarray, titles: Sequence[str], channels: Sequence[str], title: str,
+                cols: int = 3, panel_height: int = 150) -> go.Figure:
+    """Several windows (N, T, C) side by side, one small panel each, one colour per channel (legend once)."""
+    fig, height = _grid_figure(len(windows), cols, titles, panel_height)
+    cols = max(1, min(cols, len(windows)))
+    t = np.arange(windows.shape[1])
+    for k, window in enumerate(windows):
+        r, c = divmod(k, cols)
+        for ch, name in enumerate(channels):
+            fig.add_trace(go.Scatter(x=t, y=window[:, ch], mode="lines", name=name, legendgroup=name,
+                                     showlegend=k == 0, line=dict(color=PALETTE[ch % len(PALETTE)], width=1),
+                                     hovertemplate=f"{name}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
+                          row=r + 1, col=c + 1)
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, title, height)
+
+
+def traversal_lines(rows: np.ndarray, values: Sequence[float], titles: Sequence[str], channel: int,
+                    channel_name: str, title: str, cols: int = 3, panel_height: int = 170) -> go.Figure:
+    """Traversals of sensor windows (R, K, T, C): one panel per dimension, one line per value of z_d."""
+    fig, height = _grid_figure(len(rows), cols, titles, panel_height)
+    cols = max(1, min(cols, len(rows)))
+    colours = _sweep_colours(values)
+    t = np.arange(rows.shape[2])
+    for k, row in enumerate(rows):
+        r, c = divmod(k, cols)
+        for j, (v, colour) in enumerate(zip(values, colours)):
+            fig.add_trace(go.Scatter(x=t, y=row[j, :, channel], mode="lines", name=f"z = {v:+.2f}",
+                                     legendgroup=f"v{j}", showlegend=k == 0, line=dict(color=colour, width=1.3),
+                                     hovertemplate=f"z = {v:+.2f}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
+                          row=r + 1, col=c + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(legend=dict(title=f"{channel_name}, value of the swept z"))
+    return _layout(fig, title, height)
+
+
+def path_lines(path: np.ndarray, start: np.ndarray, end: np.ndarray, channel: int, channel_name: str,
+               names: tuple[str, str], title: str, height: int = 380) -> go.Figure:
+    """An interpolation (S, T, C) as lines coloured from start to end, with the two original inputs in black."""
+    fig = go.Figure()
+    t = np.arange(path.shape[1])
+    colours = _sweep_colours(np.linspace(0.0, 1.0, len(path)))
+    for s, (window, colour) in enumerate(zip(path, colours)):
+        frac = s / max(len(path) - 1, 1)
+        fig.add_trace(go.Scatter(x=t, y=window[:, channel], mode="lines", name=f"step {s} (t = {frac:.2f})",
+                                 line=dict(color=colour, width=1.5)))
+    for window, name, dash in ((start, names[0], "solid"), (end, names[1], "dot")):
+        fig.add_trace(go.Scatter(x=t, y=window[:, channel], mode="lines", name=f"original {name}",
+                                 line=dict(color="black", width=2.5, dash=dash)))
+    fig.update_xaxes(title_text="time step in window")
+    fig.update_yaxes(title_text=f"{channel_name} (scaled)")
+    fig = _layout(fig, title, height)  # then a vertical legend: one entry per step reads better beside the plot
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02))
+    return fig
+
+
+def _sweep_colours(values: Sequence[float]) -> list[str]:
+    v = np.asarray(values, dtype=float)
+    span = v.max() - v.min() if len(v) else 0.0
+    pos = (v - v.min()) / span if span > 0 else np.full(len(v), 0.5)
+    return sample_colorscale(SWEEP_SCALE, list(pos))
