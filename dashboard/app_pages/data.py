@@ -27,6 +27,7 @@ st.caption("Choose what the VAE learns from. The bundled sets are real recording
 
 def use(data: Dataset, source: str, what: str) -> None:
     ws.set_data(data, source)
+    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empties the uploader
     state.flash(f"Loaded {what}: {len(data.x):,} samples of shape {data.input_shape}.")
     st.rerun()
 
@@ -88,7 +89,8 @@ if current and bundled_sensor_options(current) is not None:
 
 # ---- upload -------------------------------------------------------------------------------------------
 st.subheader("Your own data")
-files = st.file_uploader("Upload data files", accept_multiple_files=True, key="upload",
+files = st.file_uploader("Upload data files", accept_multiple_files=True,
+                         key=f"upload_{st.session_state.get('upload_round', 0)}",
                          max_upload_size=MAX_UPLOAD_BYTES // 2**20,
                          help=f"Accepted: {FORMATS} Up to {MAX_UPLOAD_BYTES // 2**20} MB per file.")
 st.caption(f"Accepted: {FORMATS} Files up to {MAX_UPLOAD_BYTES // 2**20} MB; they are read in memory, never "

@@ -36,7 +36,7 @@ def test_switching_to_a_bundled_sensor_recording(app):
 def test_uploading_a_real_idx_pair_replaces_the_data(app):
     images, labels = bundled_digits(100)
     at = open_app("app_pages/data.py")
-    at.file_uploader(key="upload").set_value([
+    at.file_uploader[0].set_value([
         ("t10k-images-idx3-ubyte.gz", gzip.compress(idx_images(images)), "application/octet-stream"),
         ("t10k-labels-idx1-ubyte.gz", gzip.compress(idx_labels(labels)), "application/octet-stream")]).run()
     load = next(b for b in at.button if b.label.startswith("Load "))
@@ -51,7 +51,7 @@ def test_uploading_a_real_idx_pair_replaces_the_data(app):
 def test_a_broken_csv_shows_the_engines_message_and_keeps_the_data(app):
     at = open_app("app_pages/data.py")
     before = workspace(at).data
-    at.file_uploader(key="upload").set_value(("readings.csv", b"time,a,b\n1,2\n3,4,5,6\n", "text/csv")).run()
+    at.file_uploader[0].set_value(("readings.csv", b"time,a,b\n1,2\n3,4,5,6\n", "text/csv")).run()
     load = next((b for b in at.button if b.label.startswith("Load ")), None)
     if load is not None:
         load.click().run()
@@ -65,7 +65,7 @@ def test_a_pickled_npz_is_refused(app):
     at = open_app("app_pages/data.py")
     before = workspace(at).data
     blob = npz_bytes(x=np.array([{"evil": 1}], dtype=object))
-    at.file_uploader(key="upload").set_value(("evil.npz", blob, "application/octet-stream")).run()
+    at.file_uploader[0].set_value(("evil.npz", blob, "application/octet-stream")).run()
     next(b for b in at.button if b.label.startswith("Load ")).click().run()
     assert any("pickle" in e.value for e in at.error)
     assert workspace(at).data is before
@@ -76,7 +76,7 @@ def test_a_sensor_csv_upload_offers_columns_and_windows(app):
     rows = "\n".join(f"{i},{np.sin(i / 10):.4f},{np.cos(i / 7):.4f},{int(300 <= i < 310)}" for i in t)
     blob = ("timestamp,temp,vibration,is_anomaly\n" + rows + "\n").encode()
     at = open_app("app_pages/data.py")
-    at.file_uploader(key="upload").set_value(("plant.csv", blob, "text/csv")).run()
+    at.file_uploader[0].set_value(("plant.csv", blob, "text/csv")).run()
     channels = at.multiselect[0]
     assert channels.value == ["temp", "vibration"]
     window = next(n for n in at.number_input if n.label.startswith("Window length"))

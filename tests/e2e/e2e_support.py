@@ -1,0 +1,71 @@
+"""Browser-test support: start the real dashboard (`vae-explorer ui`'s command line) on a free loopback port and
+drive Debian's chromium through Playwright."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from vae_core.cli import ui_command
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+TIMINGS: dict[str, float] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, env: dict | None = None, log_name: str = "server-e2e.log") -> subprocess.Popen:
+    """`vae-explorer ui` on 127.0.0.1:port, waited for until /_stcore/health answers."""
+    log = open(ROOT / "artifacts" / log_name, "w")
+    proc = subprocess.Popen(ui_command("127.0.0.1", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard exited early (code {proc.returncode}); see artifacts/{log_name}")
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return proc
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise TimeoutError("the dashboard did not become healthy in 90 s")
+        time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit finished the current script run (its own e2e tests do the same)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def shot(page, name: str, height: int = 1400) -> Path:
+    """A screenshot of what the visitor sees, into artifacts/screenshots/NAME.png."""
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(600)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

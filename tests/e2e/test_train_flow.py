@@ -1,0 +1,87 @@
+"""A visitor in a real browser: open the app, train, watch the curve grow, stop; upload real and broken files."""
+from __future__ import annotations
+
+import gzip
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e_support import TIMINGS, shot, wait_idle
+from filemakers import bundled_digits, idx_images, idx_labels
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CURVE_POINTS = """() => {
+  const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  if (!plot || !plot.data) return 0;
+  const total = plot.data.find(t => t.name === 'total');
+  return total ? total.y.length : 0;
+}"""
+
+
+def curve_points(page: Page) -> int:
+    return page.evaluate(CURVE_POINTS)
+
+
+def test_train_watch_the_curve_grow_and_stop(page: Page, app_url: str) -> None:
+    t0 = time.perf_counter()
+    page.goto(app_url)
+    train = page.get_by_role("button", name="Train", exact=True)
+    expect(train).to_be_enabled()
+    wait_idle(page)
+    TIMINGS["page_interactive_s"] = time.perf_counter() - t0
+    expect(page.get_by_role("heading", name="Train")).to_be_visible()
+    expect(page.get_by_text("5,000 images of 28×28").first).to_be_visible()
+    epochs = page.locator('input[type=range][aria-label="Epochs"]')
+    epochs.focus()
+    epochs.press("End")  # 200 epochs: long enough to watch and stop
+    wait_idle(page)
+
+    t_click = time.perf_counter()
+    train.click()
+    page.wait_for_function(f"({CURVE_POINTS})() > 0", timeout=30_000)
+    TIMINGS["train_click_to_first_curve_point_s"] = time.perf_counter() - t_click
+    first = curve_points(page)
+    page.wait_for_timeout(2500)
+    later = curve_points(page)
+    assert later > first > 0, (first, later)  # the curve grows while training
+    expect(page.get_by_text(re.compile(r"Epoch \d+/200 · step \d+/\d+"))).to_be_visible()
+    shot(page, "train-running")
+
+    t_stop = time.perf_counter()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped: stopped by you after \d+ full epochs"))).to_be_visible(timeout=60_000)
+    TIMINGS["stop_click_to_stopped_s"] = time.perf_counter() - t_stop
+    expect(train).to_be_enabled()
+    expect(page.get_by_text(re.compile(r"run 1: mnist, mlp, β=1, z=16, bce")).first).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    shot(page, "train-stopped")
+
+
+def test_upload_a_real_idx_pair_then_a_broken_csv(page: Page, app_url: str, tmp_path) -> None:
+    images, labels = bundled_digits(200)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_images(images)))
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_labels(labels)))
+    page.goto(app_url + "/data")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files([str(tmp_path / "t10k-images-idx3-ubyte.gz"), str(tmp_path / "t10k-labels-idx1-ubyte.gz")])
+    load = page.get_by_role("button", name=re.compile(r"^Load t10k"))
+    load.click()
+    expect(page.get_by_text(re.compile(r"Loaded t10k-images-idx3-ubyte\.gz.*: 200 samples"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"In use: t10k-images"))).to_be_visible()
+    shot(page, "data-idx-upload")
+
+    expect(page.locator('[data-testid="stFileChip"]')).to_have_count(0)  # the uploader is empty again
+    broken = tmp_path / "broken.csv"
+    broken.write_text("time,a,b\n1,2\n3,4,5,6\n")
+    uploader.set_input_files(str(broken))
+    page.get_by_role("button", name="Load broken.csv").click()
+    expect(page.get_by_text(re.compile(r"Could not load broken\.csv"))).to_be_visible()
+    # the data loaded before is still in use
+    expect(page.get_by_role("heading", name=re.compile(r"In use: t10k-images"))).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    shot(page, "data-broken-csv")
