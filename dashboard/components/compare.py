@@ -1,0 +1,264 @@
+"""Figures, tables and small helpers for the Diagnostics, Anomalies and Runs pages.
+
+Figures take arrays (vae_core's results) and return plotly figures; the cached helpers call vae_core
+once per model and keep the result in `run.cache`, which is cleared whenever the run is retrained.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from vae_core import analysis
+from vae_core.checkpoint import Run, data_info, run_to_zip
+from vae_core.dataset import Dataset
+
+from ..workspace import RunRecord
+from .charts import PALETTE, TERM_COLOURS, _layout, anomaly_ranges
+from .settings import BETAS
+
+MAP_POINTS = 1500  # latent means per comparison map: enough to see clusters, quick to draw
+RECON_COUNT = 10  # test images per row in the comparison mosaic
+
+
+# ---- runs ---------------------------------------------------------------------------------------------
+def eval_part(data: Dataset) -> str:
+    """The part results are measured on: the test part, or everything when there is none."""
+    return "test" if len(data.indices("test")) else "all"
+
+
+def cached(run: RunRecord, key: Any, compute):
+    """run.cache[key], computed once per trained model."""
+    if key not in run.cache:
+        run.cache[key] = compute()
+    return run.cache[key]
+
+
+def run_zip(run: RunRecord) -> bytes:
+    """The run as a zip (checkpoint.run_to_zip), built once per model."""
+    return cached(run, "zip", lambda: run_to_zip(
+        Run(run.model, run.train_cfg, data_info(run.data), run.events, run.summary)))
+
+
+def zip_name(run: RunRecord) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run.data.name).strip("-") or "data"
+    return f"vae-run-{run.number}-{safe}.zip"
+
+
+def file_digest(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def runs_table(runs: list[RunRecord], explored: str | None) -> pd.DataFrame:
+    """One row per run with its settings and held-out figures (missing figures stay empty)."""
+    rows = []
+    for r in runs:
+        s, c, t = r.summary, r.model.cfg, r.train_cfg
+        active = s.get("active_units")
+        rows.append({
+            "run": r.number, "explored": "●" if r.id == explored else "", "data": r.data.name, "arch": c.arch,
+            "latent size": c.latent_dim, "β": t.beta, "loss": c.loss,
+            "epochs": s.get("epochs", len([e for e in r.events if e.kind == "epoch" and e.phase == "train"])),
+            "status": r.status, "test neg. ELBO": _num(s.get("test_neg_elbo")), "recon": _num(s.get("recon")),
+            "KL": _num(s.get("kl")),
+            "active units": f"{active} of {s.get('latent_dim', c.latent_dim)}" if active is not None else "",
+            "IWAE NLL": _num(s.get("iwae_nll")), "anomaly AUC": _num(s.get("anomaly_auc")),
+            "seconds": _num(s.get("seconds")),
+            "created": datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M:%S"),
+        })
+    return pd.DataFrame(rows)
+
+
+def overlay_curves(runs: list[RunRecord], height: int = 380) -> go.Figure:
+    """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
+                        horizontal_spacing=0.08)
+    for i, run in enumerate(runs):
+        colour = PALETTE[i % len(PALETTE)]
+        for phase, dash in (("train", "solid"), ("val", "dot")):
+            epochs = [e for e in run.events if e.kind == "epoch" and e.phase == phase]
+            if not epochs:
+                continue
+            name = f"run {run.number}" + (" (validation)" if phase == "val" else "")
+            for col, term in ((1, "recon"), (2, "kl")):
+                fig.add_trace(go.Scatter(
+                    x=[e.epoch for e in epochs], y=[getattr(e, term) for e in epochs], mode="lines+markers",
+                    name=name, legendgroup=name, showlegend=col == 1, line=dict(color=colour, dash=dash),
+                    marker=dict(size=5), hovertemplate=f"{name}, epoch %{{x}}: %{{y:.2f}}<extra></extra>"),
+                    row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    return _layout(fig, "Loss per epoch, run by run", height)
+
+
+def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
+    """Latent means of (up to MAP_POINTS of) the run's test part -> 2-D coords, labels, method ('z' or 'PCA')."""
+    def compute():
+        idx = run.data.indices(eval_part(run.data))
+        idx = idx[analysis.subsample(len(idx), MAP_POINTS, seed=0)]
+        mu = analysis.encode_means(run.model, run.data.x[idx])
+        coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
+        labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
+        return coords, labels, method
+    return cached(run, "runs_latent_map", compute)
+
+
+def recon_rows(runs: list[RunRecord], inputs: np.ndarray) -> np.ndarray:
+    """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W)."""
+    rows = [inputs]
+    for run in runs:
+        key = ("runs_recon", file_digest(inputs.tobytes()))
+        rows.append(cached(run, key, lambda run=run: analysis.reconstruct(run.model, inputs)))
+    return np.stack(rows)
+
+
+# ---- diagnostics --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fix:
+    """A one-click change to the Train page's settings that addresses posterior collapse."""
+
+    key: str
+    label: str
+    help: str
+    changes: dict[str, Any]
+    says: str  # for the message after the click: "... with <says>"
+
+
+def run_settings(run: RunRecord) -> dict[str, Any]:
+    """The Train page's settings that reproduce this run (settings.py keys)."""
+    c, t = run.model.cfg, run.train_cfg
+    return {"arch": c.arch, "latent_dim": c.latent_dim, "beta": t.beta, "loss": c.loss,
+            "epochs": int(min(max(t.epochs, 1), 200)), "batch_size": t.batch_size, "lr": t.lr,
+            "warmup": t.warmup, "warmup_epochs": int(min(max(round(t.warmup_epochs), 1), 50)),
+            "free_bits": t.free_bits, "dropout": c.dropout, "weight_decay": t.weight_decay,
+            "grad_clip": t.grad_clip, "schedule": t.schedule, "early_stopping": t.early_stopping, "seed": t.seed,
+            f"hidden_{c.arch}": ",".join(str(h) for h in c.hidden)}
+
+
+def lower_beta(beta: float) -> float:
+    """Back to the plain ELBO (β = 1) from above; below 1, the next option at or under half."""
+    if beta > 1:
+        return 1.0
+    return max(b for b in BETAS if b <= beta / 2)
+
+
+def suggested_fixes(run: RunRecord) -> list[Fix]:
+    """Cures for collapse the run does not use yet (Bowman et al. 2016; Kingma et al. 2016; lower β)."""
+    t = run.train_cfg
+    fixes = []
+    if t.warmup == "none":
+        changes: dict[str, Any] = {"warmup": "linear", "warmup_epochs": 10}
+        if t.epochs < 20:  # the ramp needs room to finish and the model time at full β afterwards
+            changes["epochs"] = 20
+        fixes.append(Fix("fix_warmup", "Use KL warm-up (linear, 10 epochs)",
+                         "β starts at 0 and rises to its value over 10 epochs, so the encoder learns to use z "
+                         "before the KL term pulls the codes to the prior." +
+                         (" Epochs go up to 20 so the ramp can finish." if "epochs" in changes else ""),
+                         changes, "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
+    if t.free_bits < 0.5:
+        fixes.append(Fix("fix_free_bits", "Use free bits (0.5 nats)",
+                         "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays.",
+                         {"free_bits": 0.5}, "0.5 free bits per dimension"))
+    if t.beta > 0:
+        new = lower_beta(t.beta)
+        fixes.append(Fix("fix_beta", f"Lower β to {new:g}",
+                         f"A smaller weight on the KL term (now {t.beta:g}) makes carrying information in z cheaper.",
+                         {"beta": new}, f"β = {new:g}"))
+    return fixes
+
+
+# ---- anomalies ----------------------------------------------------------------------------------------
+def window_errors(run: RunRecord) -> np.ndarray:
+    """Reconstruction error of every window of the run's data (N,), computed once per model."""
+    return cached(run, "window_errors", lambda: analysis.reconstruction_errors(run.model, run.data.x))
+
+
+def channel_names(data: Dataset) -> list[str]:
+    """The data's channel names, or 'channel 0', 'channel 1', ... when it has none."""
+    return list(data.channels) or [f"channel {c}" for c in range(data.input_shape[-1])]
+
+
+def confusion(flags: np.ndarray, labels: np.ndarray) -> dict[str, float | int | None]:
+    """Counts and rates of 0/1 flags against 0/1 labels; precision is None when nothing is flagged."""
+    flags, labels = np.asarray(flags, bool), np.asarray(labels, bool)
+    tp, fp = int((flags & labels).sum()), int((flags & ~labels).sum())
+    fn, tn = int((~flags & labels).sum()), int((~flags & ~labels).sum())
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn,
+            "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None,
+            "fpr": fp / (fp + tn) if fp + tn else None}
+
+
+def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, series: np.ndarray | None,
+                   channels: tuple[str, ...], anomaly: np.ndarray | None, split_starts: tuple[int, int] | None,
+                   log_y: bool = False, height: int = 560) -> go.Figure:
+    """Window errors over time with the threshold, flagged windows, labelled anomalies and parts; signal below."""
+    rows = 2 if series is not None else 1
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        row_heights=[0.6, 0.4][:rows] if rows == 2 else None)
+    fig.add_trace(go.Scattergl(x=centres, y=errors, mode="lines", name="reconstruction error",
+                               line=dict(color="#1f77b4", width=1.2),
+                               hovertemplate="window centred at %{x}: %{y:.3g} nats<extra></extra>"), row=1, col=1)
+    flagged = errors > threshold
+    fig.add_trace(go.Scattergl(x=centres[flagged], y=errors[flagged], mode="markers", name="flagged (above threshold)",
+                               marker=dict(color="#d62728", size=6, symbol="x"),
+                               hovertemplate="flagged, centred at %{x}: %{y:.3g} nats<extra></extra>"), row=1, col=1)
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#d62728", row=1, col=1,
+                  annotation_text=f"threshold {threshold:.3g}", annotation_position="top left")
+    if series is not None:
+        t = np.arange(len(series))
+        step = max(1, len(series) // 5000)
+        for c, name in enumerate(list(channels) or [f"channel {i}" for i in range(series.shape[1])]):
+            fig.add_trace(go.Scattergl(x=t[::step], y=series[::step, c], mode="lines", name=name,
+                                       line=dict(width=1, color=PALETTE[(c + 2) % len(PALETTE)])), row=2, col=1)
+        fig.update_yaxes(title_text="signal (scaled)", row=2, col=1)
+    for start, end in anomaly_ranges(anomaly):
+        fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.2, line_width=0, row="all", col=1)
+    if split_starts:
+        for x, name in zip(split_starts, ("validation starts", "test starts")):
+            fig.add_vline(x=x, line_dash="dot", line_color="#555", row="all", col=1)
+            fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, xanchor="left",
+                               yanchor="bottom", font=dict(size=11, color="#555"))
+    fig.update_yaxes(title_text="error (nats)", type="log" if log_y else "linear", row=1, col=1)
+    fig.update_xaxes(title_text="time step (window centre)", row=rows, col=1)
+    return _layout(fig, "Reconstruction error per window over time", height)
+
+
+def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float] | None,
+               height: int = 380) -> go.Figure:
+    """ROC curve with the chance line and the chosen threshold's operating point."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(color="#aaa", dash="dash")))
+    fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"model (AUC {auc:.3f})",
+                             line=dict(color=TERM_COLOURS["total"], width=2), line_shape="hv"))
+    if point is not None:
+        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="chosen threshold",
+                                 marker=dict(color="#d62728", size=11, symbol="x")))
+    fig.update_xaxes(title_text="false positive rate (normal windows flagged)", range=[-0.02, 1.02])
+    fig.update_yaxes(title_text="true positive rate (anomalous windows caught)", range=[-0.02, 1.02])
+    return _layout(fig, "ROC curve on the test part", height)
+
+
+def errors_by_class(errors: np.ndarray, labels: list[str], threshold: float, log_y: bool = False,
+                    height: int = 420) -> go.Figure:
+    """Box plot of window errors per class, every window as a dot, threshold as a line."""
+    fig = go.Figure()
+    names = sorted(set(labels))
+    for i, name in enumerate(names):
+        mask = np.array([lab == name for lab in labels])
+        fig.add_trace(go.Box(y=errors[mask], name=name, boxpoints="all", jitter=0.4, pointpos=0,
+                             marker=dict(color=PALETTE[i % len(PALETTE)], size=5), line=dict(width=1.5)))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#d62728", annotation_text=f"threshold {threshold:.3g}",
+                  annotation_position="top left")
+    fig.update_yaxes(title_text="reconstruction error (nats)", type="log" if log_y else "linear")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, "Reconstruction error per window, by class", height)
