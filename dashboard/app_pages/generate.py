@@ -59,15 +59,16 @@ with tabs[0]:
                "error is −log p(x|z) at that code, in nats: lower is better, and it is the loss's "
                "reconstruction term.")
     c = st.columns(4, gap="medium")
-    part = c[0].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key="gen_recon_part",
+    part = c[0].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key=explore.keep("gen_recon_part", "test"),
                           help="Where the inputs come from. The test part was never trained on, so it shows how "
                                "well the model generalises.")
-    count = c[1].slider("How many", 4 if is_image else 1, 32 if is_image else 8, 16 if is_image else 4,
-                        key=f"gen_recon_count_{data.kind}", help="Number of inputs shown with their reconstructions.")
-    order = c[2].radio("Which inputs", list(ORDERS), format_func=ORDERS.get, key="gen_recon_order", horizontal=True,
+    count = c[1].slider("How many", 4 if is_image else 1, 32 if is_image else 8,
+                        key=explore.keep(f"gen_recon_count_{data.kind}", 16 if is_image else 4), help="Number of inputs shown with their reconstructions.")
+    order = c[2].radio("Which inputs", list(ORDERS), format_func=ORDERS.get, key=explore.keep("gen_recon_order", "random"),
+                       horizontal=True,
                        help="Random inputs show typical quality; the worst reconstructed ones show what the model "
                             "finds hardest (odd shapes, rare styles, anomalies).")
-    seed = c[3].number_input("Shuffle seed", 0, 1_000_000, 0, key="gen_recon_seed", disabled=order == "worst",
+    seed = c[3].number_input("Shuffle seed", 0, 1_000_000, key=explore.keep("gen_recon_seed", 0), disabled=order == "worst",
                              help="Change it to draw a different random set of inputs.")
     ids = part_ids(part)
     errors = explore.cached(run.cache, ("recon_errors", part), lambda: analysis.reconstruction_errors(model, data.x[ids]),
@@ -107,10 +108,10 @@ with tabs[1]:
 
 
     c = st.columns([2, 2, 1], vertical_alignment="bottom", gap="medium")
-    n_samples = c[0].slider("How many", 8 if is_image else 1, 64 if is_image else 9, 32 if is_image else 6,
-                            step=8 if is_image else 1, key=f"gen_prior_count_{data.kind}",
+    n_samples = c[0].slider("How many", 8 if is_image else 1, 64 if is_image else 9, step=8 if is_image else 1,
+                            key=explore.keep(f"gen_prior_count_{data.kind}", 32 if is_image else 6),
                             help="Number of codes drawn from the prior and decoded.")
-    prior_seed = c[1].number_input("Seed", 0, 1_000_000, key="gen_prior_seed",
+    prior_seed = c[1].number_input("Seed", 0, 1_000_000, key=explore.keep("gen_prior_seed", 0),
                                    help="The same seed draws the same codes, so you can compare models fairly.")
     c[2].button("New samples", key="gen_prior_new", on_click=new_seed, help="Draw another set of codes.")
     samples = analysis.sample_prior(model, n_samples, seed=int(prior_seed))
@@ -137,12 +138,12 @@ with tabs[2]:
     test_ids = part_ids("test")
     c = st.columns(4, gap="medium")
     n_dims = 1 if latent_dim == 1 else c[0].slider(
-        "Dimensions shown", 1, latent_dim, min(latent_dim, 8), key=f"gen_trav_dims_{latent_dim}",
+        "Dimensions shown", 1, latent_dim, key=explore.keep(f"gen_trav_dims_{latent_dim}", min(latent_dim, 8)),
         help="How many latent dimensions to sweep, the most informative (highest KL) first.")
-    lo, hi = c[1].slider("Range of z_d", -4.0, 4.0, (-2.5, 2.5), step=0.5, key="gen_trav_range",
+    lo, hi = c[1].slider("Range of z_d", -4.0, 4.0, step=0.5, key=explore.keep("gen_trav_range", (-2.5, 2.5)),
                          help="The values z_d is swept through. The prior puts 95% of codes within ±2, so values "
                               "far outside show what the decoder makes of codes it rarely saw.")
-    steps = c[2].slider("Steps", 3, 15, 9, key="gen_trav_steps", help="How many values of z_d per row.")
+    steps = c[2].slider("Steps", 3, 15, key=explore.keep("gen_trav_steps", 9), help="How many values of z_d per row.")
     base = c[3].selectbox("Start from", [ZEROS, *test_ids.tolist()], key="gen_trav_base",
                           format_func=lambda i: "the prior's centre (z = 0)" if i == ZEROS
                           else f"the code of {explore.item_name(data, i)}",
@@ -183,7 +184,7 @@ with tabs[3]:
                        help="The input the path starts from (test part).")
     b = c[1].selectbox("To (B)", options, index=default_b, key="gen_interp_b",
                        format_func=lambda i: explore.item_name(data, i), help="The input the path ends at (test part).")
-    n_steps = c[2].slider("Steps", 3, 16, 10, key="gen_interp_steps",
+    n_steps = c[2].slider("Steps", 3, 16, key=explore.keep("gen_interp_steps", 10),
                           help="Number of evenly spaced points on the line between the two codes, ends included.")
     path = analysis.interpolate(model, data.x[a], data.x[b], steps=n_steps)
     name_a, name_b = explore.item_name(data, a), explore.item_name(data, b)

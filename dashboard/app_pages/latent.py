@@ -46,17 +46,17 @@ st.caption(f"Exploring **{run.label}**. Each dot is one input, placed by the mea
 # ---- controls ------------------------------------------------------------------------------------------
 methods = ["pca", "tsne"] + (["z"] if latent_dim == 2 else [])
 c = st.columns([3, 2, 2, 2], gap="medium")
-method = c[0].radio("Map", methods, index=len(methods) - 1 if latent_dim == 2 else 0, horizontal=True,
-                    format_func=METHODS.get, key=f"latent_method_{len(methods)}",
+method = c[0].radio("Map", methods, horizontal=True, format_func=METHODS.get,
+                    key=explore.keep(f"latent_method_{len(methods)}", "z" if latent_dim == 2 else "pca"),
                     help="How the codes are flattened to 2-D. PCA is instant; t-SNE shows neighbourhoods but "
                          "takes a few seconds and runs in the background.")
-points = c[1].slider("Points", 500, 5000, 2000, step=100, key="latent_points",
+points = c[1].slider("Points", 500, 5000, step=100, key=explore.keep("latent_points", 2000),
                      help="How many inputs to draw (a fixed random sample of the chosen part). More points show "
                           "more detail; t-SNE takes longer.")
-perplexity = c[2].slider("t-SNE perplexity", 5, 100, 30, key="latent_perplexity", disabled=method != "tsne",
+perplexity = c[2].slider("t-SNE perplexity", 5, 100, key=explore.keep("latent_perplexity", 30), disabled=method != "tsne",
                          help="Roughly how many neighbours each point tries to keep close in t-SNE. Small values "
                               "show tight local clumps, large values more of the overall layout.")
-part = c[3].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key="latent_part",
+part = c[3].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key=explore.keep("latent_part", "test"),
                       help="The test part was held out from training, so it shows how the model codes new inputs; "
                            "'all' adds the inputs it was trained on.")
 
@@ -69,7 +69,7 @@ picked = analysis.subsample(len(part_idx), points, seed=0)  # positions in the p
 ids = part_idx[picked]  # sample ids in run.data
 means = explore.cached(run.cache, ("means", part), lambda: analysis.encode_means(model, data.x[part_idx]),
                        ws.lock)[picked]
-labels = [explore.label_phrase(data, int(i)) for i in ids] if data.y is not None else []
+labels = [data.label_text(int(i)) for i in ids] if data.y is not None else []
 hover = [explore.item_hover(data, int(i)) for i in ids]
 n = len(ids)
 if n < points:

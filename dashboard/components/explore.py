@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
@@ -19,6 +20,20 @@ from . import images
 from .charts import PALETTE, _layout
 
 SWEEP_SCALE = "RdBu_r"  # low values blue, high values red
+_KEPT = "explore_widget_values"  # session_state: last values of the widgets drawn with keep()
+
+
+def keep(key: str, default: Any) -> str:
+    """Widget key whose value survives page switches (Streamlit drops the state of widgets not drawn).
+
+    Draw the widget with `key=keep(key, default)` and no `value`/`index`: it starts from its last value,
+    else from `default`.
+    """
+    saved = st.session_state.setdefault(_KEPT, {})
+    if key not in st.session_state:
+        st.session_state[key] = saved.get(key, default)
+    saved[key] = st.session_state[key]
+    return key
 
 
 # ---- naming inputs ------------------------------------------------------------------------------------
@@ -40,8 +55,8 @@ def label_phrase(data: Dataset, index: int) -> str:
 
 
 def item_name(data: Dataset, index: int) -> str:
-    """Short name of one input, e.g. '#12 (digit 3)' or 'window 40 (anomaly)'."""
-    base = f"window {index}" if data.kind == "sensor" else f"#{index}"
+    """Short name of one input, e.g. '#12 (digit 3)', '#7 (Running)' or 'window 40 (anomaly)'."""
+    base = f"window {index}" if data.window_starts is not None else f"#{index}"  # cut from one recording
     label = label_phrase(data, index)
     return f"{base} ({label})" if label else base
 
