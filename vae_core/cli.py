@@ -1,4 +1,4 @@
-"""`vae-explorer train | evaluate | datasets | ui`: the engine from a terminal, for scripts and scale.
+"""`vae-explorer train | evaluate | datasets | sweep | ui`: the engine from a terminal, for scripts and scale.
 
 Bad flags and bad files exit with code 2 and one line on stderr starting `error:`; a diverged run
 exits 1 after saving its last good weights.
@@ -16,6 +16,7 @@ from pathlib import Path
 from .checkpoint import CheckpointError, Run, data_info, load_run, save_run, to_json
 from .config import LOSSES, SCHEDULES, WARMUPS, ARCHS, ConfigError, TrainConfig, default_model_config
 from .dataset import DataError
+from .sweep import command as sweep_command
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the result as one JSON object on the last stdout line")
 
     sub.add_parser("datasets", help="list the bundled data sets")
+
+    sweep_command.add_parser(sub, _add_data_flags)
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
@@ -241,7 +244,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "ui": cmd_ui}
+def cmd_sweep(args: argparse.Namespace) -> int:
+    return sweep_command.run(args, _sensor_options)
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "sweep": cmd_sweep, "ui": cmd_ui}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,180 @@
+"""Where trials run: in this thread (the dashboard), in a local process pool (the CLI's default), or on Ray.
+
+Every engine takes `TrialTask`s and gives back `TrialOutcome`s as they finish, so the sweep's driver
+(search.run) is the same for all three. Same task, same thread count -> the same numbers on any engine.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
+
+from ..dataset import Dataset
+from .space import SweepError
+from .trial import TrialOutcome, TrialTask, init_worker, make_row, run_trial, work
+
+
+def cpu_cores() -> int:
+    """Cores this process may use (its CPU affinity, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_workers(workers: int | None, pending: int, cores: int | None = None) -> tuple[int, int]:
+    """(workers, torch threads per worker) for a local pool: workers x threads <= cores."""
+    cores = cores or cpu_cores()
+    n = workers or min(cores, max(1, pending))
+    if n < 1:
+        raise SweepError(f"--workers must be 1 or more, not {n}")
+    return n, max(1, cores // n)
+
+
+def _failed(task: TrialTask, exc: BaseException) -> TrialOutcome:
+    return TrialOutcome(task, make_row(task, "failed", {}, 0.0, f"worker lost: {type(exc).__name__}: {exc}"))
+
+
+class InlineEngine:
+    """Runs one trial at a time in the calling thread on a data set already in memory (the dashboard).
+
+    `acquire(task)` is called before each trial and may wait (a server-wide queue); False skips the
+    trial and ends the sweep. `release()` follows every acquired trial.
+    """
+
+    name = "in-process"
+
+    def __init__(self, data: Dataset, should_stop: Callable[[], bool] | None = None,
+                 acquire: Callable[[TrialTask], bool] | None = None, release: Callable[[], None] | None = None,
+                 keep_runs: bool = True) -> None:
+        self.data, self.should_stop = data, should_stop
+        self.acquire, self.release, self.keep_runs = acquire, release, keep_runs
+        self.slots = 1
+        self._queue: deque[TrialTask] = deque()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def submit(self, task: TrialTask) -> None:
+        self._queue.append(task)
+
+    def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
+        task = self._queue.popleft()
+        if self.acquire is not None and not self.acquire(task):
+            self._queue.clear()
+            return []
+        try:
+            outcome = run_trial(task, self.data, self.should_stop, keep_run=self.keep_runs)
+        finally:
+            if self.release is not None:
+                self.release()
+        return [] if outcome is None else [outcome]
+
+    def close(self, cancel: bool = False) -> None:
+        self._queue.clear()
+
+
+class ProcessEngine:
+    """A pool of spawned worker processes on this machine; each loads the data itself."""
+
+    name = "local"
+
+    def __init__(self, workers: int, threads: int) -> None:
+        self.slots, self.threads = workers, threads
+        self._pool = self._new_pool()
+        self._futures: dict[cf.Future, TrialTask] = {}
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=self.slots, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=init_worker, initargs=(self.threads,))
+
+    @property
+    def pending(self) -> int:
+        return len(self._futures)
+
+    def submit(self, task: TrialTask) -> None:
+        self._futures[self._pool.submit(work, task)] = task
+
+    def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
+        done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        out, broken = [], False
+        for fut in done:
+            task = self._futures.pop(fut)
+            try:
+                out.append(fut.result())
+            except Exception as exc:  # noqa: BLE001 - e.g. a worker killed for memory: that trial failed
+                out.append(_failed(task, exc))
+                broken = broken or isinstance(exc, BrokenProcessPool)
+        if broken:  # a dead worker breaks the whole pool: the trials it held failed, the rest go on in a new one
+            for fut, task in list(self._futures.items()):
+                self._futures.pop(fut)
+                out.append(_failed(task, BrokenProcessPool("the pool was restarted after a worker died")))
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+        return out
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:  # Ctrl-C: drop queued trials and end running ones now (their rows were never written)
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())  # no public way before 3.14
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.join(5)
+        else:
+            self._pool.shutdown(wait=True)
+        self._futures.clear()
+
+
+class RayEngine:
+    """Trials as Ray tasks on a running cluster (`address` auto or HOST:PORT), or on a Ray already started.
+
+    vae-explorer must be installed on every node; data is loaded there by bundled name or path.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None, workers: int | None, threads: int) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise SweepError("--ray-address needs Ray: pip install 'vae-explorer[ray]'") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise SweepError(f"cannot reach a Ray cluster at {address!r}: {exc}") from None
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.threads = threads
+        self.slots = workers or max(1, cpus // threads)
+        self._remote = ray.remote(work).options(num_cpus=threads, max_retries=1)
+        self._refs: dict = {}
+
+    @property
+    def pending(self) -> int:
+        return len(self._refs)
+
+    def submit(self, task: TrialTask) -> None:
+        self._refs[self._remote.remote(task)] = task
+
+    def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
+        ready, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=timeout)
+        out = []
+        for ref in ready:
+            task = self._refs.pop(ref)
+            try:
+                out.append(self._ray.get(ref))
+            except Exception as exc:  # noqa: BLE001 - a node lost, a task crashed: that trial failed
+                out.append(_failed(task, exc))
+        return out
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:
+            for ref in self._refs:
+                self._ray.cancel(ref, force=True)
+        self._refs.clear()
