@@ -21,6 +21,7 @@ pages = [
     st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/monitor_heart:", url_path="diagnostics"),
     st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/warning:", url_path="anomalies"),
     st.Page(PAGES / "runs.py", title="Runs", icon=":material/table_chart:", url_path="runs"),
+    st.Page(PAGES / "sweep.py", title="Sweep", icon=":material/grid_on:", url_path="sweep"),
 ]
 page = st.navigation(pages)
 workspace = state.workspace()

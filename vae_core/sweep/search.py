@@ -189,6 +189,8 @@ class _OptunaProposer:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        # we keep heartbeats ourselves (see heartbeat), which Optuna only expects from Study.optimize
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self._optuna, self._state = optuna, TrialState
         self.plan, self.threads, self.files, self.done = plan, threads, files, done
         self.total, self.note = int(plan.trials), ""
