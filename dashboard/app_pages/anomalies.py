@@ -77,11 +77,14 @@ if data.series is not None and data.window_starts is not None:
     show_signal = st.toggle("Show the signal below", value=True, key="anomaly_signal",
                             help="Draws the recording itself under the errors, on the same time axis.")
     centres = data.window_starts + data.input_shape[0] / 2
-    st.plotly_chart(compare.error_timeline(centres, errors, threshold, data.series if show_signal else None,
+    st.plotly_chart(compare.error_timeline(centres, errors, threshold, data.input_shape[0],
+                                           data.series if show_signal else None,
                                            data.channels, data.series_anomaly, data.split_starts, log_y),
                     key="anomaly_timeline", config=charts.PNG_CONFIG)
-    st.caption("Each point is one window, placed at its centre. Red bands: labelled anomalies; red crosses: windows "
-               "above the threshold; dotted lines: where the validation and test parts begin.")
+    st.caption("Each point is one window, placed at its centre. Dark red: the labelled anomalous time steps; light "
+               "red: the windows that contain them (these count as anomalous); red crosses: windows above the "
+               "threshold; dotted lines: where the validation and test parts begin. Drag to zoom, double-click to "
+               "zoom out.")
 elif data.y is not None:
     labels = [data.label_text(i) for i in range(len(data.x))]
     st.plotly_chart(compare.errors_by_class(errors, labels, threshold, log_y), key="anomaly_by_class",

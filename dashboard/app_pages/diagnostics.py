@@ -1,7 +1,6 @@
 """Diagnostics: how much of the latent code the model uses, and whether the posterior collapsed."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -77,9 +76,7 @@ if diag.verdict in ("collapsed", "partial"):
 # ---- per-dimension KL and the history --------------------------------------------------------------------
 left, right = st.columns(2, gap="large")
 with left:
-    order = np.argsort(-diag.kl_per_dim, kind="stable")
-    st.plotly_chart(charts.kl_bars(diag.kl_per_dim, diag.active, title="KL per latent dimension (sorted)",
-                                   order=order), key="diag_kl_bars", config=charts.PNG_CONFIG)
+    st.plotly_chart(compare.kl_bars(diag.kl_per_dim, diag.active), key="diag_kl_bars", config=charts.PNG_CONFIG)
     st.caption("Red bars are active units. A healthy model spends KL on a few dimensions; a collapsed one has "
                "every bar near zero.")
 with right:
@@ -93,6 +90,7 @@ with right:
 
 with st.expander("Numbers per dimension"):
     st.dataframe(pd.DataFrame({"dimension": [f"z{i}" for i in range(d)], "KL (nats)": diag.kl_per_dim,
-                               "variance of E[z|x]": diag.latent_variance, "active": diag.active}).iloc[order],
+                               "variance of E[z|x]": diag.latent_variance, "active": diag.active})
+                 .sort_values("KL (nats)", ascending=False, kind="stable"),
                  hide_index=True, key="diag_table")
 st.caption("Every chart has a camera button (top right, on hover) that saves it as a PNG.")

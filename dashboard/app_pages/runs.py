@@ -89,9 +89,10 @@ else:
             coords, map_labels, method = compare.latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:
-                st.plotly_chart(charts.latent_scatter(coords, map_labels, f"Run {run.number}: latent means",
-                                                      axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
-                                                      height=380),
+                figure = charts.latent_scatter(coords, map_labels, f"Run {run.number}: latent means",
+                                               axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
+                                               height=430)
+                st.plotly_chart(compare.legend_below(figure, y=-0.2),
                                 key=f"runs_map_{run.id[:8]}", config=charts.PNG_CONFIG)
                 st.caption(f"{run.label}. Test part, {how}.")
         image_runs = [r for r in chosen if r.data.kind == "image"]
@@ -99,7 +100,7 @@ else:
         image_runs = [r for r in image_runs if r.data.input_shape == shape]
         if image_runs:
             source = image_runs[0].data
-            idx = source.indices(compare.eval_part(source))[:compare.RECON_COUNT]
+            idx = compare.showcase(source)
             rows = compare.recon_rows(image_runs, source.x[idx])
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
             names = ["original", *(f"run {r.number}" for r in image_runs)]

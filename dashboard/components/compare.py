@@ -20,11 +20,19 @@ from vae_core.checkpoint import Run, data_info, run_to_zip
 from vae_core.dataset import Dataset
 
 from ..workspace import RunRecord
+from . import charts
 from .charts import PALETTE, TERM_COLOURS, _layout, anomaly_ranges
 from .settings import BETAS
 
 MAP_POINTS = 1500  # latent means per comparison map: enough to see clusters, quick to draw
 RECON_COUNT = 10  # test images per row in the comparison mosaic
+
+
+def legend_below(fig: go.Figure, y: float = -0.18) -> go.Figure:
+    """Move the legend under the plot, where it cannot cover titles or annotations (narrow columns, two rows)."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=y, xanchor="left", x=0, title_text=""),
+                      margin=dict(b=70))
+    return fig
 
 
 # ---- runs ---------------------------------------------------------------------------------------------
@@ -98,7 +106,7 @@ def overlay_curves(runs: list[RunRecord], height: int = 380) -> go.Figure:
                     row=1, col=col)
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    return _layout(fig, "Loss per epoch, run by run", height)
+    return legend_below(_layout(fig, "Loss per epoch, run by run", height), y=-0.22)
 
 
 def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
@@ -113,6 +121,16 @@ def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
     return cached(run, "runs_latent_map", compute)
 
 
+def showcase(data: Dataset, n: int = RECON_COUNT) -> np.ndarray:
+    """Indices of n test samples to show: one per class first (when labelled), else spread evenly."""
+    idx = data.indices(eval_part(data))
+    if data.y is not None:
+        firsts = [int(idx[np.flatnonzero(data.y[idx] == c)[0]]) for c in np.unique(data.y[idx])][:n]
+        rest = [int(i) for i in idx[np.linspace(0, len(idx) - 1, n).round().astype(int)] if int(i) not in firsts]
+        return np.array((firsts + rest)[:n])
+    return idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
+
+
 def recon_rows(runs: list[RunRecord], inputs: np.ndarray) -> np.ndarray:
     """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W)."""
     rows = [inputs]
@@ -123,6 +141,17 @@ def recon_rows(runs: list[RunRecord], inputs: np.ndarray) -> np.ndarray:
 
 
 # ---- diagnostics --------------------------------------------------------------------------------------
+def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
+    """charts.kl_bars sorted by KL, on an axis of at least 0.5 nats (so near-zero bars look near zero), with the
+    line below which a dimension counts as carrying nothing."""
+    order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
+    fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
+    fig.update_yaxes(range=[0, max(0.5, float(np.max(kl_per_dim)) * 1.08)])
+    fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555",
+                  annotation_text=f"~0 below {analysis.NEAR_ZERO_KL:g} nats", annotation_position="top right")
+    return fig
+
+
 @dataclass(frozen=True)
 class Fix:
     """A one-click change to the Train page's settings that addresses posterior collapse."""
@@ -198,10 +227,11 @@ def confusion(flags: np.ndarray, labels: np.ndarray) -> dict[str, float | int | 
             "fpr": fp / (fp + tn) if fp + tn else None}
 
 
-def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, series: np.ndarray | None,
+def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, window: int, series: np.ndarray | None,
                    channels: tuple[str, ...], anomaly: np.ndarray | None, split_starts: tuple[int, int] | None,
                    log_y: bool = False, height: int = 560) -> go.Figure:
-    """Window errors over time with the threshold, flagged windows, labelled anomalies and parts; signal below."""
+    """Window errors (at window centres) over time with the threshold, flagged windows, labelled anomalies (dark:
+    the labelled steps; light: centres of windows holding them) and the parts' boundaries; the signal below."""
     rows = 2 if series is not None else 1
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         row_heights=[0.6, 0.4][:rows] if rows == 2 else None)
@@ -222,15 +252,20 @@ def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, se
                                        line=dict(width=1, color=PALETTE[(c + 2) % len(PALETTE)])), row=2, col=1)
         fig.update_yaxes(title_text="signal (scaled)", row=2, col=1)
     for start, end in anomaly_ranges(anomaly):
-        fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.2, line_width=0, row="all", col=1)
+        # light: centres of the windows that hold labelled steps (those count as anomalous); dark: the steps
+        fig.add_vrect(x0=start - window / 2, x1=end + window / 2, fillcolor="red", opacity=0.12, line_width=0,
+                      row="all", col=1)
+        fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.35, line_width=0, row="all", col=1)
+        fig.add_annotation(x=(start + end) / 2, y=1.0, yref="paper", text="labelled anomaly", showarrow=False,
+                           yanchor="bottom", font=dict(size=11, color="#d62728"))
     if split_starts:
-        for x, name in zip(split_starts, ("validation starts", "test starts")):
+        for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left")):
             fig.add_vline(x=x, line_dash="dot", line_color="#555", row="all", col=1)
-            fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, xanchor="left",
+            fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, xanchor=side,
                                yanchor="bottom", font=dict(size=11, color="#555"))
     fig.update_yaxes(title_text="error (nats)", type="log" if log_y else "linear", row=1, col=1)
     fig.update_xaxes(title_text="time step (window centre)", row=rows, col=1)
-    return _layout(fig, "Reconstruction error per window over time", height)
+    return legend_below(_layout(fig, "Reconstruction error per window over time", height), y=-0.1)
 
 
 def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float] | None,

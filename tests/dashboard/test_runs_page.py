@@ -148,7 +148,9 @@ def test_two_runs_compared_curves_maps_and_reconstructions(two_runs, downloads):
         assert sum(len(t["x"]) for t in latent["data"]) == len(x_test)
         assert {t["name"] for t in latent["data"]} == {first.data.label_text(int(i)) for i in
                                                      first.data.indices("test")}
-    inputs = x_test[:10]
+    test_idx = first.data.indices("test")
+    one_per_digit = [test_idx[first.data.y[test_idx] == c][0] for c in range(10)]  # MNIST is sorted by class
+    inputs = first.data.x[one_per_digit]
     rows = np.stack([inputs, analysis.reconstruct(first.model, inputs), analysis.reconstruct(second.model, inputs)])
     assert len(at.image) == 3
     png = downloads(at.get("download_button")[-1])
