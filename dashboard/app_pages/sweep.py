@@ -9,7 +9,7 @@ from dashboard.components import charts, heatmap
 from dashboard.components.settings import BETAS, defaults, losses_for
 from dashboard.components.sidebar import data_line
 from vae_core.config import LOSS_NAMES
-from vae_core.sweep import Choice, SweepError, make_plan
+from vae_core.sweep import Choice, SweepError, cpu_cores, make_plan
 from vae_core.sweep.background import BackgroundSweep, SweepSnapshot
 
 POLL_SECONDS = 1.0
@@ -119,7 +119,9 @@ with left:
         else:
             slots = state.job_slots()
             if not (ws.background.get(SWEEP) and ws.background[SWEEP].active):  # a second click or tab: one sweep
-                ws.background[SWEEP] = BackgroundSweep(plan, data, acquire=slots.acquire, release=slots.release).start()
+                threads = max(1, cpu_cores() // slots.limit)  # slots x threads <= cores, as in the CLI's pool
+                ws.background[SWEEP] = BackgroundSweep(plan, data, acquire=slots.acquire, release=slots.release,
+                                                       threads=threads).start()
                 st.session_state.pop(LAST_CLICK, None)
             st.rerun()
     if b2.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
@@ -151,7 +153,7 @@ def status_line(snap: SweepSnapshot, sweep: BackgroundSweep) -> None:
 
 def results_table(rows: list[dict]) -> None:
     frame = pd.DataFrame([{
-        "trial": r["trial"], "β": r["beta"], "latent size": r["latent_dim"], "loss": r["loss"],
+        "β": r["beta"], "latent size": r["latent_dim"], "loss": r["loss"],
         "test neg. ELBO": r.get("test_neg_elbo"), "recon": r.get("recon"), "KL": r.get("kl"),
         "active units": f"{r['active_units']}/{r['latent_dim']}" if r.get("active_units") is not None else "-",
         "collapsed": "yes" if r.get("collapsed") else "", "seconds": r.get("seconds"), "status": r["status"],

@@ -1,4 +1,4 @@
-"""Sweep heat maps: β down, latent size across, one map per loss; collapsed cells crossed out.
+"""Sweep heat maps: β up the side, latent size across, one map per loss; collapsed cells marked ✕.
 
 Each cell also carries an invisible marker whose customdata is the trial's key, so a click on the
 chart (st.plotly_chart on_select) says which trial was picked.
@@ -21,7 +21,7 @@ METRICS = {
     "active_units": ("active latent units", "Viridis", "bright = more dimensions in use"),
     "recon": ("reconstruction error (nats)", "Viridis_r", "bright = lower = sharper reconstructions"),
 }
-COLLAPSED = "rgba(20, 20, 20, 0.75)"
+COLLAPSED = "#d62728"  # a red dotted frame shows on dark and bright cells alike
 
 
 def _label(v: Any) -> str:
@@ -57,7 +57,7 @@ def _hover(row: dict, n: int) -> str:
     return "<br>".join(lines)
 
 
-def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int = 380) -> go.Figure:
+def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int | None = None) -> go.Figure:
     """One heat map of `metric` over β (rows) x latent size (columns); collapsed cells get an ✕."""
     label, scale, _ = METRICS[metric]
     table = cells(rows)
@@ -72,7 +72,8 @@ def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int = 3
             v = None if row is None else row.get(metric)
             v = None if isinstance(v, float) and not math.isfinite(v) else v
             line_v.append(v)
-            line_t.append("" if v is None else (str(v) if metric == "active_units" else f"{v:.1f}"))
+            text = "" if v is None else (str(v) if metric == "active_units" else f"{v:.1f}")
+            line_t.append(f"{text}<br>✕ collapsed" if row is not None and row.get("collapsed") else text)
             line_h.append("not run yet" if row is None else _hover(row, n))
         values.append(line_v)
         texts.append(line_t)
@@ -80,23 +81,26 @@ def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int = 3
     fig = go.Figure(go.Heatmap(x=xs, y=ys, z=values, text=texts, texttemplate="%{text}", customdata=hovers,
                                hovertemplate="%{customdata}<extra></extra>", colorscale=scale, xgap=2, ygap=2,
                                colorbar=dict(title=dict(text=label, side="right"), thickness=12)))
-    # one clickable marker per cell (selection needs scatter points); collapsed cells show a cross
+    # one clickable marker per cell (a selection needs scatter points), invisible over the cell's text;
+    # a collapsed cell gets a dashed frame as well as its "✕ collapsed" line
     pts = [(row, n) for row, n in table.values()]
     fig.add_trace(go.Scatter(
         x=[str(int(r["latent_dim"])) for r, _ in pts], y=[_label(float(r["beta"])) for r, _ in pts],
         mode="markers", customdata=[r["key"] for r, _ in pts], text=[_hover(r, n) for r, n in pts],
         hovertemplate="%{text}<extra></extra>", showlegend=False, name="trials",
-        marker=dict(symbol=["x-thin-open" if r.get("collapsed") else "square" for r, _ in pts],
-                    size=[34 if r.get("collapsed") else 30 for r, _ in pts],
-                    color=[COLLAPSED if r.get("collapsed") else "rgba(0,0,0,0)" for r, _ in pts],
-                    line=dict(width=[3 if r.get("collapsed") else 0 for r, _ in pts],
-                              color=[COLLAPSED if r.get("collapsed") else "rgba(0,0,0,0)" for r, _ in pts])),
+        marker=dict(symbol="square", size=44, color="rgba(0,0,0,0)", line=dict(width=0)),
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
+    for i, b in enumerate(betas):
+        for j, z in enumerate(latents):
+            row, _ = table.get((b, z), (None, 0))
+            if row is not None and row.get("collapsed"):
+                fig.add_shape(type="rect", x0=j - 0.47, x1=j + 0.47, y0=i - 0.45, y1=i + 0.45,
+                              line=dict(color=COLLAPSED, width=2, dash="dot"), layer="above")
     fig.update_xaxes(title_text="latent size (dimensions of z)", type="category", categoryorder="array",
                      categoryarray=xs)
     fig.update_yaxes(title_text="β (KL weight)", type="category", categoryorder="array", categoryarray=ys)
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), hovermode="closest",
-                      clickmode="event+select", dragmode=False)
+    fig.update_layout(title=title, height=height or max(260, 130 + 75 * len(betas)), margin=dict(l=10, r=10, t=50, b=10), hovermode="closest",
+                      clickmode="event+select", dragmode=False, hoverlabel=dict(align="left"))
     return fig
 
 
@@ -104,7 +108,7 @@ def sweep_heatmaps(rows: Sequence[dict], metric: str) -> list[tuple[str, go.Figu
     """One (loss, figure) per loss in the rows: neg. ELBOs of different likelihoods do not share a scale."""
     losses = sorted({r.get("loss") for r in rows if r.get("status") != "failed" and r.get("loss")})
     return [(loss, sweep_heatmap([r for r in rows if r.get("loss") == loss], metric,
-                                 f"{METRICS[metric][0]}: {LOSS_NAMES.get(loss, loss)}")) for loss in losses]
+                                 f"{LOSS_NAMES.get(loss, loss).split(' (')[0]} loss ({loss})")) for loss in losses]
 
 
 def picked_key(event: Any) -> str | None:

@@ -59,9 +59,9 @@ def test_tiny_sweep_draws_a_heat_map_and_opens_a_trial():
     assert heat["z"] == [[pytest.approx(by_beta[0.5])], [pytest.approx(by_beta[16.0])]]
     cells = next(t for t in maps[0]["data"] if t["type"] == "scatter")
     assert sorted(cells["customdata"]) == sorted(r["key"] for r in snap.rows)  # what a click reports
-    collapsed = {r["key"] for r in snap.rows if r["collapsed"]}
-    crossed = {k for k, s in zip(cells["customdata"], cells["marker"]["symbol"]) if s.startswith("x")}
-    assert crossed == collapsed
+    marked = [["collapsed" in t for t in line] for line in heat["text"]]  # "✕ collapsed" under the value
+    assert marked == [[bool(r["collapsed"])] for r in sorted(snap.rows, key=lambda r: r["beta"])]
+    assert len(maps[0]["layout"].get("shapes", [])) == sum(r["collapsed"] for r in snap.rows)  # and a dotted frame
 
     at.selectbox(key="sweep_metric").set_value("kl").run()  # colour by KL instead
     heat = next(t for t in heatmaps(at)[0]["data"] if t["type"] == "heatmap")

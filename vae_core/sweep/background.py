@@ -1,7 +1,9 @@
 """A sweep in a daemon thread, for an app that polls it (the dashboard's Sweep page). No UI calls here.
 
 Trials run one after another in this process (the in-process engine, same driver as the CLI) on a data
-set already in memory. `acquire`/`release` let the app hold a server-wide training slot per trial.
+set already in memory. `acquire`/`release` let the app hold a server-wide training slot per trial;
+`threads` caps torch's threads for this thread's trials (torch's OpenMP backend keeps that per thread),
+so slots x threads can match the cores.
 """
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ class BackgroundSweep:
 
     def __init__(self, plan: search.Plan, data: Dataset,
                  acquire: Callable[[str, Callable[[], bool]], bool] | None = None,
-                 release: Callable[[], None] | None = None) -> None:
+                 release: Callable[[], None] | None = None, threads: int | None = None) -> None:
         self.id = uuid.uuid4().hex
-        self.plan, self.data = plan, data
+        self.plan, self.data, self.threads = plan, data, threads
         self._acquire, self._release = acquire, release
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -97,7 +99,7 @@ class BackgroundSweep:
     def _run(self) -> None:
         try:
             engine = InlineEngine(self.data, should_stop=self.stop_event.is_set, acquire=self._before,
-                                  release=self._release)
+                                  release=self._release, threads=self.threads)
             outcome = search.run(self.plan, engine, None, on_progress=self._progress,
                                  should_stop=self.stop_event.is_set)
             status = "stopped" if outcome.stopped else "finished"
