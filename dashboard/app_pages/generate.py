@@ -190,8 +190,10 @@ with tabs[3]:
     name_a, name_b = explore.item_name(data, a), explore.item_name(data, b)
     if is_image:
         strip = images.mosaic(path, cols=n_steps, upscale=3)
-        st.image([images.mosaic(data.x[[a]], cols=1, upscale=3), strip, images.mosaic(data.x[[b]], cols=1, upscale=3)],
-                 caption=[f"A: {name_a}", f"decoded path, A → B, {n_steps} steps", f"B: {name_b}"])
+        ends = st.columns([1, n_steps, 1], vertical_alignment="top")  # tiles of equal size, on one line
+        ends[0].image(images.mosaic(data.x[[a]], cols=1, upscale=3), caption="A (original)", width="stretch")
+        ends[1].image(strip, caption=f"decoded path, A → B, {n_steps} steps", width="stretch")
+        ends[2].image(images.mosaic(data.x[[b]], cols=1, upscale=3), caption="B (original)", width="stretch")
         st.caption("The ends of the path are the reconstructions of A and B, so they can differ from the originals.")
         png_download(strip, "interpolation", "gen_interp_png")
     else:

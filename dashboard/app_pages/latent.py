@@ -149,7 +149,9 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     fig = charts.latent_scatter(coords, labels, f"{title}: {n:,} inputs", hover=hover, axis_names=axes,
                                 customdata=ids, height=560)
-    fig.update_layout(legend_title_text=explore.label_word(data) or None)
+    fig.update_layout(legend=dict(title=explore.label_word(data) or None, orientation="v", x=1.02, xanchor="left",
+                                  y=1, yanchor="top"),  # beside the map: a long legend on top hides the title
+                      dragmode="select")  # dragging selects inputs; zoom and pan stay in the toolbar
     event = st.plotly_chart(fig, key=f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}", on_select="rerun",
                             selection_mode=("points", "box", "lasso"), config=charts.PNG_CONFIG)
     st.caption(EXPLAIN[shown])
@@ -158,11 +160,11 @@ with left:
                     "each input's code is really a small cloud around its dot.")
 
 with right:
-    chosen = explore.selected_ids(event)
+    chosen = explore.labels_in_turn(data, explore.selected_ids(event))
     st.subheader("Selected inputs")
     if not chosen:
-        st.info("Click a point, or drag a box or lasso around points (tools in the chart's top-right corner), "
-                "to see those inputs here. Double-click the chart to clear the selection.",
+        st.info("Drag a box over the map (or pick the lasso in the chart's toolbar), or click a point, to see those "
+                "inputs here. Double-click the map to clear the selection.",
                 icon=":material/touch_app:")
     else:
         summary = explore.label_summary(data, chosen)
@@ -170,8 +172,8 @@ with right:
         if data.kind == "image":
             first = chosen[:SHOWN_IMAGES]
             grid = images.mosaic(data.x[first], cols=6, upscale=2)
-            st.image(grid, caption=f"{'The first ' if len(chosen) > len(first) else ''}{len(first)} selected "
-                                   f"inputs, in selection order", width="stretch")
+            st.image(grid, caption=f"{len(first)} of the {len(chosen)} selected inputs" +
+                                   (", one of each label in turn" if data.y is not None else ""), width="stretch")
             st.download_button("Download these images (PNG)", images.png_bytes(grid), "selected_inputs.png",
                                "image/png", key="latent_selected_png", on_click="ignore")
         else:

@@ -79,6 +79,17 @@ def label_summary(data: Dataset, ids: Sequence[int]) -> str:
     return ", ".join(f"{n} ×{c}" for n, c in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def labels_in_turn(data: Dataset, ids: Sequence[int]) -> list[int]:
+    """ids reordered to take one of each label in turn, so the first few shown include the rare labels."""
+    if data.y is None:
+        return list(ids)
+    groups: dict[int, list[int]] = {}
+    for i in ids:
+        groups.setdefault(int(data.y[i]), []).append(int(i))
+    queues = sorted(groups.values(), key=len, reverse=True)
+    return [q[k] for k in range(len(queues[0]) if queues else 0) for q in queues if k < len(q)]
+
+
 # ---- per-model cache -----------------------------------------------------------------------------------
 
 def cached(cache: dict, key: Hashable, compute: Callable[[], Any], lock: threading.RLock | threading.Lock) -> Any:

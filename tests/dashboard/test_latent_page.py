@@ -108,18 +108,20 @@ def test_points_and_part_choose_a_seeded_sample(trained):
 
 def test_selected_points_show_their_images(trained):
     at, ws = trained
-    assert any("drag a box or lasso" in i.value for i in at.info)  # nothing selected yet: a hint
+    assert any("Drag a box over the map" in i.value for i in at.info)  # nothing selected yet: a hint
     data = ws.current_run().data
-    chosen = data.indices("test")[[0, 1, 250]].tolist()
+    zeros, five = data.indices("test")[data.y[data.indices("test")] == 0], data.indices("test")[data.y[data.indices("test")] == 5]
+    chosen = [int(zeros[0]), int(zeros[1]), int(zeros[2]), int(five[0])]
     select(at, chosen)
     assert not at.exception
     shown = " ".join(m.value for m in at.markdown)
-    assert f"**3** selected" in shown
-    assert any(img.captions == ["3 selected inputs, in selection order"] for img in at.image)
+    assert f"**4** selected: digit 0 ×3, digit 5 ×1" in shown
+    assert any(img.captions == ["4 of the 4 selected inputs, one of each label in turn"] for img in at.image)
     names = [c.value for c in at.caption if c.value.startswith("#")]
-    assert names == [", ".join(f"#{i} (digit {data.label_text(i)})" for i in chosen)]
+    in_turn = [chosen[0], chosen[3], chosen[1], chosen[2]]  # the lone 5 is not hidden behind the zeros
+    assert names == [", ".join(f"#{i} (digit {data.label_text(i)})" for i in in_turn)]
     at.run()  # the selection survives other reruns, as in the browser until the user clears it
-    assert f"**3** selected" in " ".join(m.value for m in at.markdown)
+    assert f"**4** selected" in " ".join(m.value for m in at.markdown)
 
 
 @pytest.mark.slow
