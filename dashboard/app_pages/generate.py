@@ -38,12 +38,16 @@ def part_ids(part: str) -> np.ndarray:
     return ids if len(ids) else data.indices("all")
 
 
-def channel_choice(key: str) -> int:
-    """Which sensor channel a line chart follows (none to choose with one channel)."""
-    if len(data.channels) <= 1:
-        return 0
-    return st.selectbox("Channel", range(len(data.channels)), format_func=lambda c: data.channels[c], key=key,
-                        help="The sensor channel drawn in the chart below; the model generates all of them.")
+def channel_choice(key: str, allow_all: bool = False) -> list[int]:
+    """Which sensor channels a line chart draws (no choice with one channel)."""
+    every = list(range(len(data.channels)))
+    if len(every) <= 1:
+        return every
+    options = ([-1] if allow_all else []) + every
+    pick = st.columns([1, 3])[0].selectbox(
+        "Channel", options, format_func=lambda c: "all channels" if c == -1 else data.channels[c], key=key,
+        help="The sensor channel drawn in the charts below; the model rebuilds and generates all of them.")
+    return every if pick == -1 else [pick]
 
 
 def png_download(array: np.ndarray, name: str, key: str) -> None:
@@ -89,13 +93,15 @@ with tabs[0]:
         st.caption("Each pair: the original on the left, its reconstruction on the right.")
         png_download(explore.pairs_grid(data.x[shown], recon), "reconstructions", "gen_recon_png")
     else:
+        drawn = channel_choice("gen_recon_channel", allow_all=True)
         cols = st.columns(2)
         for j, (i, e) in enumerate(zip(shown, shown_err)):
             cols[j % 2].plotly_chart(
-                charts.window_overlay(data.x[i], recon[j], data.channels,
+                charts.window_overlay(data.x[i][:, drawn], recon[j][:, drawn], [data.channels[c] for c in drawn],
                                       f"{explore.item_name(data, int(i))}: error {e:.1f} nats", height=280),
                 key=f"gen_recon_window_{j}", config=charts.PNG_CONFIG)
-        st.caption("Solid lines: the original window; dashed: its reconstruction (same colour per channel).")
+        st.caption("Solid lines: the original; dashed: its reconstruction (same colour per channel). The error "
+                   "counts every channel, whichever are drawn.")
 
 # ---- 2. samples from the prior ------------------------------------------------------------------------------
 with tabs[1]:
@@ -166,7 +172,7 @@ with tabs[2]:
             right.image(images.mosaic(rows[r], cols=steps, upscale=2))
         png_download(images.grid(rows), "traversals", "gen_trav_png")
     else:
-        channel = channel_choice("gen_trav_channel")
+        (channel,) = channel_choice("gen_trav_channel") or [0]
         st.plotly_chart(explore.traversal_lines(rows, values, [row_title(int(d)) for d in dims], channel,
                                                 data.channels[channel] if data.channels else "value",
                                                 "One panel per latent dimension, one line per value of z_d"),
@@ -197,7 +203,7 @@ with tabs[3]:
         st.caption("The ends of the path are the reconstructions of A and B, so they can differ from the originals.")
         png_download(strip, "interpolation", "gen_interp_png")
     else:
-        channel = channel_choice("gen_interp_channel")
+        (channel,) = channel_choice("gen_interp_channel") or [0]
         st.plotly_chart(explore.path_lines(path, data.x[a], data.x[b], channel,
                                            data.channels[channel] if data.channels else "value", (f"A: {name_a}", f"B: {name_b}"),
                                            f"From {name_a} to {name_b}"),

@@ -145,9 +145,16 @@ def _grid_figure(n: int, cols: int, titles: Sequence[str], panel_height: int) ->
     cols = max(1, min(cols, n))
     rows = max(1, -(-n // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), vertical_spacing=min(0.3 / rows, 0.12),
-                        horizontal_spacing=0.04)
+                        horizontal_spacing=0.07)
     fig.update_annotations(font_size=11)
-    return fig, rows * panel_height + 70
+    return fig, rows * panel_height + 110
+
+
+def _legend_below(fig: go.Figure, title: str | None = None) -> go.Figure:
+    """Small multiples: the legend goes under the panels (on top it would cover the panel titles)."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.03, xanchor="left", x=0, title=title),
+                      margin=dict(b=60))
+    return fig
 
 
 def window_grid(windows: np.ndarray, titles: Sequence[str], channels: Sequence[str], title: str,
@@ -164,7 +171,7 @@ def window_grid(windows: np.ndarray, titles: Sequence[str], channels: Sequence[s
                                      hovertemplate=f"{name}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
                           row=r + 1, col=c + 1)
     fig.update_xaxes(showticklabels=False)
-    return _layout(fig, title, height)
+    return _legend_below(_layout(fig, title, height))
 
 
 def traversal_lines(rows: np.ndarray, values: Sequence[float], titles: Sequence[str], channel: int,
@@ -182,8 +189,7 @@ def traversal_lines(rows: np.ndarray, values: Sequence[float], titles: Sequence[
                                      hovertemplate=f"z = {v:+.2f}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
                           row=r + 1, col=c + 1)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(legend=dict(title=f"{channel_name}, value of the swept z"))
-    return _layout(fig, title, height)
+    return _legend_below(_layout(fig, title, height), f"{channel_name}; value of the swept z:")
 
 
 def path_lines(path: np.ndarray, start: np.ndarray, end: np.ndarray, channel: int, channel_name: str,

@@ -212,3 +212,7 @@ def test_sensor_windows_are_drawn_as_lines():
     (path,) = [s for s in specs if s["layout"]["title"]["text"].startswith("From ")]
     assert sum(t["name"].startswith("step ") for t in path["data"]) == 10
     assert at.selectbox(key="gen_trav_channel").options == list(run.data.channels)
+    assert at.selectbox(key="gen_recon_channel").options == ["all channels", *run.data.channels]
+    at.selectbox(key="gen_recon_channel").set_value(2).run()  # one channel: original and reconstruction only
+    one = [s for s in charts(at) if s["layout"]["title"]["text"] == recon[0]["layout"]["title"]["text"]][0]
+    assert [t["name"] for t in one["data"]] == [run.data.channels[2], f"{run.data.channels[2]} (reconstruction)"]
