@@ -92,3 +92,35 @@ def test_too_many_trials_are_refused():
     at.radio(key="sweep_search").set_value("random").run()
     assert not at.button(key="sweep_start").disabled
     assert "6** trials" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_a_sweep_waits_in_the_queue_when_the_server_is_busy():
+    from dashboard.state import job_slots
+
+    at = open_app(PAGE)
+    at.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden_mlp": "16"}
+    slots = job_slots()  # the server-wide slots the page uses (one shared object per server)
+    held = [slots.acquire(f"someone-else-{i}", lambda: False) for i in range(slots.limit)]
+    assert all(held)
+    try:
+        at.multiselect(key="sweep_betas").set_value([1.0])
+        at.multiselect(key="sweep_latents").set_value([2])
+        at.slider(key="sweep_epochs").set_value(1)
+        at.run()
+        at.button(key="sweep_start").click().run()
+        sweep = workspace(at).background[SWEEP]
+        for _ in range(100):  # the thread reaches the queue quickly
+            if sweep.snapshot().status == "queued":
+                break
+            sweep.done.wait(0.05)
+        at.run()
+        assert any("Waiting for a free training slot: number 1 in the queue" in i.value for i in at.info)
+        assert not sweep.snapshot().rows
+    finally:
+        for _ in held:
+            slots.release()
+    assert sweep.done.wait(120)
+    at.run()
+    assert [r["status"] for r in sweep.snapshot().rows] == ["finished"]
+    assert slots.running == 0  # the sweep gave its slot back

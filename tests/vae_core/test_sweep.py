@@ -4,12 +4,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import first
 from vae_core import runs
 from vae_core.checkpoint import load_run
 from vae_core.cli import main
@@ -25,7 +25,8 @@ CLI_TINY = ["--data", "mnist", "--latent-dim", "2", "--hidden", "32", "--epochs"
 
 @pytest.fixture(scope="module")
 def tiny(mnist):
-    return first(mnist, 600)
+    """The first 600 bundled MNIST digits (their split codes travel with them)."""
+    return replace(mnist, x=mnist.x[:600], split=mnist.split[:600], y=mnist.y[:600])
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -151,6 +152,35 @@ def test_bayes_runs_exactly_n_trials_and_resumes_its_study(tiny, tmp_path, monke
     assert all(t.value == pytest.approx(by_key[t.user_attrs["key"]]["test_neg_elbo"]) for t in complete)
 
 
+class CtrlCEngine(InlineEngine):
+    """Ctrl-C arrives while the second trial trains."""
+
+    def wait(self, timeout=None):
+        if self.calls_left == 0:
+            self.interrupted = self._queue[0].params
+            raise KeyboardInterrupt
+        self.calls_left -= 1
+        return super().wait(timeout)
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["ctrl-c", "killed"])
+def test_bayes_interrupted_keeps_finished_trials_and_retries_the_one_in_flight(tiny, tmp_path, monkeypatch, killed):
+    if killed:  # no chance to clean up: the study keeps a RUNNING trial that the next run must recover
+        from vae_core.sweep import search
+
+        monkeypatch.setattr(search._OptunaProposer, "abandon", lambda self: None)
+    plan = make_plan(tiny, "mnist-600", {"beta": Range(0.25, 16.0)}, search="bayes", trials=3, fixed=TINY, iwae_k=0)
+    engine = CtrlCEngine(tiny)
+    engine.calls_left = 1
+    with pytest.raises(KeyboardInterrupt):
+        run(plan, engine, tmp_path)
+    assert len(read(tmp_path)) == 1
+    monkeypatch.undo()
+    resumed = run(plan, InlineEngine(tiny), tmp_path)
+    assert resumed.skipped == 1 and len(resumed.new) == 2 and len(read(tmp_path)) == 3
+    assert resumed.new[0]["beta"] == pytest.approx(engine.interrupted["beta"])  # the same point, tried again
+
+
 def test_bayes_stops_when_a_small_space_is_exhausted(tiny, monkeypatch):
     fit = CountingFit()
     monkeypatch.setattr(runs, "fit", fit)
@@ -194,6 +224,16 @@ def test_a_failed_trial_is_recorded_and_retried_next_time(tiny, tmp_path, monkey
     again = run(plan, InlineEngine(tiny), tmp_path)
     assert fit.calls == [(4.0, 16)] and again.skipped == 1
     assert [r["status"] for r in csv_rows(tmp_path)] == ["finished", "finished"]
+
+
+def test_two_sweeps_can_share_a_folder_and_each_reports_its_own_trials(tiny, tmp_path):
+    a = make_plan(tiny, "mnist-600", normalize({"beta": [1, 4]}), fixed=TINY, iwae_k=0)
+    b = make_plan(tiny, "mnist-600", normalize({"beta": [4, 16]}), fixed=TINY, iwae_k=0)
+    run(a, InlineEngine(tiny), tmp_path)
+    second = run(b, InlineEngine(tiny), tmp_path)
+    assert second.skipped == 1 and [r["beta"] for r in second.new] == [16.0]  # β=4 is the same trial
+    assert sorted(r["beta"] for r in second.rows) == [4.0, 16.0]
+    assert sorted(r["beta"] for r in read(tmp_path)) == [1.0, 4.0, 16.0]
 
 
 # ---- the CLI on the local process pool, and on Ray ------------------------------------------------------------

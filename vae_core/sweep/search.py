@@ -161,8 +161,9 @@ class _ListProposer:
         self.note = ""
         self.study = None
 
-    def owns(self, key: str) -> bool:
-        return key in self._keys
+    def keys(self) -> set[str]:
+        """Keys of the trials this sweep plans (a folder may hold other sweeps' trials too)."""
+        return set(self._keys)
 
     def next(self) -> TrialTask | None:
         return self._todo.pop(0) if self._todo else None
@@ -225,8 +226,9 @@ class _OptunaProposer:
         self._recover(own)
         self.skipped = self._used()
 
-    def owns(self, key: str) -> bool:
-        return any(t.user_attrs.get("key") == key for t in self._study.get_trials(deepcopy=False))
+    def keys(self) -> set[str]:
+        """Keys of the trials this study has proposed so far."""
+        return {t.user_attrs["key"] for t in self._study.get_trials(deepcopy=False) if "key" in t.user_attrs}
 
     def _distribution(self, v: Values):
         d = self._optuna.distributions
@@ -356,7 +358,8 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
         proposer: Any = _OptunaProposer(plan, threads, files, done, out)
     else:
         proposer = _ListProposer(plan, threads, files, done)
-    mine = [r for r in kept if proposer.owns(r["key"])]  # the folder may hold other sweeps' trials too
+    ours = proposer.keys()
+    mine = [r for r in kept if r["key"] in ours]  # the folder may hold other sweeps' trials too
     outcome = Outcome(rows=mine, new=[], skipped=proposer.skipped, total=proposer.total, study=proposer.study)
     count = proposer.skipped
     if on_progress:
