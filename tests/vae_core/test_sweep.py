@@ -166,9 +166,9 @@ class CtrlCEngine(InlineEngine):
 @pytest.mark.parametrize("killed", [False, True], ids=["ctrl-c", "killed"])
 def test_bayes_interrupted_keeps_finished_trials_and_retries_the_one_in_flight(tiny, tmp_path, monkeypatch, killed):
     if killed:  # no chance to clean up: the study keeps a RUNNING trial that the next run must recover
-        from vae_core.sweep import search
+        from vae_core.sweep import bayes
 
-        monkeypatch.setattr(search._OptunaProposer, "abandon", lambda self: None)
+        monkeypatch.setattr(bayes.OptunaProposer, "abandon", lambda self: None)
     plan = make_plan(tiny, "mnist-600", {"beta": Range(0.25, 16.0)}, search="bayes", trials=3, fixed=TINY, iwae_k=0)
     engine = CtrlCEngine(tiny)
     engine.calls_left = 1
