@@ -73,7 +73,8 @@ labels = [data.label_text(int(i)) for i in ids] if data.y is not None else []
 hover = [explore.item_hover(data, int(i)) for i in ids]
 n = len(ids)
 if n < points:
-    st.caption(f"The {part} part holds only {n:,} inputs: all of them are shown.")
+    st.caption(f"The {part} part holds only {n:,} inputs: all of them are shown." +
+               (" Choose all parts for a fuller map." if part != "all" and n < 100 else ""))
 
 
 def tsne_task(key: tuple, task_key: tuple) -> BackgroundTask:
@@ -152,6 +153,8 @@ with left:
     fig.update_layout(legend=dict(title=explore.label_word(data) or None, orientation="v", x=1.02, xanchor="left",
                                   y=1, yanchor="top"),  # beside the map: a long legend on top hides the title
                       dragmode="select")  # dragging selects inputs; zoom and pan stay in the toolbar
+    if data.label_kind == "anomaly" and data.y is not None:
+        explore.emphasise_anomalies(fig)
     event = st.plotly_chart(fig, key=f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}", on_select="rerun",
                             selection_mode=("points", "box", "lasso"), config=charts.PNG_CONFIG)
     st.caption(EXPLAIN[shown])

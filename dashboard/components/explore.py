@@ -120,6 +120,14 @@ def selected_ids(event: Any) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def emphasise_anomalies(fig: go.Figure) -> go.Figure:
+    """A latent map of windows flagged normal/anomaly: the few anomalies drawn last, larger and red."""
+    fig.data = tuple(sorted(fig.data, key=lambda trace: trace.name == "anomaly"))
+    fig.update_traces(selector=dict(name="normal"), marker=dict(color="#7f9fbf", opacity=0.5))
+    fig.update_traces(selector=dict(name="anomaly"), marker=dict(color="#d62728", size=8, opacity=1.0))
+    return fig
+
+
 # ---- image grids -----------------------------------------------------------------------------------------
 
 def pair_tiles(originals: np.ndarray, recons: np.ndarray, upscale: int = 3) -> list[np.ndarray]:
@@ -189,7 +197,7 @@ def traversal_lines(rows: np.ndarray, values: Sequence[float], titles: Sequence[
                                      hovertemplate=f"z = {v:+.2f}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
                           row=r + 1, col=c + 1)
     fig.update_xaxes(showticklabels=False)
-    return _legend_below(_layout(fig, title, height), f"{channel_name}; value of the swept z:")
+    return _legend_below(_layout(fig, title, height), f"z_d (drawn: {channel_name}):")
 
 
 def path_lines(path: np.ndarray, start: np.ndarray, end: np.ndarray, channel: int, channel_name: str,
