@@ -55,6 +55,11 @@ def png_download(array: np.ndarray, name: str, key: str) -> None:
                        on_click="ignore", icon=":material/download:")
 
 
+def new_seed() -> None:
+    """The 'New samples' button: the next seed (a callback runs before the seed widget is drawn)."""
+    st.session_state["gen_prior_seed"] = int(st.session_state.get("gen_prior_seed", 0)) + 1
+
+
 tabs = st.tabs(["Reconstructions", "Samples from the prior", "Latent traversals", "Interpolation"])
 
 # ---- 1. reconstructions -----------------------------------------------------------------------------------
@@ -67,16 +72,19 @@ with tabs[0]:
                           help="Where the inputs come from. The test part was never trained on, so it shows how "
                                "well the model generalises.")
     count = c[1].slider("How many", 4 if is_image else 1, 32 if is_image else 8,
-                        key=explore.keep(f"gen_recon_count_{data.kind}", 16 if is_image else 4), help="Number of inputs shown with their reconstructions.")
-    order = c[2].radio("Which inputs", list(ORDERS), format_func=ORDERS.get, key=explore.keep("gen_recon_order", "random"),
+                        key=explore.keep(f"gen_recon_count_{data.kind}", 16 if is_image else 4),
+                        help="Number of inputs shown with their reconstructions.")
+    order = c[2].radio("Which inputs", list(ORDERS), format_func=ORDERS.get,
+                       key=explore.keep("gen_recon_order", "random"),
                        horizontal=True,
                        help="Random inputs show typical quality; the worst reconstructed ones show what the model "
                             "finds hardest (odd shapes, rare styles, anomalies).")
-    seed = c[3].number_input("Shuffle seed", 0, 1_000_000, key=explore.keep("gen_recon_seed", 0), disabled=order == "worst",
+    seed = c[3].number_input("Shuffle seed", 0, 1_000_000, key=explore.keep("gen_recon_seed", 0),
+                             disabled=order == "worst",
                              help="Change it to draw a different random set of inputs.")
     ids = part_ids(part)
-    errors = explore.cached(run.cache, ("recon_errors", part), lambda: analysis.reconstruction_errors(model, data.x[ids]),
-                            ws.lock)
+    errors = explore.cached(run.cache, ("recon_errors", part),
+                            lambda: analysis.reconstruction_errors(model, data.x[ids]), ws.lock)
     count = min(count, len(ids))
     if order == "worst":
         pos = np.argsort(-errors, kind="stable")[:count]
@@ -107,12 +115,6 @@ with tabs[0]:
 with tabs[1]:
     st.caption("New data from nothing: draw codes z from the prior N(0, I) and decode them. Good samples mean the "
                "codes of real inputs fill the prior without holes.")
-
-
-    def new_seed() -> None:
-        st.session_state["gen_prior_seed"] = int(st.session_state.get("gen_prior_seed", 0)) + 1
-
-
     c = st.columns([2, 2, 1], vertical_alignment="bottom", gap="medium")
     n_samples = c[0].slider("How many", 8 if is_image else 1, 64 if is_image else 9, step=8 if is_image else 1,
                             key=explore.keep(f"gen_prior_count_{data.kind}", 32 if is_image else 6),
@@ -168,7 +170,8 @@ with tabs[2]:
         st.caption(f"Columns: z_d = {', '.join(f'{v:g}' for v in values)}.")
         for r, d in enumerate(dims):
             left, right = st.columns([1, 7], vertical_alignment="center")
-            left.markdown(f"**z{d}**  \nKL {kl[d]:.2f} nats" + ("  \n*unused*" if kl[d] < analysis.NEAR_ZERO_KL else ""))
+            unused = kl[d] < analysis.NEAR_ZERO_KL
+            left.markdown(f"**z{d}**  \nKL {kl[d]:.2f} nats" + ("  \n*unused*" if unused else ""))
             right.image(images.mosaic(rows[r], cols=steps, upscale=2))
         png_download(images.grid(rows), "traversals", "gen_trav_png")
     else:
@@ -186,7 +189,8 @@ with tabs[3]:
     labels = [data.label_text(i) for i in options]
     default_b = next((k for k, lab in enumerate(labels) if lab != labels[0]), min(1, len(options) - 1))
     c = st.columns(3, gap="medium")
-    a = c[0].selectbox("From (A)", options, index=0, key="gen_interp_a", format_func=lambda i: explore.item_name(data, i),
+    a = c[0].selectbox("From (A)", options, index=0, key="gen_interp_a",
+                       format_func=lambda i: explore.item_name(data, i),
                        help="The input the path starts from (test part).")
     b = c[1].selectbox("To (B)", options, index=default_b, key="gen_interp_b",
                        format_func=lambda i: explore.item_name(data, i), help="The input the path ends at (test part).")
@@ -205,6 +209,7 @@ with tabs[3]:
     else:
         (channel,) = channel_choice("gen_interp_channel") or [0]
         st.plotly_chart(explore.path_lines(path, data.x[a], data.x[b], channel,
-                                           data.channels[channel] if data.channels else "value", (f"A: {name_a}", f"B: {name_b}"),
+                                           data.channels[channel] if data.channels else "value",
+                                           (f"A: {name_a}", f"B: {name_b}"),
                                            f"From {name_a} to {name_b}"),
                         key="gen_interp_lines", config=charts.PNG_CONFIG)

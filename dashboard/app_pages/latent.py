@@ -53,7 +53,8 @@ method = c[0].radio("Map", methods, horizontal=True, format_func=METHODS.get,
 points = c[1].slider("Points", 500, 5000, step=100, key=explore.keep("latent_points", 2000),
                      help="How many inputs to draw (a fixed random sample of the chosen part). More points show "
                           "more detail; t-SNE takes longer.")
-perplexity = c[2].slider("t-SNE perplexity", 5, 100, key=explore.keep("latent_perplexity", 30), disabled=method != "tsne",
+perplexity = c[2].slider("t-SNE perplexity", 5, 100, key=explore.keep("latent_perplexity", 30),
+                         disabled=method != "tsne",
                          help="Roughly how many neighbours each point tries to keep close in t-SNE. Small values "
                               "show tight local clumps, large values more of the overall layout.")
 part = c[3].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key=explore.keep("latent_part", "test"),
@@ -155,7 +156,8 @@ with left:
                       dragmode="select")  # dragging selects inputs; zoom and pan stay in the toolbar
     if data.label_kind == "anomaly" and data.y is not None:
         explore.emphasise_anomalies(fig)
-    event = st.plotly_chart(fig, key=f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}", on_select="rerun",
+    map_key = f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}"  # new map, no selection
+    event = st.plotly_chart(fig, key=map_key, on_select="rerun",
                             selection_mode=("points", "box", "lasso"), config=charts.PNG_CONFIG)
     st.caption(EXPLAIN[shown])
     with st.expander("PCA or t-SNE: which to trust for what?"):

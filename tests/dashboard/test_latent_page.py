@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
-from app_session import open_app, train_tiny, workspace
+from app_session import open_app, train_tiny
 from dashboard.background import BackgroundTask, get_or_start
 from vae_core import analysis
 
@@ -45,7 +45,8 @@ def points_by_id(spec: dict) -> dict[int, tuple[float, float]]:
 
 def select(at, sample_ids: list[int]) -> None:
     """Simulate a box selection on the map (AppTest has no API for chart selections: send the widget state)."""
-    chart = next(c for c in at.get("plotly_chart") if "latent means" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    chart = next(c for c in at.get("plotly_chart")
+                 if "latent means" in json.loads(c.proto.spec)["layout"]["title"]["text"])
     states = WidgetStates()
     states.CopyFrom(at._tree.get_widget_states())
     state = states.widgets.add()
@@ -110,7 +111,8 @@ def test_selected_points_show_their_images(trained):
     at, ws = trained
     assert any("Drag a box over the map" in i.value for i in at.info)  # nothing selected yet: a hint
     data = ws.current_run().data
-    zeros, five = data.indices("test")[data.y[data.indices("test")] == 0], data.indices("test")[data.y[data.indices("test")] == 5]
+    test_ids = data.indices("test")
+    zeros, five = test_ids[data.y[test_ids] == 0], test_ids[data.y[test_ids] == 5]
     chosen = [int(zeros[0]), int(zeros[1]), int(zeros[2]), int(five[0])]
     select(at, chosen)
     assert not at.exception
@@ -179,7 +181,6 @@ def test_a_model_in_training_is_left_alone(trained):
     assert latent_map(at)  # the map is back once training has stopped
 
 
-@pytest.mark.slow
 def test_a_two_dimensional_latent_is_shown_as_it_is():
     at = open_app()
     ws = train_tiny(at, epochs=1, latent_dim=2)
