@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,7 @@ class RunRecord:
     message: str = ""
     state: TrainState | None = None  # optimiser etc., so training can continue
     created: float = field(default_factory=time.time)
-    cache: dict[str, Any] = field(default_factory=dict)  # analysis results of this model (t-SNE, ...)
+    cache: dict[Hashable, Any] = field(default_factory=dict)  # analysis results of this model (t-SNE, ...)
 
     @property
     def label(self) -> str:
@@ -62,7 +63,7 @@ class Workspace:
         self.runs: list[RunRecord] = []
         self.job: TrainJob | None = None
         self.selected_run: str | None = None
-        self.background: dict[str, Any] = {}  # other background work (t-SNE) by key
+        self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps) by key
         self.last_seen = time.time()
         self._numbers = itertools.count(1)
 
@@ -95,6 +96,7 @@ class Workspace:
 
     def delete_run(self, run_id: str) -> None:
         with self.lock:
+            self._stop_tasks_of(run_id)
             self.runs = [r for r in self.runs if r.id != run_id]
             if self.selected_run == run_id:
                 self.selected_run = self.runs[-1].id if self.runs else None
@@ -111,10 +113,18 @@ class Workspace:
                 previous.status, previous.message, previous.state = result.status, result.message, result.state
                 previous.train_cfg = result.train_cfg
                 previous.cache.clear()  # the model changed: old maps and scores are stale
+                self._stop_tasks_of(previous.id)
                 self.selected_run = previous.id
             else:
                 self.new_run(model=result.model, train_cfg=result.train_cfg, data=result.data, events=result.events,
                              summary=result.summary, status=result.status, message=result.message, state=result.state)
+
+    def _stop_tasks_of(self, run_id: str) -> None:
+        """Stop background work computed from one run's model (its keys hold the run id)."""
+        for key, task in list(self.background.items()):
+            if isinstance(key, tuple) and run_id in key and hasattr(task, "stop"):
+                task.stop()
+                self.background.pop(key, None)
 
     def busy_run_id(self) -> str | None:
         """The run a job is training right now (its model must not be read meanwhile)."""

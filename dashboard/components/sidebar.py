@@ -13,7 +13,8 @@ def data_line(ws: Workspace) -> str:
         return "no data"
     if d.kind == "image":
         return f"**{d.name}**: {len(d.x):,} images of {d.input_shape[1]}×{d.input_shape[2]}"
-    return f"**{d.name}**: {len(d.x):,} windows of {d.input_shape[0]} steps × {d.input_shape[1]} channels"
+    what = "windows" if d.series is not None else "recordings"  # cut from one series, or separate recordings
+    return f"**{d.name}**: {len(d.x):,} {what} of {d.input_shape[0]} steps × {d.input_shape[1]} channels"
 
 
 def show(ws: Workspace) -> None:
