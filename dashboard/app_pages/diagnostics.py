@@ -77,8 +77,8 @@ if diag.verdict in ("collapsed", "partial"):
 left, right = st.columns(2, gap="large")
 with left:
     st.plotly_chart(compare.kl_bars(diag.kl_per_dim, diag.active), key="diag_kl_bars", config=charts.PNG_CONFIG)
-    st.caption("Red bars are active units. A healthy model spends KL on a few dimensions; a collapsed one has "
-               "every bar near zero.")
+    st.caption("Red bars are active units. Below the dotted line (0.05 nats) a dimension carries next to nothing. "
+               "A healthy model spends KL on several dimensions; a collapsed one has every bar near zero.")
 with right:
     if recon_history:
         st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),

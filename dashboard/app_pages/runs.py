@@ -92,7 +92,7 @@ else:
                 figure = charts.latent_scatter(coords, map_labels, f"Run {run.number}: latent means",
                                                axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
                                                height=430)
-                st.plotly_chart(compare.legend_below(figure, y=-0.2),
+                st.plotly_chart(compare.legend_below(compare.rare_on_top(figure), y=-0.2),
                                 key=f"runs_map_{run.id[:8]}", config=charts.PNG_CONFIG)
                 st.caption(f"{run.label}. Test part, {how}.")
         image_runs = [r for r in chosen if r.data.kind == "image"]

@@ -104,7 +104,8 @@ def overlay_curves(runs: list[RunRecord], height: int = 380) -> go.Figure:
                     name=name, legendgroup=name, showlegend=col == 1, line=dict(color=colour, dash=dash),
                     marker=dict(size=5), hovertemplate=f"{name}, epoch %{{x}}: %{{y:.2f}}<extra></extra>"),
                     row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    longest = max((e.epoch for r in runs for e in r.events if e.kind == "epoch"), default=0)
+    fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 12 else None)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
     return legend_below(_layout(fig, "Loss per epoch, run by run", height), y=-0.22)
 
@@ -119,6 +120,14 @@ def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
         labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
         return coords, labels, method
     return cached(run, "runs_latent_map", compute)
+
+
+def rare_on_top(fig: go.Figure) -> go.Figure:
+    """Draw the smallest groups last, so a few anomalous windows are not hidden under thousands of normal ones."""
+    for rank, trace in enumerate(fig.data):
+        trace.legendrank = 1000 + rank  # the legend keeps the label order
+    fig.data = tuple(sorted(fig.data, key=lambda t: -len(t.x if t.x is not None else ())))
+    return fig
 
 
 def showcase(data: Dataset, n: int = RECON_COUNT) -> np.ndarray:
@@ -146,9 +155,12 @@ def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     line below which a dimension counts as carrying nothing."""
     order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
     fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
-    fig.update_yaxes(range=[0, max(0.5, float(np.max(kl_per_dim)) * 1.08)])
+    top = float(np.max(kl_per_dim))
+    fig.update_yaxes(range=[0, max(0.5, top * 1.08)])
+    # the line's label only where the bars leave room for it
     fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555",
-                  annotation_text=f"~0 below {analysis.NEAR_ZERO_KL:g} nats", annotation_position="top right")
+                  annotation_text=f"~0 below {analysis.NEAR_ZERO_KL:g} nats" if top < 0.3 else None,
+                  annotation_position="top right")
     return fig
 
 
@@ -265,7 +277,7 @@ def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, wi
                                yanchor="bottom", font=dict(size=11, color="#555"))
     fig.update_yaxes(title_text="error (nats)", type="log" if log_y else "linear", row=1, col=1)
     fig.update_xaxes(title_text="time step (window centre)", row=rows, col=1)
-    return legend_below(_layout(fig, "Reconstruction error per window over time", height), y=-0.1)
+    return legend_below(_layout(fig, "Reconstruction error per window over time", height), y=-0.14)
 
 
 def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float] | None,
