@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import sidebar
+from dashboard.components import presenter, share, sidebar
 from dashboard.errors import friendly_errors
 
 PAGES = Path(__file__).parent / "app_pages"
@@ -14,6 +14,7 @@ PAGES = Path(__file__).parent / "app_pages"
 st.set_page_config(page_title="VAE Explorer", page_icon=":material/blur_on:", layout="wide")
 
 pages = [
+    st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:", url_path="learn"),
     st.Page(PAGES / "data.py", title="Data", icon=":material/dataset:", url_path="data"),
     st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:", url_path="train", default=True),
     st.Page(PAGES / "latent.py", title="Latent space", icon=":material/scatter_plot:", url_path="latent"),
@@ -24,7 +25,10 @@ pages = [
     st.Page(PAGES / "sweep.py", title="Sweep", icon=":material/grid_on:", url_path="sweep"),
 ]
 page = st.navigation(pages)
+presenter.init_from_url()
+presenter.inject()
 workspace = state.workspace()
+share.apply_url(workspace)  # a shared link's data and settings, once
 sidebar.show(workspace)
 state.show_flash()
 with friendly_errors(f"the {page.title} page"):

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import report, state
 from dashboard.components import charts, compare, images
 from vae_core.checkpoint import CheckpointError, run_from_zip
+
+MAPS_PER_ROW = 3
 
 ws = state.workspace()
 busy = ws.busy_run_id()
@@ -51,7 +53,7 @@ else:
     if is_busy:
         st.info(f"{pick.label} is training right now; download and delete wait until it ends.",
                 icon=":material/hourglass:")
-    b = st.columns(3)
+    b = st.columns(4)
     if b[0].button("Explore this run", key="runs_explore", disabled=pick.id == current.id, width="stretch",
                    help="Make this the run the Latent space, Reconstructions, Diagnostics and Anomalies pages show."):
         ws.selected_run = pick.id
@@ -62,7 +64,12 @@ else:
                          on_click="ignore", disabled=is_busy, width="stretch",
                          help="The model's weights (safetensors), its settings, its training history and its "
                               "scores in one zip. Upload it here later, or load it with the vae-explorer CLI.")
-    with b[2].popover(f"Delete run {pick.number}", icon=":material/delete:", disabled=is_busy, width="stretch",
+    b[2].download_button(f"Report of run {pick.number} (.html)", data=b"" if is_busy else (lambda: report.build(pick)),
+                         file_name=report.file_name(pick), mime="text/html", key="runs_report", on_click="ignore",
+                         disabled=is_busy, width="stretch", icon=":material/description:",
+                         help="One HTML file to hand in or hand out: settings, curves, latent map, reconstructions, "
+                              "traversals and the diagnosis. It opens in any browser, offline.")
+    with b[3].popover(f"Delete run {pick.number}", icon=":material/delete:", disabled=is_busy, width="stretch",
                       help="Remove this run from the session (download it first to keep it)."):
         st.markdown(f"Delete **{pick.label}**? This cannot be undone.")
         if st.button("Yes, delete it", key="runs_delete", type="primary"):
@@ -75,9 +82,9 @@ else:
     ready = [r for r in reversed(runs) if r.id != busy]
     signature = compare.file_digest("".join(r.id for r in ready).encode())[:8]
     chosen_ids = st.multiselect("Runs to compare", [r.id for r in ready], default=[r.id for r in ready[:2]],
-                                format_func=labels.get, max_selections=4, key=f"runs_compare_{signature}",
-                                help="Pick two to four runs: their training curves are drawn on top of each other "
-                                     "and their latent maps side by side.")
+                                format_func=labels.get, key=f"runs_compare_{signature}",
+                                help="Pick two or more runs: their training curves are drawn on top of each other, "
+                                     "their latent maps side by side (three to a row).")
     chosen = sorted((ws.run(i) for i in chosen_ids if ws.run(i) is not None), key=lambda r: r.number)
     if len(chosen) < 2:
         st.caption("Pick at least two runs to compare them.")
@@ -85,7 +92,9 @@ else:
         st.plotly_chart(compare.overlay_curves(chosen), key="runs_curves", config=charts.PNG_CONFIG)
         st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
                    "is posterior collapse.")
-        for col, run in zip(st.columns(len(chosen)), chosen):
+        per_row = min(len(chosen), MAPS_PER_ROW)
+        cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
+        for col, run in zip(cells, chosen):
             coords, map_labels, method = compare.latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:

@@ -20,38 +20,55 @@ from .. import state
 BETAS = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]
 LRS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 1.0, 10.0]
 BATCHES = [16, 32, 64, 128, 256, 512, 1024]
+WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
+GRAD_CLIPS = [0.0, 0.5, 1.0, 5.0, 10.0, 100.0]
+# (min, max, step) of the sliders and number inputs; dashboard/links.py checks shared links against these
+RANGES = {"latent_dim": (1, 64, 1), "epochs": (1, 200, 1), "warmup_epochs": (1, 50, 1), "free_bits": (0.0, 2.0, 0.05),
+          "dropout": (0.0, 0.5, 0.05), "early_stopping": (0, 20, 1), "seed": (0, 2**31 - 1, 1)}
 ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
               "gru": "GRU (recurrent)"}
 ARCHS_BY_KIND = {"image": ["mlp", "conv"], "sensor": ["conv1d", "gru", "mlp"]}
 KIND_DEPENDENT = ("arch", "loss", "latent_dim")
 
-HELP = {
-    "arch": "How the encoder and decoder are built. MLPs treat every input value separately; convolutions "
-            "share weights across positions (in space or time), which suits images and signals.",
-    "latent_dim": "Number of dimensions of the code z. 2 lets you see the latent space directly; more "
-                  "dimensions reconstruct better, but a VAE switches off the ones it does not need.",
-    "beta": "Weight on the KL term (β-VAE, Higgins et al. 2017). 1 is the plain ELBO. Higher β pushes codes "
-            "towards the prior: smoother latent space, blurrier reconstructions, and at some point collapse.",
-    "loss": "The decoder's likelihood p(x|z), i.e. how a reconstruction is scored. Bernoulli (BCE) suits pixels "
-            "in [0, 1]; squared error (Gaussian) suits real-valued signals; absolute error (Laplace) and Huber "
-            "are less swayed by outliers.",
-    "epochs": "How many times training goes through the whole training part.",
-    "batch_size": "Samples per gradient step. Bigger batches are faster per sample but take fewer steps per epoch.",
-    "lr": "Step size of the Adam optimiser. Too small learns slowly; too large makes the loss jump or explode.",
-    "warmup": "KL warm-up (Bowman et al. 2016): start with β near 0 so the encoder learns to use z before the "
-              "KL term pulls codes to the prior. Cyclical repeats the ramp (Fu et al. 2019). A cure for collapse.",
-    "warmup_epochs": "Length of the warm-up ramp (or of one cycle), in epochs.",
-    "free_bits": "Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
-                 "penalty, so the optimiser has no reason to switch dimensions off. A cure for collapse.",
-    "hidden": "Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
-              "GRU's state size.",
-    "dropout": "Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
-    "weight_decay": "Pulls weights gently towards zero (AdamW), another guard against overfitting.",
-    "grad_clip": "Caps the gradient's size at each step; keeps a high learning rate from blowing up. 0 = off.",
-    "schedule": "How the learning rate changes over the run: constant, cosine decay to zero, or halving in thirds.",
-    "early_stopping": "Stop when the validation loss has not improved for this many epochs (0 = never).",
-    "seed": "Fixes the random start, so the same settings give the same run.",
+LESSON_TITLES = {1: "What a VAE is", 2: "The β trade-off", 3: "Posterior collapse", 4: "Latent size",
+                 5: "Choosing the loss for sensor data", 6: "Anomaly detection"}
+
+
+def lesson_link(number: int) -> str:
+    """Markdown link to a lesson on the Learn page (relative, so it works under any base URL path)."""
+    return f"[Lesson {number}: {LESSON_TITLES[number]}](learn?lesson={number})"
+
+
+# One sentence per control, then the lesson that shows it (tooltips render markdown, so the link is clickable).
+_HELP_TEXT = {
+    "arch": ("How the encoder and decoder are built: MLPs treat every input value separately, convolutions share "
+             "weights across positions in space or time.", 1),
+    "latent_dim": ("How many numbers the code z has: 2 can be drawn directly, more rebuild better, and a VAE "
+                   "switches off the dimensions it does not need.", 4),
+    "beta": ("Weight on the KL term (β-VAE, Higgins et al. 2017): higher β gives a smoother latent space and "
+             "blurrier reconstructions, and too high a β collapses the code.", 2),
+    "loss": ("The decoder's likelihood p(x|z), i.e. how a reconstruction is scored: Bernoulli for pixels in [0, 1], "
+             "squared error for signals, absolute error or Huber to shrug off outliers.", 5),
+    "epochs": ("How many times training goes through the whole training part.", 1),
+    "batch_size": ("Samples per gradient step: bigger batches are faster per sample but take fewer steps per "
+                   "epoch.", 1),
+    "lr": ("Step size of the Adam optimiser: too small learns slowly, too large makes the loss jump or explode.", 1),
+    "warmup": ("KL warm-up (Bowman et al. 2016): β starts near 0 and ramps up, so the encoder learns to use z "
+               "before the KL term pulls the codes to the prior.", 3),
+    "warmup_epochs": ("Length of the warm-up ramp (or of one cycle), in epochs.", 3),
+    "free_bits": ("Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
+                  "penalty, so switching dimensions off no longer pays.", 3),
+    "hidden": ("Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
+               "GRU's state size.", 1),
+    "dropout": ("Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.", 1),
+    "weight_decay": ("Pulls the weights gently towards zero (AdamW), another guard against overfitting.", 1),
+    "grad_clip": ("Caps the gradient's size at each step so a high learning rate cannot blow up (0 = off).", 1),
+    "schedule": ("How the learning rate changes over the run: constant, cosine decay to zero, or halving in "
+                 "thirds.", 1),
+    "early_stopping": ("Stop when the validation loss has not improved for this many epochs (0 = never).", 1),
+    "seed": ("Fixes the random start, so the same settings give the same run.", 1),
 }
+HELP = {name: f"{text} See it in {lesson_link(lesson)}." for name, (text, lesson) in _HELP_TEXT.items()}
 
 
 def defaults(kind: str) -> dict[str, Any]:
@@ -93,6 +110,11 @@ def _widget(name: str, draw, kind: str, allowed: list | None = None, **kw) -> An
     return value
 
 
+def _range(name: str) -> dict[str, Any]:
+    low, high, step = RANGES[name]
+    return {"min_value": low, "max_value": high, "step": step}
+
+
 def _reset_on_kind_change(kind: str) -> None:
     """Images and sensor windows want different models: new kind, new recommended model settings."""
     values = state.settings()
@@ -123,12 +145,11 @@ def show(data: Dataset) -> tuple[ModelConfig, TrainConfig] | None:
     archs = ARCHS_BY_KIND[kind]
     arch = _widget("arch", st.selectbox, kind, archs, label="Architecture", options=archs,
                    format_func=ARCH_NAMES.get)
-    latent = _widget("latent_dim", st.slider, kind, None, label="Latent size (dimensions of z)", min_value=1,
-                     max_value=64)
+    latent = _widget("latent_dim", st.slider, kind, None, label="Latent size (dimensions of z)", **_range("latent_dim"))
     beta = _widget("beta", st.select_slider, kind, BETAS, label="β (weight of the KL term)", options=BETAS)
     loss = _widget("loss", st.selectbox, kind, losses_for(data), label="Reconstruction loss",
                    options=losses_for(data), format_func=LOSS_NAMES.get)
-    epochs = _widget("epochs", st.slider, kind, None, label="Epochs", min_value=1, max_value=200)
+    epochs = _widget("epochs", st.slider, kind, None, label="Epochs", **_range("epochs"))
     c1, c2 = st.columns(2)
     with c1:
         batch = _widget("batch_size", st.select_slider, kind, BATCHES, label="Batch size", options=BATCHES)
@@ -139,41 +160,56 @@ def show(data: Dataset) -> tuple[ModelConfig, TrainConfig] | None:
         warmup = _widget("warmup", st.selectbox, kind, ["none", "linear", "cyclical"], label="KL warm-up",
                          options=["none", "linear", "cyclical"])
     with c2:
-        warmup_epochs = _widget("warmup_epochs", st.slider, kind, None, label="Warm-up epochs", min_value=1,
-                                max_value=50, disabled=warmup == "none")
-    free_bits = _widget("free_bits", st.slider, kind, None, label="Free bits (nats per dimension)", min_value=0.0,
-                        max_value=2.0, step=0.05)
+        warmup_epochs = _widget("warmup_epochs", st.slider, kind, None, label="Warm-up epochs",
+                                **_range("warmup_epochs"), disabled=warmup == "none")
+    free_bits = _widget("free_bits", st.slider, kind, None, label="Free bits (nats per dimension)",
+                        **_range("free_bits"))
     with st.expander("More settings"):
         default_hidden = ",".join(str(h) for h in default_model_config(kind, data.input_shape, arch=arch).hidden)
         hidden_text = st.text_input("Layer sizes", value=state.settings().get(f"hidden_{arch}", default_hidden),
                                     key=f"set_hidden_{arch}", help=HELP["hidden"])
         state.settings()[f"hidden_{arch}"] = hidden_text
-        dropout = _widget("dropout", st.slider, kind, None, label="Dropout", min_value=0.0, max_value=0.5, step=0.05)
-        weight_decay = _widget("weight_decay", st.select_slider, kind, [0.0, 1e-5, 1e-4, 1e-3, 1e-2],
-                               label="Weight decay", options=[0.0, 1e-5, 1e-4, 1e-3, 1e-2], format_func=lambda v: f"{v:g}")
-        grad_clip = _widget("grad_clip", st.select_slider, kind, [0.0, 0.5, 1.0, 5.0, 10.0, 100.0],
-                            label="Gradient clipping (max norm)", options=[0.0, 0.5, 1.0, 5.0, 10.0, 100.0],
+        dropout = _widget("dropout", st.slider, kind, None, label="Dropout", **_range("dropout"))
+        weight_decay = _widget("weight_decay", st.select_slider, kind, WEIGHT_DECAYS,
+                               label="Weight decay", options=WEIGHT_DECAYS, format_func=lambda v: f"{v:g}")
+        grad_clip = _widget("grad_clip", st.select_slider, kind, GRAD_CLIPS,
+                            label="Gradient clipping (max norm)", options=GRAD_CLIPS,
                             format_func=lambda v: "off" if v == 0 else f"{v:g}")
         schedule = _widget("schedule", st.selectbox, kind, ["none", "cosine", "step"], label="Learning-rate schedule",
                            options=["none", "cosine", "step"])
         early = _widget("early_stopping", st.slider, kind, None, label="Early stopping patience (epochs, 0 = off)",
-                        min_value=0, max_value=20)
-        seed = _widget("seed", st.number_input, kind, None, label="Random seed", min_value=0, max_value=2**31 - 1, step=1)
-    hidden = _parse_hidden(hidden_text)
-    if hidden is None:
-        st.error(f"Layer sizes must be whole numbers from 1 to 4096 separated by commas, like {default_hidden}.")
-        return None
+                        **_range("early_stopping"))
+        seed = _widget("seed", st.number_input, kind, None, label="Random seed", **_range("seed"))
     try:
-        model_cfg = default_model_config(kind, data.input_shape, arch=arch, latent_dim=int(latent), loss=loss,
-                                         hidden=hidden, dropout=float(dropout))
-        with torch.device("meta"):  # checks that the layers fit the data's size, allocating nothing
-            build_model(model_cfg)
-        train_cfg = TrainConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr), beta=float(beta),
-                                warmup=warmup, warmup_epochs=float(warmup_epochs) if warmup != "none" else 0.0,
-                                free_bits=float(free_bits), weight_decay=float(weight_decay),
-                                grad_clip=float(grad_clip), schedule=schedule, early_stopping=int(early),
-                                seed=int(seed))
+        model_cfg, train_cfg = configs(state.settings(), data)
     except ValueError as exc:
         st.error(str(exc))
         return None
+    from . import share  # here, not at the top: share -> links -> this module
+
+    share.sync(data)
+    return model_cfg, train_cfg
+
+
+def configs(values: dict[str, Any], data: Dataset) -> tuple[ModelConfig, TrainConfig]:
+    """The configs that complete settings (as in state.settings()) describe for `data`.
+
+    Raises ValueError (vae_core's ConfigError is one) with a message for the visitor when a value does not fit.
+    """
+    kind, arch = data.kind, values["arch"]
+    default_hidden = ",".join(str(h) for h in default_model_config(kind, data.input_shape, arch=arch).hidden)
+    hidden = _parse_hidden(str(values.get(f"hidden_{arch}", default_hidden)))
+    if hidden is None:
+        raise ValueError(f"Layer sizes must be whole numbers from 1 to 4096 separated by commas, like {default_hidden}.")
+    model_cfg = default_model_config(kind, data.input_shape, arch=arch, latent_dim=int(values["latent_dim"]),
+                                     loss=values["loss"], hidden=hidden, dropout=float(values["dropout"]))
+    with torch.device("meta"):  # checks that the layers fit the data's size, allocating nothing
+        build_model(model_cfg)
+    warmup = values["warmup"]
+    train_cfg = TrainConfig(epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), lr=float(values["lr"]),
+                            beta=float(values["beta"]), warmup=warmup,
+                            warmup_epochs=float(values["warmup_epochs"]) if warmup != "none" else 0.0,
+                            free_bits=float(values["free_bits"]), weight_decay=float(values["weight_decay"]),
+                            grad_clip=float(values["grad_clip"]), schedule=values["schedule"],
+                            early_stopping=int(values["early_stopping"]), seed=int(values["seed"]))
     return model_cfg, train_cfg

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..workspace import Workspace
+from . import presenter
 
 
 def data_line(ws: Workspace) -> str:
@@ -37,3 +38,4 @@ def show(ws: Workspace) -> None:
                                   format_func=labels.get, key=f"sidebar_run_{len(ws.runs)}_{current.id if current else ''}",
                                   help="The Latent space, Reconstructions, Diagnostics and Anomalies pages show this run.")
             ws.selected_run = chosen
+        presenter.toggle()
