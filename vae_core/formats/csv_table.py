@@ -112,6 +112,19 @@ def _parser_error(name: str, err: Exception) -> DataError:
     return DataError(f"'{name}' could not be read as CSV ({first}): save it again as comma-separated text")
 
 
+_OTHER_DELIMITERS = {"|": "'|'", ":": "':'", " ": "spaces"}
+
+
+def _check_other_delimiter(name: str, text: str) -> None:
+    """A table read as one column whose lines all split alike on | : or spaces was saved with that delimiter."""
+    lines = [line.strip() for line in text.splitlines()[:20] if line.strip()]
+    for delimiter, words in _OTHER_DELIMITERS.items():
+        counts = {line.count(delimiter) for line in lines}
+        if len(lines) >= 2 and len(counts) == 1 and counts.pop() >= 1:
+            raise DataError(f"'{name}' reads as one column, {lines[0][:60]!r}: its values are separated by {words}, "
+                            "not commas; save it again as comma-separated text (semicolons or tabs work too)")
+
+
 def read_table(data: bytes, name: str) -> Table:
     """CSV bytes -> Table (header detected: any non-numeric cell in the first line)."""
     text = decode_text(data, name)
@@ -126,6 +139,8 @@ def read_table(data: bytes, name: str) -> Table:
                             low_memory=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
         raise _parser_error(name, err) from None
+    if frame.shape[1] == 1:
+        _check_other_delimiter(name, text)
     if has_header:
         frame.columns = [str(c).strip() for c in frame.columns]
     else:
