@@ -191,10 +191,21 @@ def run_from_files(files: dict[str, bytes]) -> Run:
 def load_run(path: str | Path) -> Run:
     """Load a run folder (or a run zip) written by save_run / run_to_zip."""
     path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"no run folder at {path}; pass the folder given to 'train --out'")
+    try:
+        return _load_run(path)
+    except CheckpointError as exc:
+        raise CheckpointError(f"the saved run {path}: {exc}") from None  # which run, when a script loads many
+
+
+def _load_run(path: Path) -> Run:
     if path.is_file():
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CheckpointError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         return run_from_zip(path.read_bytes())
     if not path.is_dir():
-        raise CheckpointError(f"no run folder at {path}; pass the folder given to 'train --out'")
+        raise CheckpointError("it is neither a folder nor a zip: pass the folder given to 'train --out'")
     files = {}
     for name in FILES:
         f = path / name

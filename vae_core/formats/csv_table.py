@@ -201,8 +201,11 @@ def sniff(table: Table) -> CsvInfo:
     if layout:
         label, _, side = layout
         return CsvInfo(tuple(frame.columns), numeric, None, label, len(frame), table.has_header, "image", side)
-    return CsvInfo(tuple(frame.columns), numeric, find_column(frame.columns, TIME_NAMES),
-                   find_column(frame.columns, ANOMALY_NAMES), len(frame), table.has_header, "sensor")
+    time_column, label_column = find_column(frame.columns, TIME_NAMES), find_column(frame.columns, ANOMALY_NAMES)
+    for column in frame.columns:
+        if column not in numeric and column not in (time_column, label_column):
+            check_mostly_numbers(table, column)
+    return CsvInfo(tuple(frame.columns), numeric, time_column, label_column, len(frame), table.has_header, "sensor")
 
 
 def first_bad_cell(column: pd.Series) -> tuple[int, str] | None:
@@ -210,3 +213,13 @@ def first_bad_cell(column: pd.Series) -> tuple[int, str] | None:
     as_numbers = pd.to_numeric(column, errors="coerce")
     bad = np.flatnonzero(as_numbers.isna().to_numpy() & column.notna().to_numpy())
     return (int(bad[0]), str(column.iloc[bad[0]])) if len(bad) else None
+
+
+def check_mostly_numbers(table: Table, column: str) -> None:
+    """A column of numbers with a few stray words is a typo to fix, not a text column to drop silently."""
+    cells = table.frame[column].dropna()
+    numbers = pd.to_numeric(cells, errors="coerce").notna()
+    if len(cells) and numbers.mean() >= 0.5:
+        row, text = first_bad_cell(table.frame[column])
+        raise DataError(f"'{table.name}' column '{column}' holds numbers, but line {table.line_of(row)} has {text!r}, "
+                        "which is not a number: fix that cell (or leave it empty to have it filled in)")

@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..dataset import DataError, Dataset, Scaling
 from . import common
-from .csv_table import ANOMALY_NAMES, TIME_NAMES, Table, find_column, first_bad_cell, is_numeric_column
+from .csv_table import (ANOMALY_NAMES, TIME_NAMES, Table, check_mostly_numbers, find_column, first_bad_cell,
+                        is_numeric_column)
 
 SCALINGS = ("zscore", "minmax", "none")
 NAN_POLICIES = ("interpolate", "drop", "error")
@@ -114,22 +115,12 @@ def _resolve_label(table: Table, opts: SensorOptions, notes: list[str]) -> tuple
     return label, flags
 
 
-def _check_mostly_numbers(table: Table, column: str) -> None:
-    """A column of numbers with a few stray words is a typo to fix, not a text column to drop silently."""
-    cells = table.frame[column].dropna()
-    numbers = pd.to_numeric(cells, errors="coerce").notna()
-    if len(cells) and numbers.mean() >= 0.5:
-        row, text = first_bad_cell(table.frame[column])
-        raise DataError(f"'{table.name}' column '{column}' holds numbers, but line {table.line_of(row)} has {text!r}, "
-                        "which is not a number: fix that cell (or leave it empty to have it filled in)")
-
-
 def _default_channels(table: Table, exclude: set, notes: list[str]) -> tuple[str, ...]:
     frame = table.frame
     candidates = [c for c in frame.columns if c not in exclude]
     skipped = [c for c in candidates if not is_numeric_column(frame[c])]
     for column in skipped:
-        _check_mostly_numbers(table, column)
+        check_mostly_numbers(table, column)
     empty = [c for c in candidates if c not in skipped and frame[c].isna().all()]
     if skipped:
         notes.append(f"skipped non-numeric column(s): {', '.join(map(repr, skipped))}")
