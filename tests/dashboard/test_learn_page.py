@@ -1,0 +1,245 @@
+"""The Learn page headless: each lesson's set-up, then real (tiny) training in the background and an explanation
+that quotes the numbers of the runs it just trained. Lessons train 2 epochs ($VAE_EXPLORER_LESSON_EPOCHS) and
+MNIST lessons a quarter of the digits (every 4th image, all three parts), so the file stays short."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from functools import cache
+
+import numpy as np
+import pytest
+
+from app_session import open_app, workspace
+from dashboard import state
+from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss
+from dashboard.lessons.common import EPOCH_LIMIT_ENV, dims_off, dims_on, epochs, posterior_sigma
+from dashboard.lessons.runner import key
+from vae_core import analysis
+from vae_core.data import load_bundled
+
+EPOCHS = 2
+
+
+@cache
+def small(name: str):
+    data = load_bundled(name)
+    if name != "mnist":
+        return data
+    keep = np.arange(0, len(data.x), 4)
+    return replace(data, x=data.x[keep], split=data.split[keep], y=data.y[keep])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def short_lessons():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(EPOCH_LIMIT_ENV, str(EPOCHS))
+        mp.setattr(state, "bundled", small)
+        yield
+
+
+def texts(at) -> list[str]:
+    return [e.value for kind in ("markdown", "info", "success", "warning", "error") for e in at.get(kind)]
+
+
+def shown(at, *parts: str) -> str:
+    """The one text block on the page holding every part (fails, listing the page's texts, when none does)."""
+    hits = [t for t in texts(at) if all(p in t for p in parts)]
+    assert hits, f"no text holds {parts}; the page says:\n" + "\n---\n".join(texts(at))
+    return hits[0]
+
+
+def open_lesson(number: int):
+    at = open_app("app_pages/learn.py")
+    at.query_params["lesson"] = str(number)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_lesson(number: int, timeout: float = 240):
+    """Press Run, wait for every run (and the lesson's analysis), redraw; returns (app, runs in step order)."""
+    at = open_lesson(number)
+    at.button(key="learn_run").click().run()
+    ws = workspace(at)
+    runner = ws.background[key(number)]
+    deadline = time.time() + timeout
+    while runner.active:
+        assert time.time() < deadline, "the lesson did not finish in time"
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception, at.exception
+    snap = runner.snapshot()
+    assert snap.status == "finished", snap.error
+    runs = [ws.run(i) for i in snap.run_ids]
+    assert len(runs) == len(LESSONS[number].steps) and all(r.status == "finished" for r in runs)
+    assert all(r.summary["epochs"] == EPOCHS for r in runs)
+    assert [s.value for s in at.subheader] == ["What you got", "What happened"]
+    return at, runs
+
+
+def curve_points(at, name: str = "total") -> list[int]:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [len(t["y"]) for s in specs for t in s["data"] if t.get("name") == name]
+
+
+# ---- set-up ------------------------------------------------------------------------------------------------
+def test_every_lesson_opens_with_what_to_look_for_and_its_runs():
+    at = open_app("app_pages/learn.py")
+    assert at.header[0].value == "Lesson 1: What a VAE is" and at.query_params["lesson"] == "1"
+    for number, lesson in LESSONS.items():
+        at.query_params["lesson"] = str(number)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.header[0].value == f"Lesson {number}: {lesson.title}"
+        look = shown(at, "**What to look for**")
+        assert all(line in look for line in lesson.look_for)
+        plan = shown(at, "**The runs**")
+        for step in lesson.steps:  # each run, with its settings and the capped epochs
+            assert f"**{step.name}**" in plan
+        assert plan.count(f"{EPOCHS} epochs") == len(lesson.steps)
+        assert not at.button(key="learn_run").disabled and at.button(key="learn_stop").disabled
+        assert not at.subheader  # nothing explained before the lesson has run
+
+
+def test_lesson_one_writes_out_the_elbo_before_running():
+    at = open_lesson(1)
+    latex = " ".join(e.value for e in at.get("latex"))
+    assert r"\mathrm{ELBO}" in latex and r"\mathrm{KL}" in latex and r"\mu(x) + \sigma(x)" in latex
+    assert at.get("graphviz_chart"), "the encoder -> z -> decoder diagram"
+    assert "reparameterisation trick" in shown(at, "**encoder**")
+
+
+def test_set_up_only_fills_the_train_page_with_the_lessons_settings():
+    at = open_lesson(3)
+    at.button(key="learn_setup").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Train"
+    assert at.select_slider(key="set_beta").value == collapse.BETA
+    assert at.slider(key="set_latent_dim").value == 16 and at.slider(key="set_epochs").value == 10
+    assert at.selectbox(key="set_warmup").value == "none" and at.slider(key="set_free_bits").value == 0
+    assert any("Lesson 3 is set up: β = 32" in t for t in texts(at))
+    assert workspace(at).job is None  # nothing trains until the visitor presses Train
+
+
+# ---- each lesson, run and explained --------------------------------------------------------------------------
+def test_lesson_one_explains_the_elbo_with_its_runs_numbers():
+    at, (run,) = run_lesson(1)
+    s, ep = run.summary, epochs(run)
+    first, last = ep[0], ep[-1]
+    shown(at, f"In epoch 1 the reconstruction term averaged **{first.recon:.1f} nats**", f"**{first.kl:.1f} nats**",
+          f"After epoch {EPOCHS} the reconstruction was **{last.recon:.1f}**", f"to **{last.kl:.1f}**",
+          "risen" if last.kl > first.kl else "fallen")
+    shown(at, f"On the {s['n']} test images the negative ELBO is **{s['test_neg_elbo']:.1f} nats**",
+          f"reconstruction {s['recon']:.1f} + KL {s['kl']:.1f}", f"{s['iwae_nll']:.1f} nats")
+    shown(at, f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units",
+          f"{dims_on(s)} carry more than", f"**{s['verdict']}**")
+    val = epochs(run, "val")[-1]
+    shown(at, f"The validation loss after the last epoch was {val.loss:.1f} nats against {last.loss:.1f}")
+    assert curve_points(at) == [sum(e.kind == "step" for e in run.events)]  # the live curve is this run's
+    assert at.get("download_button"), "a report of the run"
+
+
+@pytest.mark.slow
+def test_lesson_two_compares_three_betas_with_their_numbers():
+    at, runs = run_lesson(2)
+    assert sorted(r.train_cfg.beta for r in runs) == [0.5, 1.0, 4.0]
+    for r in runs:
+        s = r.summary
+        shown(at, f"**β = {r.train_cfg.beta:g}**: reconstruction {s['recon']:.1f} nats, KL {s['kl']:.1f} nats, "
+                  f"{dims_off(s)} of {s['latent_dim']} dimensions switched off",
+              f"σ = {posterior_sigma(r):.2f}")
+    one, four = (next(r for r in runs if r.train_cfg.beta == b).summary for b in (1.0, 4.0))
+    worse = four["recon"] - one["recon"]
+    shown(at, "Raising β from 1 to 4, the KL " + ("rose" if four["kl"] > one["kl"] else "fell") +
+          f" from {one['kl']:.1f} to {four['kl']:.1f} nats",
+          f"reconstructions got {abs(worse):.1f} nats {'worse' if worse > 0 else 'better'}")
+    best = min(runs, key=lambda r: r.summary["iwae_nll"])
+    shown(at, f"the best is **β = {best.train_cfg.beta:g}**")
+
+
+@pytest.mark.slow
+def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
+    at, runs = run_lesson(3)
+    plain, warm, free = collapse.roles(runs)
+    s, f = plain.summary, free.summary
+    ep = epochs(plain)
+    if s["collapsed"]:
+        flag = " ".join(e.value for e in at.error)
+        assert "**Red flag: posterior collapse.**" in flag
+        assert f"the KL was {ep[0].kl:.2f} nats after epoch 1 and {ep[-1].kl:.2f} after epoch {EPOCHS}" in flag
+        assert f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active" in flag
+    else:
+        assert not at.error
+        shown(at, f"did not collapse the code (diagnosis: {s['verdict']})")
+    if not f["collapsed"] and f["active_units"] > s["active_units"]:
+        fix = " ".join(e.value for e in at.success)
+        assert f"recovered the code: {f['active_units']} of {f['latent_dim']} active units (against " \
+               f"{s['active_units']} without)" in fix and f"a KL of {f['kl']:.2f} nats" in fix
+        assert f"({f['recon']:.1f} against {s['recon']:.1f})" in fix
+    else:
+        shown(at, "did not recover more of the code", f"{f['active_units']} of {f['latent_dim']} active units")
+    reached = max(e.beta for e in warm.events if e.kind == "step")
+    peak = max(epochs(warm), key=lambda e: e.kl)
+    shown(at, "**KL warm-up**", f"{peak.kl:.2f} nats in epoch {peak.epoch}",
+          f"β had only reached {reached:.3g}" if reached < collapse.BETA * 0.999 else "")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    overlay = next(sp for sp in specs if "run by run" in sp["layout"]["title"]["text"])
+    assert {t["name"] for t in overlay["data"]} >= {f"run {r.number}" for r in runs}
+
+
+@pytest.mark.slow
+def test_lesson_four_contrasts_latent_sizes_with_their_numbers():
+    at, runs = run_lesson(4)
+    small_run, large = latent_size.roles(runs)
+    a, b = small_run.summary, large.summary
+    assert (a["latent_dim"], b["latent_dim"]) == (2, 16)
+    diff = a["test_neg_elbo"] - b["test_neg_elbo"]
+    shown(at, f"With a **2-D code** the test negative ELBO is {a['test_neg_elbo']:.1f} nats",
+          f"with **16 dimensions** it is {b['test_neg_elbo']:.1f}", f"{abs(diff):.1f} nats "
+          f"{'better' if diff > 0 else 'worse'}")
+    shown(at, f"The 16-D model uses {dims_on(b)} of its 16 dimensions", f"{b['active_units']} active units",
+          f"the 2-D model uses {dims_on(a)} of 2")
+    acc_a, acc_b = latent_size.knn_accuracy(small_run), latent_size.knn_accuracy(large)
+    shown(at, f"**{100 * acc_a:.0f}%** of the test digits", f"**{100 * acc_b:.0f}%** from the 16-D ones")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any("z itself" in t for t in titles) and any("t-SNE" in t for t in titles)
+
+
+@pytest.mark.slow
+def test_lesson_five_measures_what_each_loss_does_to_the_spikes():
+    at, runs = run_lesson(5)
+    assert sorted(r.model.cfg.loss for r in runs) == sorted(sensor_loss.LOSSES)
+    data = runs[0].data
+    g = sensor_loss.glitches(data)
+    assert np.allclose(data.series[g.steps, 0] - sensor_loss.clean_series(data)[g.steps, 0], g.heights)
+    shown(at, f"({', '.join(str(int(s)) for s in g.steps)})",
+          f"they touch {len(sensor_loss.glitched_windows(data))} of its {len(data.indices('train'))} windows")
+    effects = {r.model.cfg.loss: sensor_loss.effect(r) for r in runs}
+    for loss, e in effects.items():
+        shown(at, f"**{sensor_loss.SHORT[loss]}**: copied {100 * e.reproduced:.0f}% of each spike's height",
+              f"stray {e.stray:.2f} sd", f"normal test windows {e.typical:.2f} sd", f"ROC-AUC {e.auc:.3f}")
+    chaser = max(effects, key=lambda k: effects[k].stray)
+    shown(at, f"**{sensor_loss.cap(sensor_loss.SHORT[chaser])}** bent its reconstructions furthest",
+          f"({effects[chaser].stray:.2f} sd from the clean signal)")
+    best = max(effects, key=lambda k: effects[k].auc)
+    shown(at, f"(ROC-AUC, higher is better): {sensor_loss.SHORT[best]} ({effects[best].auc:.3f})")
+
+
+def test_lesson_six_reads_the_roc_curve_of_its_run():
+    at, (run,) = run_lesson(6)
+    s, data = run.summary, run.data
+    sc = anomaly.scores(run)
+    threshold = analysis.anomaly_threshold(sc["errors"][data.indices("val")], anomaly.PERCENTILE)
+    labels = data.y[data.indices("test")]
+    shown(at, f"**{threshold:.3g} nats**", f"Of the {len(labels)} test windows, {int(labels.sum())} hold the "
+                                           "labelled anomaly")
+    shown(at, f"**ROC-AUC {s['anomaly_auc']:.3f}**", f"{100 * s['anomaly_auc']:.1f}% of the time",
+          f"Average precision is {s['anomaly_ap']:.3f}", f"guessing would get {labels.mean():.3f}")
+    flagged = np.asarray(sc["errors"][data.indices("test")] > threshold)
+    tp, fp = int((flagged & (labels == 1)).sum()), int((flagged & (labels == 0)).sum())
+    shown(at, f"At the threshold, {tp} of {int(labels.sum())} anomalous windows are flagged",
+          f"{fp} of {int((labels == 0).sum())} normal windows raise false alarms")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any(f"{s['anomaly_auc']:.3f}" in json.dumps(sp) for sp in specs), "the ROC curve shows the run's AUC"
