@@ -57,6 +57,15 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 
+# How many points the Train page's loss chart holds (0 before it exists), read from plotly in the page.
+CURVE_POINTS = """() => {
+  const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  if (!plot || !plot.data) return 0;
+  const total = plot.data.find(t => t.name === 'total');
+  return total ? total.y.length : 0;
+}"""
+
+
 def wait_idle(page, timeout: float = 30_000) -> None:
     """Wait until Streamlit finished the current script run (its own e2e tests do the same)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)

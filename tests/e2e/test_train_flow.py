@@ -8,17 +8,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import TIMINGS, shot, wait_idle
+from e2e_support import CURVE_POINTS, TIMINGS, shot, wait_idle
 from filemakers import bundled_digits, idx_images, idx_labels
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-CURVE_POINTS = """() => {
-  const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  if (!plot || !plot.data) return 0;
-  const total = plot.data.find(t => t.name === 'total');
-  return total ? total.y.length : 0;
-}"""
 
 
 def curve_points(page: Page) -> int:

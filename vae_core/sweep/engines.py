@@ -8,9 +8,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable
+from contextlib import contextmanager
 
 from ..dataset import Dataset
 from .space import SweepError
@@ -99,7 +101,8 @@ class ProcessEngine:
         return len(self._futures)
 
     def submit(self, task: TrialTask) -> None:
-        self._futures[self._pool.submit(work, task)] = task
+        with _script_main_hidden():  # submit is where the pool spawns its workers
+            self._futures[self._pool.submit(work, task)] = task
 
     def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
         done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
@@ -130,6 +133,27 @@ class ProcessEngine:
         else:
             self._pool.shutdown(wait=True)
         self._futures.clear()
+
+
+@contextmanager
+def _script_main_hidden() -> Iterator[None]:
+    """Keep spawned workers from re-running a script that stands in as `__main__`.
+
+    A spawned worker runs the parent's `__main__` file again unless it was started as a module. Under
+    Streamlit (or its AppTest) `__main__` is a page script, which must not run in a worker (it failed
+    there, and every trial with it); the workers need only importable vae_core functions, so the
+    file is hidden from the spawn while the pool starts its workers.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    hide = path is not None and getattr(main, "__spec__", None) is None  # a module (-m) is imported by name
+    if hide:
+        del main.__file__
+    try:
+        yield
+    finally:
+        if hide:
+            main.__file__ = path
 
 
 class RayEngine:
