@@ -11,6 +11,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,10 +152,25 @@ def _model_from_config(config: Any) -> tuple[ModelConfig, TrainConfig]:
         return from_dict(ModelConfig, config.get("model")), from_dict(TrainConfig, config.get("train"))
     except ConfigError as exc:
         raise CheckpointError(f"config.json: {exc}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # e.g. null where a name belongs
+        raise CheckpointError(f"config.json holds a setting of the wrong type ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}): save the run again") from None
 
 
 def run_from_files(files: dict[str, bytes]) -> Run:
     """Rebuild a run from its files; every name, shape and value is checked, nothing is unpickled."""
+    try:
+        return _run_from_files(files)
+    except CheckpointError:
+        raise
+    except MemoryError:
+        raise CheckpointError("not enough memory to load the run") from None
+    except Exception as exc:  # noqa: BLE001 - last line of defence: callers only ever catch CheckpointError
+        raise CheckpointError(f"the run could not be read ({type(exc).__name__}: {str(exc)[:200]}): "
+                              "save or download it again") from None
+
+
+def _run_from_files(files: dict[str, bytes]) -> Run:
     for name in ("config.json", "model.safetensors"):
         if name not in files:
             raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
@@ -228,6 +244,7 @@ def run_from_zip(blob: bytes) -> Run:
                         raise CheckpointError(f"{name} in the zip unpacks to more than {MAX_FILE_BYTES // 2**20} MB")
                     with zf.open(info) as member:
                         files[name] = member.read(MAX_FILE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError,
+            RuntimeError) as exc:  # RuntimeError: encrypted; ValueError: e.g. a negative offset in a broken header
         raise CheckpointError(f"the file is not a readable zip of a saved run ({exc})") from None
     return run_from_files(files)
