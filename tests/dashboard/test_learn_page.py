@@ -13,6 +13,7 @@ import pytest
 
 from app_session import open_app, workspace
 from dashboard import state
+from dashboard.components import presenter
 from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss
 from dashboard.lessons.common import EPOCH_LIMIT_ENV, dims_off, dims_on, epochs, posterior_sigma
 from dashboard.lessons.runner import key
@@ -139,6 +140,18 @@ def test_lesson_one_explains_the_elbo_with_its_runs_numbers():
     shown(at, f"The validation loss after the last epoch was {val.loss:.1f} nats against {last.loss:.1f}")
     assert curve_points(at) == [sum(e.kind == "step" for e in run.events)]  # the live curve is this run's
     assert at.get("download_button"), "a report of the run"
+
+
+def font_sizes(at) -> list:
+    return [json.loads(c.proto.spec)["layout"].get("font", {}).get("size") for c in at.get("plotly_chart")]
+
+
+def test_presenter_mode_enlarges_the_lessons_charts():
+    at, _ = run_lesson(1)
+    assert presenter.FONT_SIZE not in font_sizes(at)
+    at.sidebar.toggle(key=presenter.KEY).set_value(True).run()
+    assert not at.exception, at.exception
+    assert font_sizes(at) and set(font_sizes(at)) == {presenter.FONT_SIZE}
 
 
 @pytest.mark.slow
