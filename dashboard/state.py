@@ -11,12 +11,13 @@ import uuid
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vae_core.data import load_bundled
 from vae_core.dataset import Dataset
 
 from .jobs import JobSlots
-from .workspace import Workspace, WorkspaceStore, browser_key
+from .workspace import ORPHAN_SECONDS, Workspace, WorkspaceStore, browser_key
 
 DEFAULT_DATA = "mnist"
 MAX_CONCURRENT_JOBS = int(os.environ.get("VAE_EXPLORER_MAX_JOBS", "2"))
@@ -27,9 +28,19 @@ _SETTINGS = "train_settings"  # dict of the Train page's settings, kept across p
 _FLASH = "flash_message"
 
 
+def _session_alive(session_id: str) -> bool:
+    """Is this browser session still connected? (Always yes without a server, as under AppTest.)"""
+    from streamlit.runtime import Runtime
+
+    return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
+
+
 @st.cache_resource(show_spinner=False)
 def workspace_store() -> WorkspaceStore:
-    return WorkspaceStore()
+    store = WorkspaceStore(is_alive=_session_alive,
+                           orphan_seconds=float(os.environ.get("VAE_EXPLORER_ORPHAN_SECONDS", ORPHAN_SECONDS)))
+    store.start_watchdog()
+    return store
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,6 +66,9 @@ def _key() -> str:
 def workspace() -> Workspace:
     """This visitor's workspace, with the bundled MNIST loaded on the first visit."""
     space = workspace_store().get(_key())
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        space.attach(ctx.session_id)
     if space.data is None:
         space.set_data(bundled(DEFAULT_DATA), f"bundled:{DEFAULT_DATA}")
     st.session_state[WORKSPACE] = space

@@ -5,6 +5,10 @@ gets a workspace keyed by a hash of its own secret: Streamlit's XSRF cookie toke
 sends with every connection and nobody else knows. A fresh private window or another browser gets
 another workspace. Without that cookie (tests, XSRF protection off) a workspace lives as long as
 its session. Workspaces idle for hours are dropped and their jobs stopped, so memory stays bounded.
+
+A closed browser leaves no thread behind for long: a watchdog stops the job of a workspace none of whose
+sessions has been connected for ORPHAN_SECONDS (a reload reconnects well within that). The job keeps what
+it learned, so a visitor who comes back within IDLE_SECONDS finds the stopped run in their list.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +31,8 @@ from .jobs import TrainJob
 MAX_RUNS = 30  # per workspace; the oldest unpinned run goes first
 IDLE_SECONDS = 6 * 3600
 MAX_WORKSPACES = 500
+ORPHAN_SECONDS = 120  # a job whose every browser session has been gone this long is stopped
+WATCH_SECONDS = 15  # how often the watchdog looks
 
 
 @dataclass
@@ -65,10 +71,18 @@ class Workspace:
         self.selected_run: str | None = None
         self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps) by key
         self.last_seen = time.time()
+        self.sessions: set[str] = set()  # Streamlit session ids that opened this workspace
+        self.orphaned_since: float | None = None  # when its last session was first seen gone
         self._numbers = itertools.count(1)
 
     def touch(self) -> None:
         self.last_seen = time.time()
+
+    def attach(self, session_id: str) -> None:
+        """Remember a browser session showing this workspace (the watchdog checks they are still there)."""
+        with self.lock:
+            self.sessions.add(session_id)
+            self.orphaned_since = None
 
     def set_data(self, data: Dataset, source: str) -> None:
         with self.lock:
@@ -142,11 +156,50 @@ class Workspace:
 
 
 class WorkspaceStore:
-    """Workspaces by key. The only server-wide registry: keys are hashes of per-browser secrets."""
+    """Workspaces by key. The only server-wide registry: keys are hashes of per-browser secrets.
 
-    def __init__(self) -> None:
+    `is_alive(session_id)` says whether a browser session is still connected (the dashboard asks
+    Streamlit's runtime; by default every session counts as alive, so nothing is ever orphaned).
+    """
+
+    def __init__(self, is_alive: Callable[[str], bool] | None = None, orphan_seconds: float = ORPHAN_SECONDS) -> None:
         self._lock = threading.Lock()
         self._spaces: dict[str, Workspace] = {}
+        self._is_alive = is_alive or (lambda session_id: True)
+        self.orphan_seconds = orphan_seconds
+        self._watchdog: threading.Thread | None = None
+
+    def start_watchdog(self, every: float = WATCH_SECONDS) -> None:
+        """A daemon thread that calls stop_orphans() every `every` seconds (once per store)."""
+        with self._lock:
+            if self._watchdog is None:
+                def watch() -> None:
+                    while True:
+                        time.sleep(every)
+                        self.stop_orphans()
+                self._watchdog = threading.Thread(target=watch, daemon=True, name="workspace-watchdog")
+                self._watchdog.start()
+
+    def stop_orphans(self, now: float | None = None) -> list[str]:
+        """Stop the jobs of workspaces whose sessions have all been gone for orphan_seconds; their keys."""
+        now = time.time() if now is None else now
+        with self._lock:
+            spaces = list(self._spaces.items())
+        stopped = []
+        for key, space in spaces:
+            with space.lock:
+                had_sessions = bool(space.sessions)
+                space.sessions = {s for s in space.sessions if self._is_alive(s)}  # reloads leave dead ids
+                job = space.job
+                gone = not space.sessions and (had_sessions or space.orphaned_since is not None)
+                if job is None or not job.active or not gone:
+                    space.orphaned_since = None
+                    continue
+                space.orphaned_since = space.orphaned_since or now
+                if now - space.orphaned_since >= self.orphan_seconds:
+                    job.stop()
+                    stopped.append(key)
+        return stopped
 
     def get(self, key: str) -> Workspace:
         with self._lock:
