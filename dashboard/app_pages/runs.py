@@ -6,8 +6,10 @@ import streamlit as st
 from dashboard import report, state
 from dashboard.components import charts, compare, images
 from vae_core.checkpoint import CheckpointError, run_from_zip
+from vae_core.data import MAX_UPLOAD_BYTES
 
 MAPS_PER_ROW = 3
+UPLOAD_MB = MAX_UPLOAD_BYTES // 2**20  # the server's bound (`vae-explorer ui` sets server.maxUploadSize to it)
 
 ws = state.workspace()
 busy = ws.busy_run_id()
@@ -125,9 +127,13 @@ else:
 
 # ---- upload -------------------------------------------------------------------------------------------
 st.subheader("Upload a saved run")
-upload = st.file_uploader("Saved run (.zip)", type=["zip"], key="runs_upload",
+upload = st.file_uploader("Saved run (.zip)", type=["zip"], key="runs_upload", max_upload_size=UPLOAD_MB,
                           help="A zip downloaded from this page, or zipped from the folder that "
-                               "`vae-explorer train --out` writes. It is read in memory; nothing in it is run.")
+                               f"`vae-explorer train --out` writes. Up to {UPLOAD_MB} MB. It is read in memory; "
+                               "nothing in it is run.")
+st.caption(f"Runs live in this browser session only and are gone when the server restarts: download the ones "
+           f"to keep. Saved runs up to {UPLOAD_MB} MB (the server's upload limit); the weights are read as "
+           "plain numbers (safetensors), never run as code.")
 if upload is not None:
     blob = upload.getvalue()
     try:
