@@ -189,7 +189,7 @@ class TrainJob:
             if self.stop_event.is_set():
                 break
         status = end.reason if end else "stopped"
-        message = end.message if end else f"stopped by you after {state.epoch} full epochs; kept what was learned"
+        message = end.message if end else f"stopped by you after {state.epoch} full epoch{'s' * (state.epoch != 1)}; kept what was learned"
         self._set(status="evaluating", message="evaluating on the test part")
         events = self._history + self.events
         summary = summarize(model, self.data, self.train_cfg, events)

@@ -227,11 +227,14 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def ui_command(host: str, port: int) -> list[str]:
-    """The `streamlit run` command line for the dashboard (also used by the browser tests)."""
+    """The `streamlit run` command line for the dashboard (also used by the browser tests).
+
+    It goes through dashboard.serve, which imports torch and the dashboard before the server starts.
+    """
     from .data import MAX_UPLOAD_BYTES
 
     app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
-    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host, "--server.port", str(port),
+    return [sys.executable, "-m", "dashboard.serve", "run", str(app), "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.maxUploadSize", str(max(1, MAX_UPLOAD_BYTES // 2**20)), "--client.toolbarMode", "minimal",
             "--client.showErrorDetails", "none", "--theme.base", "light"]

@@ -196,7 +196,7 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
                                 f"kept the weights of the best epoch")
             return
     yield event(kind="end", phase="", epoch=state.epoch, reason="finished",
-                message=f"trained {state.epoch} epochs in {state.seconds:.1f} s")
+                message=f"trained {state.epoch} epoch{'s' * (state.epoch != 1)} in {state.seconds:.1f} s")
 
 
 def _train_source(data: Dataset, device: torch.device) -> tuple[Tensor, Tensor]:

@@ -25,7 +25,11 @@ def app_url():
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default (page.set_default_timeout does not reach it): too short for the first
+    # visit on a busy 2-core CI machine, where the page's first run pays for the imports
+    expect.set_options(timeout=30_000)
 
     if not Path(CHROMIUM).exists():
         message = f"no chromium at {CHROMIUM}: `make test` installs Debian's chromium (apt-get install chromium)"
