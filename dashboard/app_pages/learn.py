@@ -186,8 +186,10 @@ def results(runner: LessonRunner) -> None:
         draw(block, f"learn_story_{number}_{i}")
     st.markdown("**Take it further**: " + ", ".join(f"run {r.number} ({name})" for r, name in
                                                     zip(runs, snap.names)) +
-                (" are ordinary runs" if len(runs) > 1 else " is an ordinary run") + " now: compare them on the Runs page, explore one on the other pages (pick it in "
-                "the sidebar), change a setting on the Train page and train again, or download a report.")
+                (" are ordinary runs now: compare them on the Runs page, explore one" if len(runs) > 1 else
+                 " is an ordinary run now: compare it with your own on the Runs page, explore it") +
+                " on the other pages (pick it in the sidebar), change a setting on the Train page and train again, or "
+                "download a report.")
     cols = st.columns(len(runs) + 1)
     cols[0].page_link("app_pages/runs.py", label="Compare on the Runs page", icon=":material/table_chart:")
     for col, r in zip(cols[1:], runs):

@@ -51,7 +51,7 @@ def url_for(query: dict[str, str]) -> str:
     if not base:
         return f"?{tail}" if tail else ""
     scheme, netloc, path, _, _ = urlsplit(base)
-    return urlunsplit((scheme, netloc, path, tail, ""))
+    return urlunsplit((scheme, netloc, path or "/", tail, ""))
 
 
 def sync(data) -> None:

@@ -1,0 +1,45 @@
+"""Comparing more than a handful of runs on the Runs page: one curve per run in its own colour, every latent map
+(three to a row) and one reconstruction row per run, all from real tiny runs."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from app_session import open_app, train_tiny, workspace
+from test_runs_page import by_prefix, chart, spec
+from vae_core.data import load_bundled
+
+RUNS = 5
+
+
+@pytest.mark.slow
+def test_five_runs_side_by_side():
+    at = open_app()
+    ws = workspace(at)
+    digits = load_bundled("mnist")
+    keep = np.arange(0, len(digits.x), 10)
+    ws.set_data(replace(digits, x=digits.x[keep], split=digits.split[keep], y=digits.y[keep]), "upload:tenth.csv")
+    for beta in (0.5, 1.0, 2.0, 4.0, 8.0)[:RUNS]:
+        train_tiny(at, epochs=1, beta=beta)
+    at.switch_page("app_pages/runs.py").run()
+    every = [r.id for r in ws.runs]
+    by_prefix(at.multiselect, "runs_compare").set_value(every).run()
+    assert not at.exception, at.exception
+
+    curves = chart(at, "runs_curves")
+    train = [t for t in curves["data"] if not t["name"].endswith("(validation)")]
+    assert {t["name"] for t in train} == {f"run {r.number}" for r in ws.runs}
+    colours = {t["name"]: t["line"]["color"] for t in train}
+    assert len(set(colours.values())) == RUNS  # each run its own colour
+    for r in ws.runs:  # the run's own per-epoch KL, point for point
+        kl = [e.kl for e in r.events if e.kind == "epoch" and e.phase == "train"]
+        drawn = [t for t in train if t["name"] == f"run {r.number}" and t["xaxis"] == "x2"]
+        assert drawn and drawn[0]["y"] == pytest.approx(kl)
+
+    maps = [spec(c) for c in at.get("plotly_chart") if "-runs_map_" in c.proto.id]
+    assert [m["layout"]["title"]["text"] for m in maps] == [f"Run {r.number}: latent means" for r in ws.runs]
+    rows = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    assert {f"**run {r.number}**" for r in ws.runs} <= set(rows) and "**original**" in rows
+    assert at.get("download_button")[-1].label == "Download these reconstructions (PNG)"
