@@ -256,3 +256,34 @@ def test_lesson_six_reads_the_roc_curve_of_its_run():
           f"{fp} of {int((labels == 0).sum())} normal windows raise false alarms")
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any(f"{s['anomaly_auc']:.3f}" in json.dumps(sp) for sp in specs), "the ROC curve shows the run's AUC"
+
+
+def test_stopping_a_lesson_keeps_its_runs_and_says_how_far_it_got():
+    at = open_lesson(2)
+    at.button(key="learn_run").click().run()
+    ws = workspace(at)
+    runner = ws.background[key(2)]
+    assert at.button(key="learn_run").disabled and not at.button(key="learn_stop").disabled
+    at.query_params["lesson"] = "1"  # another lesson cannot start meanwhile
+    at.run()
+    assert at.button(key="learn_run").disabled
+    assert "Another lesson is running" in at.button(key="learn_run").help
+    at.query_params["lesson"] = "2"
+    at.run()
+    deadline = time.time() + 60
+    while runner.job is None or not any(e.kind == "step" for e in runner.job.snapshot().events):
+        assert time.time() < deadline, "the first run did not start"
+        time.sleep(0.05)
+    at.button(key="learn_stop").click().run()
+    deadline = time.time() + 60
+    while runner.active:
+        assert time.time() < deadline, "the lesson did not stop"
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception, at.exception
+    snap = runner.snapshot()
+    kept = [ws.run(i) for i in snap.run_ids]
+    assert snap.status == "stopped" and len(kept) < 3 and all(r.status == "stopped" for r in kept)
+    shown(at, f"You stopped the lesson after {len(kept)} of 3 runs")
+    assert not at.subheader  # no explanation from half a lesson
+    assert not at.button(key="learn_run").disabled

@@ -35,6 +35,8 @@ def slider_value(page: Page, label: str) -> str:
     slider = page.locator(f'input[type=range][aria-label="{label}"]')
     return slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow")
 
+ROOT_FONT = "() => getComputedStyle(document.documentElement).fontSize"
+
 
 def query_of(url: str) -> dict:
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -85,3 +87,12 @@ def test_a_shared_link_then_lesson_three_collapse_and_fix(page: Page, app_url: s
     recovered, before = map(int, re.search(r"(\d+) of 16 active units \(against (\d+) without\)", said).groups())
     assert before == collapsed and recovered > collapsed, said
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    # presenter mode for the projector: larger type at once, the lesson still there
+    assert page.evaluate(ROOT_FONT) == "16px"
+    page.get_by_text("Presenter mode", exact=True).click()
+    wait_idle(page)
+    page.wait_for_function(f"({ROOT_FONT})() === '20px'")
+    expect(page.get_by_test_id("stToolbar")).to_be_hidden()
+    flag.scroll_into_view_if_needed()
+    shot(page, "lesson-3-presenter")
