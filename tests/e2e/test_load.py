@@ -1,0 +1,130 @@
+"""Load: eight visitors press Train at once on one server (loopback), a ninth opens the app meanwhile.
+
+Every visitor's run finishes (or waits in the queue with a message first), nobody sees another's run, the
+ninth visitor's page becomes interactive, and the server's peak memory (RSS, psutil) is recorded. Each
+visitor trains one epoch with their own latent size (z = 2..9), so their runs tell apart. The figures are
+printed as LOAD FIGURES and written to artifacts/load-figures.json; timings are recorded, not asserted tightly.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import psutil
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e_support import ROOT, free_port, start_server, stop_server, wait_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
+
+VISITORS = 8
+STATES = re.compile(r"in the queue|Epoch \d+/1|Starting|Finished|evaluating")
+
+
+class PeakRss:
+    """Samples the server's resident memory (with any children) every 0.2 s in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.process, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "PeakRss":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.thread.join()
+
+
+def open_visitor(browser, url: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    return page
+
+
+def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser) -> None:
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    t_start = time.perf_counter()
+    port = free_port()
+    server = start_server(port, log_name="server-load.log")
+    url = f"http://127.0.0.1:{port}"
+    figures: dict[str, float] = {"visitors": VISITORS}
+    try:
+        with PeakRss(server.pid) as rss:
+            idle_rss = psutil.Process(server.pid).memory_info().rss
+            # a shared link sets 1 epoch and this visitor's mark, z = i + 2
+            pages = [open_visitor(browser, f"{url}/?epochs=1&latent_dim={i + 2}") for i in range(VISITORS)]
+            for i, page in enumerate(pages):
+                expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+                wait_idle(page)
+                expect(page.locator('input[type=range][aria-label="Epochs"]')).to_have_value("1")
+                expect(page.locator('input[type=range][aria-label="Latent size (dimensions of z)"]')).to_have_value(str(i + 2))
+            figures["rss_before_training_mb"] = psutil.Process(server.pid).memory_info().rss / 2**20
+
+            t_click = time.perf_counter()
+            for page in pages:
+                page.get_by_role("button", name="Train", exact=True).click()
+            figures["eight_clicks_s"] = time.perf_counter() - t_click
+            queued = 0
+            for i, page in enumerate(pages):  # each says where it stands: in the queue, training, or done
+                try:
+                    page.get_by_text(STATES).first.wait_for()
+                except Exception:
+                    page.screenshot(path=str(ROOT / "artifacts" / f"load-visitor-{i}.png"), full_page=True)
+                    raise
+                queued += page.get_by_text("in the queue").count() > 0
+            figures["visitors_told_they_queue"] = queued
+
+            t_ninth = time.perf_counter()  # a ninth visitor arrives while the eight train
+            ninth = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            ninth.set_default_timeout(150_000)
+            ninth.goto(url, wait_until="commit")
+            figures["ninth_visitor_first_byte_s"] = time.perf_counter() - t_ninth
+            expect(ninth.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+            wait_idle(ninth)
+            figures["ninth_visitor_interactive_s"] = time.perf_counter() - t_ninth
+            ninth.get_by_role("link", name="Data").first.click()  # and can move around
+            expect(ninth.get_by_role("heading", name="Data", exact=True)).to_be_visible()
+            figures["ninth_visitor_data_page_s"] = time.perf_counter() - t_ninth
+
+            for page in pages:
+                expect(page.get_by_text(re.compile(r"^Finished: "))).to_be_visible(timeout=180_000)
+            figures["all_eight_finished_s"] = time.perf_counter() - t_click
+
+            for i, page in enumerate(pages):  # each run list holds exactly this visitor's one run
+                page.goto(url + "/runs")
+                wait_idle(page)
+                expect(page.get_by_role("heading", name="Runs")).to_be_visible()
+                html = page.content()
+                assert set(re.findall(r"z=(\d+), bce", html)) == {str(i + 2)}, f"visitor {i} sees other runs"
+                assert set(re.findall(r"run (\d+): mnist", html)) == {"1"}
+                expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+            ninth.goto(url + "/runs")
+            wait_idle(ninth)
+            expect(ninth.get_by_text("No runs yet")).to_be_visible()
+        figures["server_idle_rss_mb"] = idle_rss / 2**20
+        figures["server_peak_rss_mb"] = rss.peak / 2**20
+        figures["total_s"] = time.perf_counter() - t_start
+    finally:
+        for context in browser.contexts:
+            context.close()
+        stop_server(server)
+    figures = {k: round(v, 1) for k, v in figures.items()}
+    print(f"\nLOAD FIGURES {figures}")
+    (ROOT / "artifacts" / "load-figures.json").write_text(json.dumps(figures, indent=1))
+    assert figures["total_s"] < 240 and figures["ninth_visitor_interactive_s"] < 60
+    assert queued >= 1  # 8 jobs, 2 slots: the last ones wait, and are told so

@@ -1,0 +1,58 @@
+"""A server restart loses no saved run. A run is saved when its visitor downloads it (the Runs page says runs
+live in the browser session until then); the zip loads again in a fresh server and in the CLI."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e_support import free_port, start_server, stop_server, wait_idle
+from vae_core import cli
+from vae_core.checkpoint import run_from_zip
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
+LABEL = re.compile(r"run 1: mnist, mlp, β=1, z=3, bce")
+
+
+def visitor(browser, url: str):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
+def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    saved = tmp_path / "saved-run.zip"
+    server = start_server(port, log_name="server-restart.log")
+    try:
+        page = visitor(browser, f"{url}/?epochs=1&latent_dim=3")
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text(re.compile(r"^Finished: "))).to_be_visible(timeout=180_000)
+        page.goto(url + "/runs")
+        wait_idle(page)
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile(r"^Download run 1")).click()
+        download.value.save_as(saved)
+        page.context.close()
+    finally:
+        stop_server(server)
+
+    server = start_server(port, log_name="server-restart-2.log")  # the same address, a fresh process
+    try:
+        page = visitor(browser, url + "/runs")
+        expect(page.get_by_text("No runs yet")).to_be_visible()  # memory did not survive; the file does
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
+        page.get_by_role("button", name="Add it to my runs").click()
+        expect(page.get_by_text(re.compile(r"Added run 1: mnist, mlp, β=1, z=3, bce from saved-run\.zip"))).to_be_visible()
+        expect(page.get_by_text(LABEL).first).to_be_visible()
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        page.context.close()
+    finally:
+        stop_server(server)
+    run = run_from_zip(saved.read_bytes())  # and the CLI reads the same file
+    assert run.model_cfg.latent_dim == 3 and run.summary["epochs"] == 1
+    assert cli.main(["evaluate", str(saved), "--iwae-k", "0", "--json"]) == 0
