@@ -73,9 +73,12 @@ def draw(block, name: str) -> None:
     elif isinstance(block, blocks.Graph):
         st.graphviz_chart(block.dot)
     elif isinstance(block, blocks.Row):
-        for i, (col, item) in enumerate(zip(st.columns(len(block.items), gap="medium"), block.items)):
-            with col:
-                draw(item, f"{name}_{i}")
+        per_line = min(len(block.items), presenter.MAX_COLUMNS if presenter.enabled() else len(block.items))
+        for start in range(0, len(block.items), per_line):
+            line = block.items[start:start + per_line]
+            for i, (col, item) in enumerate(zip(st.columns(per_line, gap="medium"), line), start):
+                with col:
+                    draw(item, f"{name}_{i}")
 
 
 # ---- the lesson ------------------------------------------------------------------------------------------------

@@ -157,10 +157,10 @@ def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
     top = float(np.max(kl_per_dim))
     fig.update_yaxes(range=[0, max(0.5, top * 1.08)])
-    # the line's label only where the bars leave room for it
-    fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555",
-                  annotation_text=f"~0 below {analysis.NEAR_ZERO_KL:g} nats" if top < 0.3 else None,
-                  annotation_position="top right")
+    # the line's label only where the bars leave room for it (any annotation_* argument alone makes plotly draw
+    # its placeholder "new text")
+    label = {"annotation_text": f"~0 below {analysis.NEAR_ZERO_KL:g} nats", "annotation_position": "top right"}
+    fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555", **(label if top < 0.3 else {}))
     return fig
 
 

@@ -13,6 +13,7 @@ from .. import links
 KEY = "presenter_mode"  # the toggle's key: True while presenter mode is on
 _URL_SEEN = "presenter_url_seen"  # the ?presenter= value already applied, so the toggle can override it
 FONT_SIZE = 18  # plotly font size for charts drawn in presenter mode (default 12)
+MAX_COLUMNS = 2  # charts side by side in presenter mode: larger type needs wider charts
 
 CSS = """<style>
 /* VAE Explorer presenter mode: large type, no toolbar, full width */

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from app_session import open_app, train_tiny, workspace
+from dashboard.components import compare
 from test_runs_page import by_prefix, chart, spec
 from vae_core.data import load_bundled
 
@@ -43,3 +44,10 @@ def test_five_runs_side_by_side():
     rows = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
     assert {f"**run {r.number}**" for r in ws.runs} <= set(rows) and "**original**" in rows
     assert at.get("download_button")[-1].label == "Download these reconstructions (PNG)"
+
+
+def test_the_near_zero_line_is_labelled_only_where_the_bars_leave_room():
+    low = compare.kl_bars(np.array([0.2, 0.01]), np.array([True, False]))
+    assert [a.text for a in low.layout.annotations] == ["~0 below 0.05 nats"]
+    tall = compare.kl_bars(np.array([0.5, 0.01]), np.array([True, False]))
+    assert list(tall.layout.annotations) == []  # no label at all (not plotly's placeholder "new text")

@@ -59,16 +59,20 @@ def open_lesson(number: int):
     return at
 
 
+def until(condition, timeout: float, message: str) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, message
+        time.sleep(0.05)
+
+
 def run_lesson(number: int, timeout: float = 240):
     """Press Run, wait for every run (and the lesson's analysis), redraw; returns (app, runs in step order)."""
     at = open_lesson(number)
     at.button(key="learn_run").click().run()
     ws = workspace(at)
     runner = ws.background[key(number)]
-    deadline = time.time() + timeout
-    while runner.active:
-        assert time.time() < deadline, "the lesson did not finish in time"
-        time.sleep(0.2)
+    until(lambda: not runner.active, timeout, "the lesson did not finish in time")
     at.run()
     assert not at.exception, at.exception
     snap = runner.snapshot()
@@ -200,6 +204,16 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     overlay = next(sp for sp in specs if "run by run" in sp["layout"]["title"]["text"])
     assert {t["name"] for t in overlay["data"]} >= {f"run {r.number}" for r in runs}
+    assert kl_bar_widths(at) == [1 / 3] * 3  # side by side
+    at.sidebar.toggle(key=presenter.KEY).set_value(True).run()
+    assert kl_bar_widths(at) == [0.5] * 3  # presenter mode: two to a line, so their larger titles fit
+
+
+def kl_bar_widths(at) -> list[float]:
+    """The width (share of the line) of each column holding a KL-per-dimension chart."""
+    return [pytest.approx(c.weight) for c in at.columns
+            if any("KL per dimension" in json.loads(p.proto.spec)["layout"]["title"]["text"]
+                   for p in c.get("plotly_chart"))]
 
 
 @pytest.mark.slow
@@ -270,15 +284,10 @@ def test_stopping_a_lesson_keeps_its_runs_and_says_how_far_it_got():
     assert "Another lesson is running" in at.button(key="learn_run").help
     at.query_params["lesson"] = "2"
     at.run()
-    deadline = time.time() + 60
-    while runner.job is None or not any(e.kind == "step" for e in runner.job.snapshot().events):
-        assert time.time() < deadline, "the first run did not start"
-        time.sleep(0.05)
+    until(lambda: runner.job is not None and any(e.kind == "step" for e in runner.job.snapshot().events), 60,
+          "the first run did not start")
     at.button(key="learn_stop").click().run()
-    deadline = time.time() + 60
-    while runner.active:
-        assert time.time() < deadline, "the lesson did not stop"
-        time.sleep(0.1)
+    until(lambda: not runner.active, 60, "the lesson did not stop")
     at.run()
     assert not at.exception, at.exception
     snap = runner.snapshot()
