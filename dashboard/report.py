@@ -28,6 +28,7 @@ TRAVERSAL_VALUES = np.linspace(-2.5, 2.5, 9, dtype=np.float32)
 TRAVERSAL_DIMS = 5  # the dimensions with the most KL
 SAMPLES = 16
 SENSOR_WINDOWS = 3
+MARGIN = 70  # px left and right of each chart for axis labels and titles
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 STYLE = """
@@ -93,6 +94,11 @@ class _Page:
         self.parts.append(markup)
 
     def figure(self, fig: go.Figure, caption: str = "") -> None:
+        """A chart; its axes make room for their labels (the dashboard's charts leave that to Streamlit's theme)."""
+        fig = go.Figure(fig)
+        fig.update_layout(margin=dict(l=MARGIN, r=MARGIN))
+        fig.update_xaxes(automargin=True)
+        fig.update_yaxes(automargin=True)
         self.figures += 1
         name = f"figure-{self.figures}"
         self.add(f'<div class="figure" id="{name}"></div>'
@@ -128,7 +134,9 @@ def build(run: RunRecord) -> bytes:
     data, model = run.data, run.model
     page = _Page()
     page.add(f"<h1>VAE Explorer report: {_esc(run.label)}</h1>")
-    page.add(f'<p class="meta">Made {datetime.now():%Y-%m-%d %H:%M}. {_esc(run.message)} Every chart has a camera '
+    told = run.message.strip()
+    told += "" if not told or told.endswith((".", "!", "?")) else "."
+    page.add(f'<p class="meta">Made {datetime.now():%Y-%m-%d %H:%M}. {_esc(told)} Every chart has a camera '
              "button (top right, on hover) that saves it as a PNG.</p>")
 
     diag = _diagnosis(run)

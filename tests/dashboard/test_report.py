@@ -136,6 +136,9 @@ def test_the_image_report_is_valid_html_with_its_figures_settings_and_verdict(ru
     steps = [e for e in run.events if e.kind == "step"]
     curve = next(t for s in specs for t in s["data"] if t.get("name") == "total")
     assert len(curve["y"]) == len(steps)  # the run's own curve, point for point
+    for spec in specs:  # room for axis labels outside Streamlit (whose theme adds it there)
+        assert spec["layout"]["margin"]["l"] >= report.MARGIN and spec["layout"]["yaxis"]["automargin"] is True
+    assert f"{run.message.rstrip('.')}. Every chart" in " ".join(doc.text)
     images = pngs(doc)
     assert len(images) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in images)  # recon, samples, traversals
     text = " ".join(doc.text)
