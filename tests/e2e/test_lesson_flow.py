@@ -88,6 +88,21 @@ def test_a_shared_link_then_lesson_three_collapse_and_fix(page: Page, app_url: s
     assert before == collapsed and recovered > collapsed, said
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
+    # the free-bits run's report, saved and opened offline in the browser
+    with page.expect_download() as saving:
+        page.get_by_role("button", name="Report: run 3 (HTML)").click()
+    saved = SHOTS.parent / "lesson-3-report.html"
+    saving.value.save_as(saved)
+    viewer = page.context.new_page()
+    viewer.route("http*://**", lambda route: route.abort())  # offline: nothing may be fetched
+    viewer.goto(saved.as_uri())
+    figures = viewer.locator("div.figure")
+    expect(viewer.locator("div.figure.js-plotly-plot")).to_have_count(figures.count(), timeout=30_000)
+    assert figures.count() >= 4 and viewer.locator("img").count() == 3
+    expect(viewer.get_by_text("Diagnosis:")).to_be_visible()
+    shot(viewer, "lesson-3-report")
+    viewer.close()
+
     # presenter mode for the projector: larger type at once, the lesson still there
     assert page.evaluate(ROOT_FONT) == "16px"
     page.get_by_text("Presenter mode", exact=True).click()
