@@ -97,7 +97,8 @@ def final_message(snap: JobSnapshot, job: TrainJob) -> None:
                     f"(reconstruction {s['recon']:.2f} + KL {s['kl']:.2f}), {s['active_units']} of "
                     f"{s['latent_dim']} latent units active.")
         if s.get("collapsed"):
-            st.warning(s["collapse_reason"], icon=":material/warning:")
+            reason = s["collapse_reason"]
+            st.warning(reason[:1].upper() + reason[1:], icon=":material/warning:")
         links = st.columns(4)
         links[0].page_link("app_pages/latent.py", label="Latent space", icon=":material/scatter_plot:")
         links[1].page_link("app_pages/generate.py", label="Reconstructions", icon=":material/auto_awesome:")

@@ -75,7 +75,9 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
         xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "step"}},
         yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": {"text": "nats per sample"}},
         yaxis2={"anchor": "x", "overlaying": "y", "side": "right", "title": {"text": "β"}, "showgrid": False,
-                "rangemode": "tozero"})
+                # from 0 to a little above the largest β: a constant β gets round ticks, not 0.053, 0.224, …
+                "range": [0, 1.05 * max([e.beta for e in steps], default=1.0) or 1.0], "tickformat": ".2~g",
+                "tickmode": "auto"})
     return _figure(data, layout)
 
 
@@ -87,9 +89,10 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
                              mode="lines+markers", line=dict(color=TERM_COLOURS["recon"])), secondary_y=False)
     fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.kl for e in epochs], name="KL",
                              mode="lines+markers", line=dict(color=TERM_COLOURS["kl"])), secondary_y=True)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
     fig.update_yaxes(title_text="reconstruction (nats)", secondary_y=False)
-    fig.update_yaxes(title_text="KL (nats)", secondary_y=True, rangemode="tozero")
+    # Streamlit's theme lines the right axis's ticks up with the left's (1.71, 3.61, …): its own round ticks
+    fig.update_yaxes(title_text="KL (nats)", secondary_y=True, rangemode="tozero", tickmode="auto", showgrid=False)
     return _layout(fig, title, height)
 
 
@@ -110,7 +113,9 @@ def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover:
     layout = _layout_dict(title, height,
                           xaxis={"title": {"text": axis_names[0]}, "zeroline": False},
                           yaxis={"title": {"text": axis_names[1]}, "zeroline": False, "scaleanchor": "x", "scaleratio": 1},
-                          legend={"title": {"text": "label"}, "itemsizing": "constant"})
+                          # beside the map: ten labels above it ran into the title
+                          legend={"title": {"text": "label"}, "itemsizing": "constant", "orientation": "v",
+                                  "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
     return _figure(data, layout)
 
 

@@ -14,8 +14,14 @@ from filemakers import bundled_digits, idx_images, idx_labels
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def curve_points(page: Page) -> int:
-    return page.evaluate(CURVE_POINTS)
+def grown_past(page: Page, points: int) -> int:
+    """Wait until the loss chart holds more than `points` points; how many it holds then.
+
+    Read in one go in the page: the chart is redrawn twice a second, so a separate read could land
+    between two draws and see none."""
+    handle = page.wait_for_function(f"() => {{ const n = ({CURVE_POINTS})(); return n > {points} ? n : null; }}",
+                                    timeout=30_000)
+    return int(handle.json_value())
 
 
 def test_train_watch_the_curve_grow_and_stop(page: Page, app_url: str) -> None:
@@ -34,12 +40,10 @@ def test_train_watch_the_curve_grow_and_stop(page: Page, app_url: str) -> None:
 
     t_click = time.perf_counter()
     train.click()
-    page.wait_for_function(f"({CURVE_POINTS})() > 0", timeout=30_000)
+    first = grown_past(page, 0)
     TIMINGS["train_click_to_first_curve_point_s"] = time.perf_counter() - t_click
-    first = curve_points(page)
-    page.wait_for_timeout(2500)
-    later = curve_points(page)
-    assert later > first > 0, (first, later)  # the curve grows while training
+    later = grown_past(page, first)  # the curve grows while training
+    assert later > first > 0, (first, later)
     expect(page.get_by_text(re.compile(r"Epoch \d+/200 · step \d+/\d+"))).to_be_visible()
     shot(page, "train-running")
 
