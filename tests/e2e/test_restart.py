@@ -31,7 +31,7 @@ def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None
     try:
         page = visitor(browser, f"{url}/?epochs=1&latent_dim=3")
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text(re.compile(r"^Finished: "))).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(LABEL).first).to_be_visible(timeout=180_000)  # handed over: the sidebar offers it
         page.goto(url + "/runs")
         wait_idle(page)
         with page.expect_download() as download:
