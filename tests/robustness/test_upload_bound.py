@@ -40,3 +40,9 @@ def test_a_file_over_the_bound_is_refused_with_the_limit_in_the_message(monkeypa
     errors = " ".join(e.value for e in at.error)
     assert "'big.npz' is 2,004 bytes, more than the 1,000 bytes limit" in errors
     assert workspace(at).data is before
+
+
+def test_the_server_does_not_collect_garbage_after_every_script_run():
+    """A full gc.collect() after each fragment run starved the server under 8 training visitors (test_load.py)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False

@@ -78,7 +78,8 @@ def pixels_to_unit(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
     """Pixels (N, ...) as 0..255 or [0, 1] -> float32 in [0, 1], plus a note on what was done."""
     if values.dtype == np.bool_:
         return values.astype(np.float32), "pixels are booleans, used as 0 and 1"
-    values = values.astype(np.float32) if values.dtype != np.float32 else values
+    with np.errstate(over="ignore", invalid="ignore"):  # numbers beyond float32 become inf, refused just below
+        values = values.astype(np.float32) if values.dtype != np.float32 else values
     if not np.isfinite(values).all():
         bad = int(np.argwhere(~np.isfinite(values))[0][0])
         raise DataError(f"'{name}': image {bad} holds NaN or infinite pixels: every pixel needs a number 0..255 or 0..1")
