@@ -93,14 +93,10 @@ def run(repeats: int = 1) -> list[Row]:
             page.get_by_role("button", name=re.compile(r"^Load train-images")).click(timeout=300_000)
             expect(page.get_by_text(re.compile(r"Loaded train-images.*: 60,000 samples"))).to_be_visible(timeout=300_000)
             loaded = rss.now()
-            page.goto(url + "/train")
+            page.goto(url + "/?epochs=2")  # the Train page (the app's root), 2 epochs by a shared link
             wait_idle(page, 120_000)
             expect(page.get_by_text("60,000 images of 28×28").first).to_be_visible()
-            epochs = page.locator('input[type=range][aria-label="Epochs"]')
-            epochs.focus()
-            epochs.press("Home")
-            epochs.press("ArrowRight")  # 2 epochs
-            wait_idle(page)
+            expect(page.locator('input[type=range][aria-label="Epochs"]')).to_have_value("2")
             page.get_by_role("button", name="Train", exact=True).click()
             expect(page.get_by_text(re.compile(r"Finished: trained 2 epochs"))).to_be_visible(timeout=600_000)
             wait_idle(page, 120_000)

@@ -191,8 +191,11 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, recon_history: S
     falling = len(recon_history) >= 2 and recon_history[-1] < recon_history[0]
     if n_active == 0 or near_zero == d or kl < COLLAPSE_KL:
         while_recon = " while reconstruction keeps falling" if falling else ""
+        # the active-unit test (variance of the means > 0.01) can pass on codes that carry next to nothing
+        units = (f" ({n_active} units still pass the active-unit test, but their means vary too little to carry "
+                 f"information)") if n_active else ""
         return "collapsed", (f"posterior collapse: KL is ~0 in {near_zero} of {d} dimensions and z carries only "
-                             f"{kl:.2f} nats per sample in total{while_recon}: the decoder ignores z. "
+                             f"{kl:.2f} nats per sample in total{while_recon}: the decoder ignores z{units}. "
                              f"Try KL warm-up, free bits or a lower beta.")
     if n_active <= d // 4 or near_zero >= d - d // 4:
         return "partial", (f"only {d - near_zero} of {d} latent dimensions carry information (KL ~0 in {near_zero}, "
