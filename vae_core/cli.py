@@ -237,7 +237,8 @@ def ui_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "dashboard.serve", "run", str(app), "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.maxUploadSize", str(max(1, MAX_UPLOAD_BYTES // 2**20)), "--client.toolbarMode", "minimal",
-            "--client.showErrorDetails", "none", "--theme.base", "light"]
+            "--client.showErrorDetails", "none", "--theme.base", "light",
+            "--runner.postScriptGC", "false"]  # as in .streamlit/config.toml, which only applies from the repo root
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -120,3 +120,16 @@ def test_installed_console_script_trains_and_fails_cleanly(tmp_path):
     bad = subprocess.run([exe, "train", "--data", "mnist", "--lr", "-1"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error: lr must be a positive number")
     assert "Traceback" not in bad.stderr
+
+
+def test_ui_command_serves_the_app_with_the_upload_bound_and_no_gc_after_each_run():
+    """`vae-explorer ui` must not depend on the working directory's .streamlit/config.toml."""
+    from vae_core.cli import ui_command
+    from vae_core.data import MAX_UPLOAD_BYTES
+
+    argv = ui_command("127.0.0.1", 8123)
+    flags = dict(zip(argv[5::2], argv[6::2]))
+    assert argv[1:4] == ["-m", "dashboard.serve", "run"] and argv[4].endswith("dashboard/streamlit_app.py")
+    assert flags["--server.port"] == "8123" and flags["--server.address"] == "127.0.0.1"
+    assert flags["--server.maxUploadSize"] == str(MAX_UPLOAD_BYTES // 2**20)
+    assert flags["--runner.postScriptGC"] == "false"
