@@ -15,7 +15,6 @@ import io
 import json
 import struct
 import sys
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

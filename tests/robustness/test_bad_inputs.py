@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app_session import open_app, train_tiny, workspace
+from app_session import open_app, train_tiny
 from make_corpus import entries
 from vae_core import cli
 
