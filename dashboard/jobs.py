@@ -197,13 +197,15 @@ class TrainJob:
         self._set(status=status, message=message)
 
     def _share_cores(self) -> None:
-        """Give this job's thread its share of torch's threads: all of them alone, one each when two train.
+        """Give this job's thread its share of torch's threads, leaving one share to the server and the browser.
 
-        Two jobs with a team of 2 OpenMP threads each on 2 cores stall each other at every parallel
-        region (measured: up to 2.5x less throughput together than with one thread each). The setting
-        is per thread for a running thread, so each job sets its own, between steps.
+        OpenMP teams stall at every parallel region when one of their threads is descheduled: on 2 cores,
+        a 2-thread job beside the server's script runs and a browser drawing the curves trained at 1,500
+        samples/s, the same job with 1 thread at 20,000 (bench/browser.py). So n running jobs share the
+        cores n + 1 ways (one thread each on 2 cores, 8 for a lone job on 16). The setting is per thread
+        for a running thread, so each job sets its own, between steps.
         """
-        threads = max(1, THREADS // max(1, self._slots.running))
+        threads = max(1, THREADS // (self._slots.running + 1))
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)
 

@@ -1,6 +1,7 @@
 """Train: set the hyperparameters, press Train, watch the curves and the latent map form, stop any time."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -106,6 +107,21 @@ def final_message(snap: JobSnapshot, job: TrainJob) -> None:
         links[3].page_link("app_pages/runs.py", label="All runs", icon=":material/table_chart:")
 
 
+def first_steps(job: TrainJob, wait_seconds: float = 1.0) -> JobSnapshot:
+    """The job's snapshot; right after the start, waits (up to a second) for its first step.
+
+    The first step comes a fraction of a second after Train: waiting for it here puts the first curve
+    point on screen in this run instead of the next poll, half a second later.
+    """
+    deadline = time.monotonic() + wait_seconds
+    snap = job.snapshot()
+    while snap.status in ("queued", "running") and snap.queue_position is None and not snap.events \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+        snap = job.snapshot()
+    return snap
+
+
 @st.fragment(run_every=POLL_SECONDS if running else None)
 def live_panel() -> None:
     """Redraws while the job runs; one full rerun when it ends switches the polling off."""
@@ -113,8 +129,10 @@ def live_panel() -> None:
     if job is None:
         st.info("Press **Train** to start. The curves and the latent map appear here while the model learns; "
                 "the page stays usable and **Stop** keeps what was learned.", icon=":material/model_training:")
+        # the empty chart shows where the curves will come, and has the browser load plotly before the first point
+        st.plotly_chart(charts.loss_curves([]), key="live_curves", config=charts.PNG_CONFIG)
         return
-    snap = job.snapshot()
+    snap = first_steps(job)
     progress_line(snap, job.train_cfg.epochs)
     if snap.events:
         st.plotly_chart(charts.loss_curves(snap.events), key="live_curves", config=charts.PNG_CONFIG)
