@@ -26,10 +26,9 @@ def show(ws: Workspace) -> None:
             snap = job.snapshot()
             if snap.queue_position:
                 st.info(f"Training is queued: place {snap.queue_position} in line.", icon=":material/hourglass:")
-            else:
-                last = next((e for e in reversed(snap.events) if e.kind != "end"), None)
-                where = f"epoch {last.epoch}/{job.train_cfg.epochs}" if last else "starting"
-                st.info(f"Training: {where}", icon=":material/model_training:")
+            else:  # drawn once per page run, so no epoch count here: it would stand still while training goes on
+                st.info(f"Training {job.train_cfg.epochs} epochs in the background; the Train page shows the progress.",
+                        icon=":material/model_training:")
         if ws.runs:
             ids = [r.id for r in reversed(ws.runs)]
             labels = {r.id: r.label for r in ws.runs}

@@ -109,5 +109,7 @@ def test_a_shared_link_then_lesson_three_collapse_and_fix(page: Page, app_url: s
     wait_idle(page)
     page.wait_for_function(f"({ROOT_FONT})() === '20px'")
     expect(page.get_by_test_id("stToolbar")).to_be_hidden()
+    wait_idle(page)  # the toggle reruns the page: the flag is drawn anew
+    expect(flag).to_be_visible()
     flag.scroll_into_view_if_needed()
     shot(page, "lesson-3-presenter")
