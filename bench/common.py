@@ -48,36 +48,6 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def _cpu_times() -> tuple[float, float]:
-    fields = [float(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields), fields[3] + fields[4]  # total, idle + iowait
-
-
-def busy_fraction(seconds: float = 0.5) -> float:
-    """Share of all cores busy over `seconds` (Linux /proc/stat; 0 where unknown)."""
-    try:
-        total0, idle0 = _cpu_times()
-        time.sleep(seconds)
-        total1, idle1 = _cpu_times()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return 1 - (idle1 - idle0) / max(total1 - total0, 1e-9)
-
-
-def settle(max_busy: float = 0.25, timeout: float = 60.0) -> float:
-    """Wait (up to `timeout` s) until others leave the cores mostly idle; returns the last busy share.
-
-    The machine is shared: a colleague's test run can take both cores for a minute, and a figure
-    measured then says nothing about this code. Ratios against a baseline taken right after absorb
-    the rest.
-    """
-    deadline = time.time() + timeout
-    busy = busy_fraction()
-    while busy > max_busy and time.time() < deadline:
-        busy = busy_fraction(1.0)
-    return busy
-
-
 def sgemm_gflops(repeats: int = 7) -> float:
     """The machine's measured float32 matmul rate: torch 2048 x 2048 @ 2048 x 2048, best-of-median."""
     import torch

@@ -17,8 +17,7 @@ PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "s
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1), hovermode="closest")
+    fig.update_layout(_layout_dict(title, height))
     return fig
 
 
@@ -44,6 +43,7 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 
 
 def _layout_dict(title: str, height: int, **extra) -> dict:
+    """Every chart's layout: title, height, slim margins, a legend above on the right; `extra` adds or overrides."""
     return {**extra, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1, **extra.get("legend", {})},
             "title": {"text": title}, "height": height, "hovermode": "closest"}
