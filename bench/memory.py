@@ -11,43 +11,15 @@ from __future__ import annotations
 import gzip
 import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
 from .browser import CHROMIUM, CHROMIUM_ARGS, free_port, open_train_page, start_server, stop_server, wait_idle
+from e2e_support import PeakRss  # noqa: E402 - on the path bench.browser sets, like the names above
 from .common import ROOT, Row, mnist_uint8
 
 N = 60_000
 GOAL_GB = 1.5
-
-
-class PeakRss:
-    """Samples a process's resident memory in a thread; `.peak` in bytes."""
-
-    def __init__(self, pid: int, every: float = 0.02) -> None:
-        self.proc = psutil.Process(pid)
-        self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
-        self._thread.start()
-
-    def _sample(self, every: float) -> None:
-        while not self._stop.wait(every):
-            try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
-            except psutil.Error:
-                return
-
-    def now(self) -> int:
-        return self.proc.memory_info().rss
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
 
 
 def idx_pair(folder: Path) -> list[str]:

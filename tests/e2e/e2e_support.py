@@ -6,9 +6,12 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 from vae_core.cli import ui_command
 
@@ -78,3 +81,38 @@ def shot(page, name: str, height: int = 1400) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+class PeakRss:
+    """Peak resident memory (bytes) of a process and its children, sampled every `every` s in a thread.
+
+    Sampling starts at once; `stop()` (or leaving a `with` block) ends it and returns the peak.
+    """
+
+    def __init__(self, pid: int, every: float = 0.02) -> None:
+        self.process, self.every = psutil.Process(pid), every
+        self.peak = self.now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def now(self) -> int:
+        return sum(p.memory_info().rss for p in [self.process, *self.process.children(recursive=True)])
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.peak = max(self.peak, self.now())
+            except psutil.Error:  # the server is gone: the peak so far stands
+                return
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+    def __enter__(self) -> "PeakRss":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -10,45 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 
 import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import ROOT, free_port, start_server, stop_server, wait_idle
+from e2e_support import ROOT, PeakRss, free_port, start_server, stop_server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 VISITORS = 8
 EPOCHS = 8  # long enough that the last runs still wait when their page, slowed by seven others, shows its state
 STATES = re.compile(rf"in the queue|Epoch \d+/{EPOCHS}|Starting|Finished|evaluating")
-
-
-class PeakRss:
-    """Samples the server's resident memory (with any children) every 0.2 s in a thread."""
-
-    def __init__(self, pid: int) -> None:
-        self.process, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                procs = [self.process, *self.process.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                pass
-            self._stop.wait(0.2)
-
-    def __enter__(self) -> "PeakRss":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self.thread.join()
 
 
 CRASHES: list[str] = []
@@ -71,7 +45,7 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser) -> None:
     url = f"http://127.0.0.1:{port}"
     figures: dict[str, float] = {"visitors": VISITORS}
     try:
-        with PeakRss(server.pid) as rss:
+        with PeakRss(server.pid, every=0.2) as rss:
             idle_rss = psutil.Process(server.pid).memory_info().rss
             # a shared link sets the epochs and this visitor's mark, z = i + 2; a run takes a few seconds, so the
             # last of the eight are still waiting for a slot when their page is read (1 epoch ended too soon)
