@@ -1,8 +1,9 @@
 """Saved runs: safetensors weights + JSON config + metrics CSV + JSON summary. Never pickle.
 
-A run is four files (config.json, model.safetensors, metrics.csv, summary.json), in a folder for the
-CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from the config
-and checks every tensor's name and shape before trusting it.
+A run is four files (config.json, model.safetensors, metrics.csv, summary.json), plus state.safetensors
+(optimiser moments, the run's generator states and counters) when it can be continued exactly, in a
+folder for the CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from
+the config and checks every tensor's name and shape before trusting it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import json
 import math
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,14 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import VAE, build_model
-from .training import TrainEvent
+from .models import build_model, skeleton
+from .run import Run
+from .training import TrainEvent, TrainState
 
 FORMAT = "vae-explorer-run"
 VERSION = 1
-FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json")
+FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
+REQUIRED = FILES[:2]
 MAX_PARAMETERS = 50_000_000  # a config asking for more is refused before anything is allocated
 MAX_FILE_BYTES = 400 * 1024 * 1024
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
@@ -36,28 +38,6 @@ METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta"
 
 class CheckpointError(ValueError):
     """A saved run that cannot be loaded; the message says which file and what is wrong."""
-
-
-@dataclass
-class Run:
-    """A trained model with everything needed to explain and reload it."""
-
-    model: VAE
-    train_cfg: TrainConfig
-    data_info: dict[str, Any]  # name, kind, input_shape, label names, channels, scaling
-    events: list[TrainEvent] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def model_cfg(self) -> ModelConfig:
-        return self.model.cfg
-
-
-def data_info(data) -> dict[str, Any]:
-    """What a run records about its data set (a vae_core Dataset)."""
-    return {"name": data.name, "kind": data.kind, "input_shape": list(data.input_shape),
-            "label_kind": data.label_kind, "label_names": list(data.label_names or []),
-            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
 
 
 def events_to_csv(events: list[TrainEvent]) -> str:
@@ -110,12 +90,75 @@ def to_json(obj) -> str:
 
 
 def run_files(run: Run) -> dict[str, bytes]:
-    """The four files of a run, as bytes."""
+    """The files of a run, as bytes (state.safetensors only when it has a training state)."""
     config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
               "data": run.data_info}
-    weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
-    return {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(weights),
-            "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    files = {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(_cpu(run.model.state_dict())),
+             "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    if run.state is not None:
+        files["state.safetensors"] = state_bytes(run.state)
+    return files
+
+
+def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+
+
+_COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_best", "seconds", "first_loss")
+
+
+def state_bytes(state: TrainState) -> bytes:
+    """A training state as safetensors: optimiser moments, generator states, the epoch under way, counters."""
+    opt = state.optimizer.state_dict()
+    tensors = {f"opt.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()}
+    tensors.update({f"rng.{k}": v for k, v in state.rng.state_dict().items()})
+    if state.order is not None:
+        tensors.update(order=state.order, sums=state.sums)
+    if state.best_weights is not None:
+        tensors.update({f"best.{k}": v for k, v in state.best_weights.items()})
+    counters = {k: getattr(state, k) for k in _COUNTERS}
+    meta = {"param_groups": json.dumps(opt["param_groups"]), "counters": json.dumps(_clean(counters))}
+    return save_tensors(_cpu(tensors), metadata=meta)
+
+
+def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
+    """Rebuild a training state for `model` from state_bytes; CheckpointError when it does not fit the model."""
+    try:
+        tensors = load_tensors(blob)
+        meta = json.loads(_metadata(blob).get("counters", "{}"))
+        groups = json.loads(_metadata(blob).get("param_groups", "[]"))
+    except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
+    state = TrainState(model, train_cfg)
+    params = list(model.parameters())
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, index, name = key.split(".", 2)
+            if not index.isdigit() or int(index) >= len(params) or (
+                    name != "step" and tuple(value.shape) != tuple(params[int(index)].shape)):
+                raise CheckpointError(f"state.safetensors does not match the model: {key} {tuple(value.shape)}")
+            slots.setdefault(int(index), {})[name] = value
+    try:
+        state.optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if "order" in tensors:
+        state.order, state.sums = tensors["order"].to(torch.int64), tensors["sums"]
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    state.best_weights = best or None
+    for k in _COUNTERS:
+        if meta.get(k) is not None:
+            setattr(state, k, float(meta[k]) if k == "first_loss" else type(getattr(state, k))(meta[k]))
+    return state
+
+
+def _metadata(blob: bytes) -> dict[str, str]:
+    """The __metadata__ of a safetensors blob (its JSON header, read without loading tensors)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    return header.get("__metadata__") or {}
 
 
 def save_run(run: Run, out_dir: str | Path) -> Path:
@@ -171,21 +214,20 @@ def run_from_files(files: dict[str, bytes]) -> Run:
 
 
 def _run_from_files(files: dict[str, bytes]) -> Run:
-    for name in ("config.json", "model.safetensors"):
+    for name in REQUIRED:
         if name not in files:
             raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
     config = _parse_json(files["config.json"], "config.json")
     model_cfg, train_cfg = _model_from_config(config)
-    with torch.device("meta"):  # size the model without allocating it
-        skeleton = build_model(model_cfg)
-    n_params = sum(p.numel() for p in skeleton.parameters())
+    layers = skeleton(model_cfg)  # size the model without allocating it
+    n_params = sum(p.numel() for p in layers.parameters())
     if n_params > MAX_PARAMETERS:
         raise CheckpointError(f"config.json describes a model with {n_params:,} weights, over the limit of {MAX_PARAMETERS:,}")
     try:
         tensors = load_tensors(files["model.safetensors"])
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"model.safetensors is not a valid safetensors file ({exc})") from None
-    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in layers.state_dict().items()}
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise CheckpointError(f"model.safetensors does not match config.json: missing {missing[:3]}, unexpected {extra[:3]}")
@@ -200,8 +242,15 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
     model.eval()
     events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace")) if "metrics.csv" in files else []
     summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
+    summary = summary if isinstance(summary, dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    return Run(model, train_cfg, data, events, summary if isinstance(summary, dict) else {})
+    state = load_state(files["state.safetensors"], model, train_cfg) if "state.safetensors" in files else None
+    status = summary.get("stop_reason") if summary.get("stop_reason") in _ENDED else "finished"
+    return Run(model, train_cfg, data, events, summary, status=status, message=str(summary.get("stop_message", "")),
+               state=state)
+
+
+_ENDED = ("finished", "early_stopped", "stopped", "diverged")
 
 
 def load_run(path: str | Path) -> Run:

@@ -119,7 +119,7 @@ def _run_entries() -> list[Entry]:
     variants = {
         "run_config_latent_changed": (_tampered_config(good, latent_dim=5), "does not match config.json"),
         "run_config_bad_value": (_tampered_config(good, arch="evil"), "arch must be one of"),
-        "run_config_huge_model": (_tampered_config(good, hidden=[8192, 8192, 8192]), "over the limit"),
+        "run_config_huge_model": (_tampered_config(good, hidden=[4096, 4096, 4096]), "over the limit"),
         "run_config_not_json": ({**good, "config.json": b"{\"format\": \"vae-explorer-run\", "}, "not valid JSON"),
         "run_tensor_shape_changed": (_tampered_shapes(good), "has shape"),
         "run_tensor_bytes_garbage": ({**good, "model.safetensors": b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"},
