@@ -55,8 +55,7 @@ threshold = analysis.anomaly_threshold(ref_errors, percentile)
 flags = test_errors > threshold
 
 labelled = data.label_kind == "anomaly" and data.y is not None
-metrics = compare.cached(run, "anomaly_metrics", lambda: analysis.anomaly_metrics(test_errors, data.y[test_idx])) \
-    if labelled else None
+metrics = run.anomaly_metrics(test_part) if labelled else None
 part_name = "test" if test_part == "test" else "all"
 m = st.columns(4)
 m[0].metric("Threshold", f"{threshold:.3g} nats",

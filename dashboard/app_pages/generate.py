@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, explore, images
+from dashboard.components import charts, compare, explore, images
 from vae_core import analysis
 
 PARTS = {"test": "test part (never trained on)", "val": "validation part", "train": "training part", "all": "all parts"}
@@ -83,8 +83,7 @@ with tabs[0]:
                              disabled=order == "worst",
                              help="Change it to draw a different random set of inputs.")
     ids = part_ids(part)
-    errors = explore.cached(run.cache, ("recon_errors", part),
-                            lambda: analysis.reconstruction_errors(model, data.x[ids]), ws.lock)
+    errors = run.recon_errors(part if len(data.indices(part)) else "all")
     count = min(count, len(ids))
     if order == "worst":
         pos = np.argsort(-errors, kind="stable")[:count]
@@ -139,8 +138,7 @@ with tabs[2]:
                "top rows change the output; rows with KL near 0 are unused and stay flat.")
     kl = run.summary.get("kl_per_dim")
     if kl is None or len(kl) != latent_dim:
-        kl = explore.cached(run.cache, ("diagnose", "test"),
-                            lambda: analysis.diagnose(model, data.x[part_ids("test")]), ws.lock).kl_per_dim
+        kl = run.diagnosis(compare.eval_part(data)).kl_per_dim
     kl = np.asarray(kl, dtype=float)
     dim_order = np.argsort(-kl, kind="stable")  # most informative first
     test_ids = part_ids("test")

@@ -4,13 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.background import BackgroundTask, get_or_start
 from dashboard.components import charts, explore, images
 from vae_core import analysis
 
 POLL_SECONDS = 0.5
 SHOWN_IMAGES, SHOWN_WINDOWS = 24, 12  # selected inputs drawn beside the map
-MODEL_TOKEN = ("model_token",)  # in run.cache; it vanishes when retraining clears the cache
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "z": "z itself (2-D latent)"}
 PARTS = {"test": "test part (never trained on)", "all": "all parts (train, validation, test)"}
 EXPLAIN = {
@@ -68,8 +66,7 @@ if not len(part_idx):
     part, part_idx = "all", data.indices("all")
 picked = analysis.subsample(len(part_idx), points, seed=0)  # positions in the part
 ids = part_idx[picked]  # sample ids in run.data
-means = explore.cached(run.cache, ("means", part), lambda: analysis.encode_means(model, data.x[part_idx]),
-                       ws.lock)[picked]
+means = run.means(part)[picked]
 labels = [data.label_text(int(i)) for i in ids] if data.y is not None else []
 hover = [explore.item_hover(data, int(i)) for i in ids]
 n = len(ids)
@@ -78,39 +75,14 @@ if n < points:
                (" Choose all parts for a fuller map." if part != "all" and n < 100 else ""))
 
 
-def tsne_task(key: tuple, task_key: tuple) -> BackgroundTask:
-    """Start (or find) the t-SNE of `means` in the background; its result lands in run.cache[key]."""
-    cache, lock, background = run.cache, ws.lock, ws.background
-    with lock:
-        token = cache.setdefault(MODEL_TOKEN, object())
-        for other_key, other in background.items():  # only the map being looked at computes (2 cores)
-            if other_key != task_key and other_key[0] == "tsne" and other.active:
-                other.stop()
-    z = means.copy()
-
-    def work(report):
-        return analysis.tsne_2d(z, perplexity=perplexity, seed=0, progress=report)
-
-    def on_done(task: BackgroundTask) -> None:  # in the task's thread: plain dicts only, never st.*
-        with lock:
-            if task.status == "finished" and cache.get(MODEL_TOKEN) is token:  # not retrained meanwhile
-                cache[key] = task.result
-            if task.status != "failed" and background.get(task_key) is task:
-                background.pop(task_key)
-
-    return get_or_start(background, task_key, lambda: BackgroundTask(work, "tsne", on_done), lock)
-
-
 task = None
 coords = None
 if method == "tsne":
     key = ("tsne", n, perplexity, part)
-    with ws.lock:
-        coords = run.cache.get(key)
+    coords = run.memo.peek(key)
     if coords is None:
-        task = tsne_task(key, ("tsne", run.id, n, perplexity, part))
-        with ws.lock:
-            coords = run.cache.get(key)  # it may have finished in the meantime
+        task = explore.tsne_task(ws, run, key, means, perplexity)
+        coords = run.memo.peek(key)  # it may have finished in the meantime
 running = task is not None and task.active
 
 if method == "tsne" and coords is None:
@@ -118,7 +90,7 @@ if method == "tsne" and coords is None:
         st.error(f"The t-SNE map could not be computed: {task.snapshot().error}. The PCA map is shown instead.")
         if st.button("Try t-SNE again", key="latent_tsne_retry"):
             with ws.lock:
-                ws.background.pop(("tsne", run.id, n, perplexity, part), None)
+                ws.background.pop(("tsne", run.id, *key), None)
             st.rerun()
 
     @st.fragment(run_every=POLL_SECONDS if running else None)

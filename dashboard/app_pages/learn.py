@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import links, report, state
-from dashboard.components import charts, explore, presenter, settings
+from dashboard.components import charts, explore, presenter
 from dashboard.components.sidebar import data_line
 from dashboard.lessons import LESSONS
 from dashboard.lessons import common as blocks
 from dashboard.lessons.common import Lesson, describe
 from dashboard.lessons.runner import LessonRunner, LessonSnapshot, key
-from dashboard.workspace import RunRecord
+from vae_core.run import Run
 from vae_core.data import BUNDLED
 
 POLL_SECONDS = 0.5
@@ -54,7 +54,7 @@ def set_up(lesson: Lesson):
     data = lesson_data(lesson)
     source = f"bundled:{lesson.data}" if lesson.prepare is None else f"lesson:{lesson.number}"
     ws.set_data(data, source)
-    settings.apply(lesson.settings(lesson.steps[0], data.kind))
+    state.apply_settings(lesson.settings(lesson.steps[0], data.kind))
     return data
 
 
@@ -169,7 +169,7 @@ live()
 
 def results(runner: LessonRunner) -> None:
     snap = runner.snapshot()
-    runs: list[RunRecord | None] = [ws.run(i) for i in snap.run_ids]
+    runs: list[Run | None] = [ws.run(i) for i in snap.run_ids]
     if snap.status == "failed":
         st.error(f"The lesson could not finish: {snap.error}", icon=":material/error:")
         return

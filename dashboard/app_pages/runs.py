@@ -158,7 +158,7 @@ if upload is not None:
                            "the same sample shape. Its saved scores still refer to the original data.")
             if st.button("Add it to my runs", type="primary", key=f"runs_add_{compare.file_digest(blob)}",
                          help="The uploaded model becomes a run of this session, like one trained here."):
-                record = ws.new_run(model=saved.model, train_cfg=saved.train_cfg, data=data, events=saved.events,
-                                    summary=saved.summary, status="uploaded", message=f"uploaded from {upload.name}")
+                saved.data, saved.message = data, f"uploaded from {upload.name}"
+                record = ws.add_run(saved)
                 state.flash(f"Added {record.label} from {upload.name}. The other pages now show it.")
                 st.rerun()

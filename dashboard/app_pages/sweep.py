@@ -6,11 +6,13 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, heatmap
-from dashboard.components.settings import BETAS, defaults, losses_for
+from dashboard.links import defaults
+from vae_core.config import WIDGETS, losses_for
+from vae_core.settings import parse_sizes
 from dashboard.components.sidebar import data_line
 from vae_core.config import LOSS_NAMES
-from vae_core.sweep import Choice, SweepError, cpu_cores, make_plan
-from vae_core.sweep.background import BackgroundSweep, SweepSnapshot
+from vae_core.sweep import Choice, SweepError, make_plan
+from vae_core.sweep.background import SweepTask, SweepSnapshot
 
 POLL_SECONDS = 1.0
 MAX_TRIALS = 24  # trials run one after another on a shared server: keep a sweep to minutes
@@ -21,26 +23,23 @@ LAST_CLICK = "sweep_last_click"
 
 ws = state.workspace()
 data = ws.data
-sweep: BackgroundSweep | None = ws.background.get(SWEEP)
+sweep: SweepTask | None = ws.background.get(SWEEP)
 running = sweep is not None and sweep.active
 
 
 def other_settings() -> dict:
     """The Train page's architecture, layer sizes, learning rate, batch size and seed (when for this data kind)."""
     s = state.settings() if state.settings().get("kind") == data.kind else {}
-    base = defaults(data.kind)
-    arch = s.get("arch", base["arch"])
-    fixed = {"arch": arch, "lr": float(s.get("lr", base["lr"])), "batch_size": int(s.get("batch_size", base["batch_size"]))}
-    try:
-        hidden = tuple(int(v) for v in str(s.get(f"hidden_{arch}", "")).split(",") if v.strip())
-    except ValueError:
-        hidden = ()
-    if hidden:
-        fixed["hidden"] = hidden
+    base = defaults(data.kind, s.get("arch"))
+    fixed = {name: s.get(name, base[name]) for name in ("arch", "lr", "batch_size")}
+    hidden = s.get("hidden", base["hidden"])
+    fixed["hidden"] = parse_sizes(hidden) if isinstance(hidden, str) else hidden
+    if fixed["hidden"] is None:
+        del fixed["hidden"]  # the Train page shows the problem; the sweep takes the recommended sizes
     return {"fixed": fixed, "seed": int(s.get("seed", 0))}
 
 
-def open_trial(sweep: BackgroundSweep, key: str) -> None:
+def open_trial(sweep: SweepTask, key: str) -> None:
     """Add the trial's run to the workspace (once) and make it the run the other pages show."""
     opened = st.session_state.setdefault(OPENED, {})
     record = ws.run(opened.get(key))
@@ -50,9 +49,8 @@ def open_trial(sweep: BackgroundSweep, key: str) -> None:
             st.warning("That trial's model is not available (it failed, or the sweep was restarted).")
             return
         row = next(r for r in sweep.snapshot().rows if r["key"] == key)
-        record = ws.new_run(model=run.model, train_cfg=run.train_cfg, data=sweep.data, events=run.events,
-                            summary=run.summary, status=row["status"],
-                            message=f"sweep trial {row['trial']}")
+        run.data, run.message = sweep.data, f"sweep trial {row['trial']}"
+        record = ws.add_run(run)
         opened[key] = record.id
     ws.selected_run = record.id
     state.flash(f"Opened {record.label}: the Latent space, Reconstructions and Diagnostics pages now show it.")
@@ -67,13 +65,13 @@ left, right = st.columns([1, 2.6], gap="large")
 with left:
     st.markdown(f"Data: {data_line(ws)}")
     base = defaults(data.kind)
-    betas = st.multiselect("β values", BETAS, default=[0.5, 1.0, 4.0], key="sweep_betas", format_func=lambda v: f"{v:g}",
+    betas = st.multiselect("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas", format_func=lambda v: f"{v:g}",
                            help="Weights on the KL term to try (β-VAE, Higgins et al. 2017). Large β pushes codes "
                                 "towards the prior: smoother latent space, blurrier reconstructions, then collapse.")
     latents = st.multiselect("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
                              key="sweep_latents", help="Dimensions of the code z to try. A VAE switches off the "
                                                        "dimensions it does not need; the heat map shows how many it kept.")
-    loss_options = losses_for(data)
+    loss_options = losses_for(data.in_unit_interval)
     losses = st.multiselect("Losses", loss_options, default=[base["loss"]], key="sweep_losses",
                             format_func=LOSS_NAMES.get, help="Reconstruction likelihoods to try. Each loss gets its own "
                                                              "heat map: neg. ELBOs under different likelihoods are not "
@@ -117,11 +115,8 @@ with left:
         except SweepError as exc:
             st.error(str(exc))
         else:
-            slots = state.job_slots()
             if not (ws.background.get(SWEEP) and ws.background[SWEEP].active):  # a second click or tab: one sweep
-                threads = max(1, cpu_cores() // slots.limit)  # slots x threads <= cores, as in the CLI's pool
-                ws.background[SWEEP] = BackgroundSweep(plan, data, acquire=slots.acquire, release=slots.release,
-                                                       threads=threads).start()
+                ws.background[SWEEP] = SweepTask(plan, data, state.job_slots()).start()
                 st.session_state.pop(LAST_CLICK, None)
             st.rerun()
     if b2.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
@@ -130,7 +125,7 @@ with left:
         st.rerun()
 
 
-def status_line(snap: SweepSnapshot, sweep: BackgroundSweep) -> None:
+def status_line(snap: SweepSnapshot, sweep: SweepTask) -> None:
     done = len(snap.rows)
     names = {"beta": "β", "latent_dim": "latent size"}
     current = ", ".join(f"{names.get(k, k)} {v:g}" if isinstance(v, float) else f"{names.get(k, k)} {v}"
@@ -179,7 +174,7 @@ def trial_label(row: dict) -> str:
 @st.fragment(run_every=POLL_SECONDS if running else None)
 def live_panel() -> None:
     """Redraws while the sweep runs; one full rerun at the end switches the polling off."""
-    sweep: BackgroundSweep | None = ws.background.get(SWEEP)
+    sweep: SweepTask | None = ws.background.get(SWEEP)
     if sweep is None:
         st.info("Pick the values to compare and press **Start sweep**. Each finished trial appears in the table "
                 "and on the heat maps; click a cell to explore that model on the other pages.",
