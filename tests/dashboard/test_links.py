@@ -12,7 +12,7 @@ from dashboard.components import settings
 from vae_core.config import WIDGETS
 
 # A value other than the default for every setting a link may carry (image data, MLP).
-CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "mse", "epochs": 7, "batch_size": 64,
+CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "huber", "epochs": 7, "batch_size": 64,
                  "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3.0, "free_bits": 0.25, "hidden": (16, 48),
                  "dropout": 0.1, "weight_decay": 1e-4, "grad_clip": 5.0, "schedule": "cosine", "early_stopping": 4,
                  "seed": 1234, "huber_delta": 2.0}
