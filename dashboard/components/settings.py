@@ -14,7 +14,7 @@ import streamlit as st
 from vae_core.config import WIDGETS, ConfigError, ModelConfig, TrainConfig, configs_for, losses_for
 from vae_core.dataset import Dataset
 from vae_core.models import skeleton
-from vae_core.settings import Setting, format_value
+from vae_core.settings import Setting, format_value, parse_sizes
 
 from .. import state
 from ..links import defaults
@@ -67,7 +67,8 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
         kw["disabled"] = values.get(other) not in active
     if s.type is tuple:
         st.session_state.setdefault(key, format_value(values[name]))
-        values[name] = st.text_input(**kw)  # read (and checked) when the configs are built
+        text = st.text_input(**kw)
+        values[name] = parse_sizes(text) or text  # text that is no sizes is refused when the configs are built
         return
     allowed = options(name, data) if (s.choices or w.grid) else None
     if allowed is not None and values[name] not in allowed:
