@@ -20,9 +20,9 @@ from plotly.offline import get_plotlyjs
 
 from vae_core import analysis
 from vae_core.config import to_dict
+from vae_core.run import Run
 
 from .components import charts, compare, explore, images
-from vae_core.run import Run
 
 TRAVERSAL_VALUES = np.linspace(-2.5, 2.5, 9, dtype=np.float32)
 TRAVERSAL_DIMS = 5  # the dimensions with the most KL

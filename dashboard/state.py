@@ -15,8 +15,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vae_core.data import load_bundled
 from vae_core.dataset import Dataset
-
 from vae_core.tasks import Slots
+
 from .workspace import ORPHAN_SECONDS, Workspace, WorkspaceStore, browser_key
 
 DEFAULT_DATA = "mnist"

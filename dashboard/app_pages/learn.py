@@ -11,8 +11,8 @@ from dashboard.lessons import LESSONS
 from dashboard.lessons import common as blocks
 from dashboard.lessons.common import Lesson, describe
 from dashboard.lessons.runner import LessonRunner, LessonSnapshot, key
-from vae_core.run import Run
 from vae_core.data import BUNDLED
+from vae_core.run import Run
 
 POLL_SECONDS = 0.5
 _URL_SEEN = "learn_url_lesson"  # the ?lesson= value already followed, so the picker can move on from it

@@ -6,13 +6,12 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, heatmap
-from dashboard.links import defaults
-from vae_core.config import WIDGETS, losses_for
-from vae_core.settings import parse_sizes
 from dashboard.components.sidebar import data_line
-from vae_core.config import LOSS_NAMES
+from dashboard.links import defaults
+from vae_core.config import LOSS_NAMES, WIDGETS, losses_for
+from vae_core.settings import parse_sizes
 from vae_core.sweep import Choice, SweepError, make_plan
-from vae_core.sweep.background import SweepTask, SweepSnapshot
+from vae_core.sweep.background import SweepSnapshot, SweepTask
 
 POLL_SECONDS = 1.0
 MAX_TRIALS = 24  # trials run one after another on a shared server: keep a sweep to minutes

@@ -17,9 +17,9 @@ from vae_core.models import skeleton
 from vae_core.settings import Setting, format_value, parse_sizes
 
 from .. import state
+from ..lesson_titles import lesson_link
 from ..links import defaults
 from . import share
-from ..lesson_titles import lesson_link
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
 LAYOUT = (("arch",), ("latent_dim",), ("beta",), ("loss",), ("epochs",), ("batch_size", "lr"),

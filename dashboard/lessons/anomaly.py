@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare
-from vae_core.run import Run
 from ..lesson_titles import TITLES
 from .common import Lesson, Plot, Row, Step, Text
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from vae_core.run import Run
 from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, beta_name, change, dims_off, kl_bars, posterior_sigma
 

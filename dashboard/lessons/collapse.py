@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from vae_core.run import Run
 from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, dims_off, dims_on, epochs, kl_bars
 

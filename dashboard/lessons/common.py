@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 from vae_core import analysis
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.dataset import Dataset
+from vae_core.run import Run
 from vae_core.training import TrainEvent
 
 from ..components import compare, settings
 from ..links import defaults
-from vae_core.run import Run
 
 EPOCH_LIMIT_ENV = "VAE_EXPLORER_LESSON_EPOCHS"  # caps every lesson run's epochs (tests keep lessons short)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
 from ..components.charts import TERM_COLOURS
-from vae_core.run import Run
 from ..lesson_titles import TITLES
 from .common import Graph, Latex, Lesson, Picture, Plot, Step, Text, dims_on, epochs
 

@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 
 from vae_core import analysis
 from vae_core.dataset import Dataset
+from vae_core.run import Run
 
 from ..components import charts, compare
 from ..components.charts import PALETTE, _layout
-from vae_core.run import Run
 from ..lesson_titles import TITLES
 from .common import Lesson, Plot, Step, Text, pct
 

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
+
 from vae_core import analysis
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import load_bundled

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny
+
 from vae_core import analysis
 
 PAGE = "app_pages/diagnostics.py"

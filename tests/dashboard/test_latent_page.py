@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from app_session import open_app, train_tiny
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
-from app_session import open_app, train_tiny
 from vae_core import analysis
 
 PAGE = "app_pages/latent.py"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-
 from app_session import open_app, workspace
+
 from dashboard import links
 from dashboard.components import settings
 from vae_core.config import WIDGETS

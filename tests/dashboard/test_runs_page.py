@@ -9,11 +9,11 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from app_session import open_app, train_tiny, workspace
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test
 
-from app_session import open_app, train_tiny, workspace
 from dashboard.components import images
 from vae_core import analysis
 from vae_core.checkpoint import run_from_zip, run_to_zip

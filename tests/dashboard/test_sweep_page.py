@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from app_session import open_app, workspace
+
 SWEEP = "sweep"  # the page keeps its sweep under this key in ws.background
 
 PAGE = "app_pages/sweep.py"

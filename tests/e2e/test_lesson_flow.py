@@ -8,10 +8,10 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from e2e_support import SHOTS, TIMINGS, free_port, shot, start_server, stop_server, wait_idle
 from playwright.sync_api import Page, expect
 
 from dashboard.lessons.common import EPOCH_LIMIT_ENV
-from e2e_support import SHOTS, TIMINGS, free_port, shot, start_server, stop_server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

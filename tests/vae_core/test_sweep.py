@@ -13,8 +13,20 @@ import pytest
 from vae_core import runs
 from vae_core.checkpoint import load_run
 from vae_core.cli import main
-from vae_core.sweep import (Choice, InlineEngine, Range, SweepError, grid, grid_size, make_plan, normalize,
-                            parse_values, read, run, sample)
+from vae_core.sweep import (
+    Choice,
+    InlineEngine,
+    Range,
+    SweepError,
+    grid,
+    grid_size,
+    make_plan,
+    normalize,
+    parse_values,
+    read,
+    run,
+    sample,
+)
 from vae_core.sweep.results import RESULTS
 from vae_core.sweep.trial import FIELDS
 
