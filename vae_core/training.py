@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -279,8 +280,10 @@ def _train_source(data: Dataset, device: torch.device) -> tuple[Tensor, Tensor]:
     the training part is copied to the device once.
     """
     index = data.indices("train")
-    if device.type == "cpu" and data.x.flags.writeable and data.x.flags.c_contiguous:
-        return torch.from_numpy(data.x), torch.from_numpy(index)
+    if device.type == "cpu" and data.x.flags.c_contiguous:
+        with warnings.catch_warnings():  # a shared, read-only data set: the loop only ever reads (gathers) it
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.from_numpy(data.x), torch.from_numpy(index)
     return torch.from_numpy(data.x[index]).to(device), torch.arange(len(index), device=device)
 
 
