@@ -20,7 +20,7 @@ from . import analysis
 from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
 from .models import VAE
-from .training import TrainEvent, TrainState
+from .training import TrainEvent, TrainingSoFar, TrainState
 
 # Every status a run, a training job or a background task can be in.
 Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
@@ -101,9 +101,9 @@ class Run:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def recon_history(self) -> list[float]:
-        """Training reconstruction per epoch, in nats per sample."""
-        return [e.recon for e in self.events if e.kind == "epoch" and e.phase == "train"]
+    def so_far(self) -> TrainingSoFar:
+        """Optimiser steps and training reconstruction and KL per epoch, for the collapse verdict."""
+        return TrainingSoFar.of(self.events)
 
     def model_changed(self) -> None:
         """Forget every derived result (call after training the model further)."""
@@ -113,7 +113,7 @@ class Run:
     def diagnosis(self, part: str = "test"):
         """KL per dimension, active units and the collapse verdict on one part (analysis.Diagnostics)."""
         return self.memo.get(("diagnosis", part),
-                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.recon_history()))
+                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.so_far()))
 
     def means(self, part: str = "all") -> np.ndarray:
         """Latent means E_q[z|x] of one part: (N, D)."""

@@ -42,6 +42,22 @@ class TrainEvent:
     message: str = ""  # end events: what happened, in words
 
 
+@dataclass(frozen=True)
+class TrainingSoFar:
+    """What training did, so a verdict can tell an under-trained model from a collapsed one."""
+
+    steps: int | None = None  # optimiser steps taken (None: unknown, e.g. an old saved run)
+    recon: tuple[float, ...] = ()  # training reconstruction per epoch
+    kl: tuple[float, ...] = ()  # training KL per epoch
+
+    @classmethod
+    def of(cls, events: list[TrainEvent]) -> TrainingSoFar:
+        """From a run's events (all of them, over every call of `train`)."""
+        epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
+        steps = max((e.step for e in events), default=0) if events else None
+        return cls(steps, tuple(e.recon for e in epochs), tuple(e.kl for e in epochs))
+
+
 class RunRandom:
     """A run's own random generators, seeded from its seed (torch's global generator is never used).
 

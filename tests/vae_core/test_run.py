@@ -43,10 +43,10 @@ def test_the_diagnosis_is_the_one_with_the_training_history_on_every_page(mnist_
     list(train_run(run))
     finish_run(run, iwae_k=0)
     diag = run.diagnosis("test")
-    reference = analysis.diagnose(run.model, mnist_small.part("test")[0], run.recon_history())
+    reference = analysis.diagnose(run.model, mnist_small.part("test")[0], run.so_far())
     assert diag.reason == reference.reason and np.allclose(diag.kl_per_dim, reference.kl_per_dim)
     assert run.diagnosis("test") is diag  # memoised
-    assert len(run.recon_history()) == 2
+    assert len(run.so_far().recon) == 2 and run.so_far().steps == run.events[-1].step
     list(train_run(run, epochs=3))  # trained further: the memo is stale until finished
     finish_run(run, iwae_k=0)
     assert run.diagnosis("test") is not diag
