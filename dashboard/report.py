@@ -138,7 +138,7 @@ def build(run: Run) -> bytes:
              "button (top right, on hover) that saves it as a PNG.</p>")
 
     diag = _diagnosis(run)
-    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(diag.verdict.replace("_", " "))}.</strong> '
+    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(analysis.VERDICT_WORDS[diag.verdict])}.</strong> '
              f"{_esc(diag.reason)}</div>")
     page.add('<div class="tables">' + _table(_summary_rows(run), "Results on the " + compare.eval_part(data) + " part")
              + _table({k: _fmt(v) for k, v in to_dict(model.cfg).items()}, "Model")

@@ -156,6 +156,8 @@ def tsne_2d(z: np.ndarray, perplexity: float = 30.0, seed: int = 0,
 MIN_STEPS = 200  # optimiser steps before a verdict on the code means anything (KL still moves a lot before)
 MIN_SAMPLES = 30  # inputs for the active-unit variance to be more than noise
 KL_RISING = 1.2  # last epoch's KL this many times the one before: the code is still being put to use
+VERDICT_WORDS = {"healthy": "healthy", "partial": "part of the code unused", "collapsed": "posterior collapse",
+                 "too_early": "too early to judge"}
 
 
 @dataclass(frozen=True)
