@@ -155,7 +155,7 @@ def tsne_2d(z: np.ndarray, perplexity: float = 30.0, seed: int = 0,
 
 MIN_STEPS = 200  # optimiser steps before a verdict on the code means anything (KL still moves a lot before)
 MIN_SAMPLES = 30  # inputs for the active-unit variance to be more than noise
-KL_RISING = 1.2  # last epoch's KL this many times the one before: the code is still being put to use
+KL_RISING = 1.2  # last epoch's KL this many times the one before (and 0.1 nats more): still being put to use
 VERDICT_WORDS = {"healthy": "healthy", "partial": "part of the code unused", "collapsed": "posterior collapse",
                  "too_early": "too early to judge"}
 
@@ -210,7 +210,7 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, history: Trainin
                              f"code is still being formed for the first few hundred. Now z carries {kl:.2f} nats per "
                              f"sample, {n_active} of {d} units active{counted}. Train longer (more epochs, a smaller "
                              f"batch, or more samples, e.g. a smaller stride) before reading collapse into it.")
-    rising = len(history.kl) >= 2 and history.kl[-1] > KL_RISING * max(history.kl[-2], 1e-9)
+    rising = len(history.kl) >= 2 and history.kl[-1] > max(KL_RISING * history.kl[-2], history.kl[-2] + 0.1)
     if looks_collapsed and rising:
         return "too_early", (f"not collapsed yet: the KL is still rising ({history.kl[-2]:.2f} -> {history.kl[-1]:.2f} "
                              f"nats over the last two epochs), so the code is still being put to use. Now z carries "
