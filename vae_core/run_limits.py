@@ -1,0 +1,187 @@
+"""Bounds on a saved run, checked before anything is built from it.
+
+A run zip is small and can describe something huge: a 3.5 KB zip can hold a config of a million layers, a
+safetensors header of a million entries or a 100 MB metrics.csv. Every file of a run is measured here
+against a stated bound, from its declared size and its raw bytes, before it is parsed or a model is built
+from it, so loading any run costs at most a bounded amount of memory and time. The functions are pure
+(bytes and plain values in, CheckpointError out), except `read_member`, which reads one zip member in
+bounded chunks.
+
+Worst cases, measured in tests/robustness/test_hostile_runs.py: a JSON file costs at most about 21 bytes
+of Python objects per byte of text (`[],` is a 56-byte list), a metrics row about 1 KB, a KL value about
+80 bytes; the bounds below keep each file well under 300 MB of memory.
+"""
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections.abc import Sequence
+
+from .config import ConfigError
+from .formats.common import MAX_PIXEL_VALUES, mb
+
+# ---- the bounds (one place: checkpoint.py and the tests import them from here) -------------------------
+MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
+MAX_PARAMETERS = 50_000_000  # weights of a model a config may describe (200 MB as float32)
+MAX_HIDDEN_LAYERS = 32  # entries of `hidden`: deeper than any VAE this tool teaches
+MAX_INPUT_VALUES = MAX_PIXEL_VALUES  # values of one sample: no loader makes a larger data set, let alone sample
+# config.json: 4 MB holds a sensor run's names and scaling for ~40,000 channels; parsing it costs <= ~90 MB.
+MAX_CONFIG_BYTES = 4 * 1024**2
+MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dimension: <= 512 values)
+MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 32-layer model's header is ~15 KB
+MAX_TENSORS = 1_000  # entries of that header: a 32-layer MLP VAE has ~140 tensors
+WEIGHT_BYTES = 8  # most bytes one weight may take in model.safetensors (float64)
+# metrics.csv: one row per training step and two per epoch, KL per dimension on epoch rows only.
+MAX_METRICS_BYTES = 24 * 1024**2  # 100,000 step rows of ~110 bytes, and room for long messages
+MAX_METRICS_ROWS = 100_000  # e.g. 230 epochs of 60,000 digits at batch 128
+MAX_METRICS_KL_VALUES = 1_000_000  # e.g. 1,000 epochs x 2 phases x 500 latent dimensions
+MAX_ZIP_MEMBERS = 64  # entries of a run zip (4 files, maybe a folder and an OS's extras)
+ZIP_ENTRY = b"PK\x01\x02"  # signature of a central-directory entry: one per member
+
+_CHUNK = 1 << 20
+
+
+class CheckpointError(ValueError):
+    """A saved run that cannot be loaded; the message says which file and what is wrong."""
+
+
+def file_limit(name: str, n_parameters: int | None = None) -> int:
+    """Most bytes `name` may hold in a run; model.safetensors is bounded by its config's weights when known."""
+    if name == "config.json":
+        return MAX_CONFIG_BYTES
+    if name == "summary.json":
+        return MAX_SUMMARY_BYTES
+    if name == "metrics.csv":
+        return MAX_METRICS_BYTES
+    if name == "model.safetensors" and n_parameters is not None:
+        return 8 + MAX_SAFETENSORS_HEADER_BYTES + WEIGHT_BYTES * n_parameters
+    return MAX_FILE_BYTES
+
+
+def check_size(name: str, n_bytes: int, limit: int, how: str = "is") -> None:
+    """Refuse `name` when it holds more than `limit` bytes (`how`: 'is', or 'unpacks to' for a zip member)."""
+    if n_bytes > limit:
+        raise CheckpointError(f"{name} {how} more than {mb(limit)}, the limit for this file in a saved run")
+
+
+def check_zip_entries(blob: bytes) -> None:
+    """Refuse a zip listing more members than a run holds, before zipfile builds an object for each."""
+    # zipfile reads one ZipInfo per central-directory entry, each starting with this signature, so the
+    # count bounds its work; stray copies of the signature inside compressed data only make it larger.
+    if blob.count(ZIP_ENTRY) > MAX_ZIP_MEMBERS:
+        raise CheckpointError(f"the zip lists more than {MAX_ZIP_MEMBERS} files; a saved run holds 4")
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int) -> bytes:
+    """A member's bytes, refused when its declared or its actual unpacked size passes `limit`."""
+    check_size(name, info.file_size, limit, "in the zip unpacks to")
+    parts, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(min(_CHUNK, limit + 1 - total)):
+            parts.append(chunk)
+            total += len(chunk)
+            check_size(name, total, limit, "in the zip unpacks to")
+    return b"".join(parts)
+
+
+def check_model_size(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
+    """Refuse a model over the bounds, computed without building it; returns its number of weights."""
+    values = math.prod(input_shape)
+    if values > MAX_INPUT_VALUES:
+        raise CheckpointError(f"config.json gives an input shape {tuple(input_shape)} of {values:,} values, more "
+                              f"than the limit of {MAX_INPUT_VALUES:,}")
+    if len(hidden) > MAX_HIDDEN_LAYERS:
+        raise CheckpointError(f"config.json describes {len(hidden):,} hidden layers, more than the limit of {MAX_HIDDEN_LAYERS}")
+    try:
+        n = parameter_count(arch, input_shape, hidden, latent_dim)
+    except ConfigError as exc:
+        raise CheckpointError(f"config.json: {exc}") from None
+    if n > MAX_PARAMETERS:
+        raise CheckpointError(f"config.json describes a model with {n:,} weights, over the limit of {MAX_PARAMETERS:,}")
+    return n
+
+
+def _linear(n_in: int, n_out: int) -> int:
+    return n_in * n_out + n_out
+
+
+def _chain(sizes: Sequence[int]) -> int:
+    return sum(_linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _halved(size: int, n: int, what: str) -> int:
+    """Length after n stride-2 convolutions (kernel 4, padding 1), as models.py builds them."""
+    if size // 2**n < 1:
+        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; use fewer layers or the mlp architecture")
+    return size // 2**n
+
+
+def _conv(channels: Sequence[int], kernel: int, features: int, latent_dim: int) -> int:
+    # each pair (a -> b): a conv a->b down, a transposed conv b->a up (weights a*b*kernel, biases b and a)
+    pairs = sum(2 * a * b * kernel + a + b for a, b in zip(channels[:-1], channels[1:]))
+    return pairs + _linear(latent_dim, features)  # the decoder's first layer: z -> features
+
+
+def _gru(n_in: int, hidden: int) -> int:
+    return 3 * hidden * (n_in + hidden + 2)  # reset, update and new gates: input and hidden weights, two biases
+
+
+def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
+    """Exact number of weights of models.build_model's VAE for these settings, with no module built."""
+    if arch == "mlp":
+        d_in = math.prod(input_shape)
+        body = _chain([d_in, *hidden]) + _chain([latent_dim, *hidden[::-1]]) + _linear(hidden[0], d_in)
+        features = hidden[-1]
+    elif arch == "conv":
+        c_in, height, width = input_shape
+        features = hidden[-1] * _halved(height, len(hidden), "image height") * _halved(width, len(hidden), "image width")
+        body = _conv([c_in, *hidden], 16, features, latent_dim)
+    elif arch == "conv1d":
+        length, c_in = input_shape
+        features = hidden[-1] * _halved(length, len(hidden), "window length")
+        body = _conv([c_in, *hidden], 4, features, latent_dim)
+    elif arch == "gru":
+        _, channels = input_shape
+        features = hidden[0]
+        body = _gru(channels, features) + _linear(latent_dim, features) + _gru(latent_dim, features) + \
+            _linear(features, channels)
+    else:
+        raise ConfigError(f"unknown architecture {arch!r}")
+    return body + 2 * _linear(features, latent_dim)  # to_mu and to_logvar
+
+
+def check_safetensors_header(blob: bytes) -> dict:
+    """Read model.safetensors' 8-byte length and JSON header within bounds; returns the parsed header."""
+    if len(blob) < 8:
+        raise CheckpointError("model.safetensors is not a valid safetensors file (shorter than its 8-byte header length)")
+    n = int.from_bytes(blob[:8], "little")
+    if n > MAX_SAFETENSORS_HEADER_BYTES:
+        raise CheckpointError(f"model.safetensors is not a valid safetensors file (it declares a header of {n:,} "
+                              f"bytes, more than the limit of {MAX_SAFETENSORS_HEADER_BYTES:,})")
+    if 8 + n > len(blob):
+        raise CheckpointError(f"model.safetensors is not a valid safetensors file (its header of {n:,} bytes "
+                              "runs past the end of the file)")
+    try:
+        header = json.loads(blob[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"model.safetensors is not a valid safetensors file (its header is not JSON: "
+                              f"{str(exc)[:100]})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError("model.safetensors is not a valid safetensors file (its header is not a JSON object)")
+    entries = len(header) - ("__metadata__" in header)
+    if entries > MAX_TENSORS:
+        raise CheckpointError(f"model.safetensors lists {entries:,} tensors, more than the limit of {MAX_TENSORS:,}")
+    return header
+
+
+def check_metrics_csv(blob: bytes) -> None:
+    """Size, rows and KL values of metrics.csv, counted in its bytes before any row is parsed."""
+    check_size("metrics.csv", len(blob), MAX_METRICS_BYTES)
+    rows = blob.count(b"\n")  # quoted line breaks only make the count larger
+    if rows > MAX_METRICS_ROWS + 1:
+        raise CheckpointError(f"metrics.csv has {rows:,} lines, more than the limit of {MAX_METRICS_ROWS:,} rows")
+    kl_values = blob.count(b";")  # KL per dimension is written '0.1;0.2;...'
+    if kl_values > MAX_METRICS_KL_VALUES:
+        raise CheckpointError(f"metrics.csv holds {kl_values:,} KL values, more than the limit of "
+                              f"{MAX_METRICS_KL_VALUES:,}")
