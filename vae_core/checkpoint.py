@@ -257,6 +257,8 @@ def run_from_zip(blob: bytes) -> Run:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
             members = {info.filename.rsplit("/", 1)[-1]: info for info in zf.infolist()}  # allow one enclosing folder
             files = _read_files(set(members) & set(FILES), lambda name, limit: read_member(zf, members[name], name, limit))
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError,
             RuntimeError) as exc:  # RuntimeError: encrypted; ValueError: e.g. a negative offset in a broken header
         raise CheckpointError(f"the file is not a readable zip of a saved run ({exc})") from None

@@ -13,6 +13,7 @@ of Python objects per byte of text (`[],` is a 56-byte list), a metrics row abou
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import zipfile
@@ -26,7 +27,7 @@ MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
 MAX_PARAMETERS = 50_000_000  # weights of a model a config may describe (200 MB as float32)
 MAX_HIDDEN_LAYERS = 32  # entries of `hidden`: deeper than any VAE this tool teaches
 MAX_INPUT_VALUES = MAX_PIXEL_VALUES  # values of one sample: no loader makes a larger data set, let alone sample
-# config.json: 4 MB holds a sensor run's names and scaling for ~40,000 channels; parsing it costs <= ~90 MB.
+# config.json: 4 MB holds the names and scaling of a sensor run on 30,000 channels (~110 bytes each); parsing it costs <= ~90 MB.
 MAX_CONFIG_BYTES = 4 * 1024**2
 MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dimension: <= 512 values)
 MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 32-layer model's header is ~15 KB
@@ -62,7 +63,10 @@ def file_limit(name: str, n_parameters: int | None = None) -> int:
 def check_size(name: str, n_bytes: int, limit: int, how: str = "is") -> None:
     """Refuse `name` when it holds more than `limit` bytes (`how`: 'is', or 'unpacks to' for a zip member)."""
     if n_bytes > limit:
-        raise CheckpointError(f"{name} {how} more than {mb(limit)}, the limit for this file in a saved run")
+        why = "the limit for this file in a saved run"
+        if name == "model.safetensors" and limit < MAX_FILE_BYTES:
+            why = "as much as the weights of the model config.json describes can take"
+        raise CheckpointError(f"{name} {how} more than {mb(limit)}, {why}")
 
 
 def check_zip_entries(blob: bytes) -> None:
@@ -76,13 +80,12 @@ def check_zip_entries(blob: bytes) -> None:
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int) -> bytes:
     """A member's bytes, refused when its declared or its actual unpacked size passes `limit`."""
     check_size(name, info.file_size, limit, "in the zip unpacks to")
-    parts, total = [], 0
+    out = io.BytesIO()  # getvalue() hands over its buffer: no second copy of a large member
     with archive.open(info) as member:
-        while chunk := member.read(min(_CHUNK, limit + 1 - total)):
-            parts.append(chunk)
-            total += len(chunk)
-            check_size(name, total, limit, "in the zip unpacks to")
-    return b"".join(parts)
+        while chunk := member.read(min(_CHUNK, limit + 1 - out.tell())):
+            out.write(chunk)
+            check_size(name, out.tell(), limit, "in the zip unpacks to")
+    return out.getvalue()
 
 
 def check_model_size(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
