@@ -174,15 +174,16 @@ class Diagnostics:
         return self.verdict == "collapsed"
 
 
-def diagnose(model: VAE, x: np.ndarray, recon_history: Sequence[float] = ()) -> Diagnostics:
-    """KL per dimension, active units and a collapse verdict on x (N, ...).
+def diagnose(model: VAE, x: np.ndarray, recon_history: Sequence[float] = (), seed: int = 0) -> Diagnostics:
+    """KL per dimension, active units and a collapse verdict on x (N, ...), z sampled with its own seeded generator.
 
     `recon_history` (reconstruction per epoch) lets the verdict say whether reconstruction kept
     improving while KL stayed near zero: the sign that the decoder ignores z.
     """
     mu, _ = encode(model, x)
-    stats = evaluate_loss(model, torch.as_tensor(x, device=_device(model)), loss=model.cfg.loss,
-                          huber_delta=model.cfg.huber_delta)
+    dev = _device(model)
+    stats = evaluate_loss(model, torch.as_tensor(x, device=dev), loss=model.cfg.loss,
+                          huber_delta=model.cfg.huber_delta, rng=torch.Generator(device=dev).manual_seed(seed))
     kl_dim = np.asarray(stats["kl_per_dim"])
     variance = mu.var(0) if len(mu) > 1 else np.zeros(mu.shape[1])
     active = variance > ACTIVE_VARIANCE
@@ -253,14 +254,9 @@ def evaluate(model: VAE, data: Dataset, part: str = "test", iwae_k: int = 64,
              recon_history: Sequence[float] = ()) -> dict:
     """Held-out figures for a summary: neg. ELBO, recon, KL, diagnostics, IWAE NLL, anomaly AUC/AP.
 
-    Seeded, so evaluating the same model on the same data twice gives the same numbers.
+    Seeded with its own generators, so evaluating the same model on the same data twice gives the same
+    numbers, and evaluating never moves the random state of the run being trained.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return _evaluate(model, data, part, iwae_k, recon_history)
-
-
-def _evaluate(model: VAE, data: Dataset, part: str, iwae_k: int, recon_history: Sequence[float]) -> dict:
     x, y = data.part(part)
     if len(x) == 0:
         x, y = data.part("all")

@@ -1,8 +1,9 @@
 """Saved runs: safetensors weights + JSON config + metrics CSV + JSON summary. Never pickle.
 
-A run is four files (config.json, model.safetensors, metrics.csv, summary.json), in a folder for the
-CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from the config
-and checks every tensor's name and shape before trusting it.
+A run is four files (config.json, model.safetensors, metrics.csv, summary.json), plus state.safetensors
+(optimiser moments, the run's generator states and counters) when it can be continued exactly, in a
+folder for the CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from
+the config and checks every tensor's name and shape before trusting it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import math
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,38 +23,19 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import VAE, build_model
-from .run_limits import (MAX_FILE_BYTES, MAX_PARAMETERS, CheckpointError, check_metrics_csv, check_model_size,  # noqa: F401
-                         check_safetensors_header, check_size, check_zip_entries, file_limit, read_member)
-from .training import TrainEvent
+from .models import build_model, skeleton
+from .run import Run
+from .run_limits import (MAX_FILE_BYTES, MAX_PARAMETERS, CheckpointError, check_metrics_csv, check_model_dict,  # noqa: F401
+                         check_model_size, check_safetensors_header, check_size, check_zip_entries, file_limit,
+                         read_member)
+from .training import TrainEvent, TrainState
 
 FORMAT = "vae-explorer-run"
 VERSION = 1
-FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json")
+FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
+REQUIRED = FILES[:2]
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
                  "seconds", "kl_per_dim", "reason", "message")
-
-
-@dataclass
-class Run:
-    """A trained model with everything needed to explain and reload it."""
-
-    model: VAE
-    train_cfg: TrainConfig
-    data_info: dict[str, Any]  # name, kind, input_shape, label names, channels, scaling
-    events: list[TrainEvent] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def model_cfg(self) -> ModelConfig:
-        return self.model.cfg
-
-
-def data_info(data) -> dict[str, Any]:
-    """What a run records about its data set (a vae_core Dataset)."""
-    return {"name": data.name, "kind": data.kind, "input_shape": list(data.input_shape),
-            "label_kind": data.label_kind, "label_names": list(data.label_names or []),
-            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
 
 
 def events_to_csv(events: list[TrainEvent]) -> str:
@@ -107,12 +88,75 @@ def to_json(obj) -> str:
 
 
 def run_files(run: Run) -> dict[str, bytes]:
-    """The four files of a run, as bytes."""
+    """The files of a run, as bytes (state.safetensors only when it has a training state)."""
     config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
               "data": run.data_info}
-    weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
-    return {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(weights),
-            "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    files = {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(_cpu(run.model.state_dict())),
+             "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    if run.state is not None:
+        files["state.safetensors"] = state_bytes(run.state)
+    return files
+
+
+def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+
+
+_COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_best", "seconds", "first_loss")
+
+
+def state_bytes(state: TrainState) -> bytes:
+    """A training state as safetensors: optimiser moments, generator states, the epoch under way, counters."""
+    opt = state.optimizer.state_dict()
+    tensors = {f"opt.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()}
+    tensors.update({f"rng.{k}": v for k, v in state.rng.state_dict().items()})
+    if state.order is not None:
+        tensors.update(order=state.order, sums=state.sums)
+    if state.best_weights is not None:
+        tensors.update({f"best.{k}": v for k, v in state.best_weights.items()})
+    counters = {k: getattr(state, k) for k in _COUNTERS}
+    meta = {"param_groups": json.dumps(opt["param_groups"]), "counters": json.dumps(_clean(counters))}
+    return save_tensors(_cpu(tensors), metadata=meta)
+
+
+def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
+    """Rebuild a training state for `model` from state_bytes; CheckpointError when it does not fit the model."""
+    try:
+        tensors = load_tensors(blob)
+        meta = json.loads(_metadata(blob).get("counters", "{}"))
+        groups = json.loads(_metadata(blob).get("param_groups", "[]"))
+    except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
+    state = TrainState(model, train_cfg)
+    params = list(model.parameters())
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, index, name = key.split(".", 2)
+            if not index.isdigit() or int(index) >= len(params) or (
+                    name != "step" and tuple(value.shape) != tuple(params[int(index)].shape)):
+                raise CheckpointError(f"state.safetensors does not match the model: {key} {tuple(value.shape)}")
+            slots.setdefault(int(index), {})[name] = value
+    try:
+        state.optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if "order" in tensors:
+        state.order, state.sums = tensors["order"].to(torch.int64), tensors["sums"]
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    state.best_weights = best or None
+    for k in _COUNTERS:
+        if meta.get(k) is not None:
+            setattr(state, k, float(meta[k]) if k == "first_loss" else type(getattr(state, k))(meta[k]))
+    return state
+
+
+def _metadata(blob: bytes) -> dict[str, str]:
+    """The __metadata__ of a safetensors blob (its JSON header, read without loading tensors)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    return header.get("__metadata__") or {}
 
 
 def save_run(run: Run, out_dir: str | Path) -> Path:
@@ -158,6 +202,7 @@ def _checked_config(blob: bytes) -> tuple[dict, ModelConfig, TrainConfig, int]:
     """config.json parsed and held to the run limits: (config, model settings, train settings, weights)."""
     check_size("config.json", len(blob), file_limit("config.json"))
     config = _parse_json(blob, "config.json")
+    check_model_dict(config.get("model") if isinstance(config, dict) else None)
     model_cfg, train_cfg = _model_from_config(config)
     return config, model_cfg, train_cfg, check_model_size(model_cfg.arch, model_cfg.input_shape, model_cfg.hidden,
                                                           model_cfg.latent_dim)
@@ -177,20 +222,21 @@ def run_from_files(files: dict[str, bytes]) -> Run:
 
 
 def _run_from_files(files: dict[str, bytes]) -> Run:
-    for name in ("config.json", "model.safetensors"):
+    for name in REQUIRED:
         if name not in files:
             raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
     config, model_cfg, train_cfg, n_params = _checked_config(files["config.json"])
     for name, blob in files.items():
         check_size(name, len(blob), file_limit(name, n_params))
-    check_safetensors_header(files["model.safetensors"])
-    with torch.device("meta"):  # the expected names and shapes, nothing allocated (the model is within bounds)
-        skeleton = build_model(model_cfg)
+    for name in ("model.safetensors", "state.safetensors"):
+        if name in files:
+            check_safetensors_header(files[name], name)
+    layers = skeleton(model_cfg)  # the expected names and shapes, nothing allocated (the model is within bounds)
     try:
         tensors = load_tensors(files["model.safetensors"])
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"model.safetensors is not a valid safetensors file ({exc})") from None
-    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in layers.state_dict().items()}
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise CheckpointError(f"model.safetensors does not match config.json: missing {missing[:3]}, unexpected {extra[:3]}")
@@ -208,8 +254,15 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
         check_metrics_csv(files["metrics.csv"])
         events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace"))
     summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
+    summary = summary if isinstance(summary, dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    return Run(model, train_cfg, data, events, summary if isinstance(summary, dict) else {})
+    state = load_state(files["state.safetensors"], model, train_cfg) if "state.safetensors" in files else None
+    status = summary.get("stop_reason") if summary.get("stop_reason") in _ENDED else "finished"
+    return Run(model, train_cfg, data, events, summary, status=status, message=str(summary.get("stop_message", "")),
+               state=state)
+
+
+_ENDED = ("finished", "early_stopped", "stopped", "diverged")
 
 
 def load_run(path: str | Path) -> Run:
@@ -242,10 +295,12 @@ def _load_run(path: Path) -> Run:
 
 
 def _read_files(present: set[str], read: Callable[[str, int], bytes]) -> dict[str, bytes]:
-    """The run's files, each read within its bound; config.json first, as its model bounds model.safetensors."""
+    """The run's files, each read within its bound; config.json first, as its model bounds the weights."""
     files: dict[str, bytes] = {}
-    for name in (n for n in FILES if n in present):
-        weights = _checked_config(files["config.json"])[3] if name == "model.safetensors" and "config.json" in files else None
+    weights = None
+    for name in (n for n in FILES if n in present):  # config.json comes first in FILES
+        if name != "config.json" and weights is None and "config.json" in files:
+            weights = _checked_config(files["config.json"])[3]
         files[name] = read(name, file_limit(name, weights))
     return files
 

@@ -13,8 +13,9 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import CheckpointError, Run, data_info, load_run, save_run, to_json
-from .config import LOSSES, SCHEDULES, WARMUPS, ARCHS, ConfigError, TrainConfig, default_model_config
+from .checkpoint import CheckpointError, load_run, save_run, to_json
+from .config import SETTINGS, ConfigError, configs_for
+from .settings import parse_sizes
 from .dataset import DataError
 from .sweep import command as sweep_command
 
@@ -28,13 +29,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
         sys.exit(EXIT_BAD_INPUT)
-
-
-def _csv_ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, like 400 or 32,64, not {text!r}")
 
 
 def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
@@ -52,40 +46,50 @@ def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
                    help="sensor data: what to do with missing values (default: interpolate)")
 
 
+def _add_setting_flags(group, target: str) -> None:
+    """One flag per declared setting of `target` ('model' | 'train'), its help and default from the declaration.
+
+    Types are read here; ranges are checked when the configs are built, with the declaration's message.
+    """
+    for s in SETTINGS.values():
+        if s.target == target and s.cli:
+            group.add_argument(s.flag, dest=s.name, type=_SIZES if s.type is tuple else s.type, default=None,
+                               choices=s.choices or None, metavar="SIZES" if s.type is tuple else None,
+                               help=f"{s.help} (default: {s.default_text()})")
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    sizes = parse_sizes(text)
+    if sizes is None:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, like 400 or 32,64, not {text!r}")
+    return sizes
+
+
+_SIZES = _sizes
+
+
+def given_settings(args: argparse.Namespace) -> dict:
+    """The settings given on the command line (None: not given)."""
+    return {name: getattr(args, name) for name in SETTINGS if getattr(args, name, None) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser (every flag documents its default)."""
-    d = TrainConfig()
     parser = _Parser(prog="vae-explorer", description="Train, evaluate and explore variational autoencoders.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a VAE headless and save the run folder",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description="Train a VAE and save the run folder. Every setting not given takes the "
+                                   "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
-    m = t.add_argument_group("model")
-    m.add_argument("--arch", choices=ARCHS, default=None, help="network: mlp|conv for images, conv1d|gru|mlp for sensor windows (default: mlp for images, conv1d for sensors)")
-    m.add_argument("--latent-dim", type=int, default=None, help="size of z (default: 16 for images, 8 for sensors)")
-    m.add_argument("--hidden", type=_csv_ints, default=None, help="layer sizes, e.g. 400 (mlp) or 32,64 (conv) (default: per architecture)")
-    m.add_argument("--loss", choices=LOSSES, default=None, help="reconstruction likelihood (default: bce for images, mse for sensors)")
-    m.add_argument("--huber-delta", type=float, default=1.0, help="Huber loss: where squared error turns into absolute error")
-    m.add_argument("--dropout", type=float, default=0.0, help="dropout in hidden layers")
-    o = t.add_argument_group("objective and optimiser")
-    o.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training part")
-    o.add_argument("--batch-size", type=int, default=d.batch_size, help="samples per step")
-    o.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
-    o.add_argument("--beta", type=float, default=d.beta, help="KL weight (1 = plain ELBO, >1 = beta-VAE)")
-    o.add_argument("--warmup", choices=WARMUPS, default=d.warmup, help="KL warm-up shape")
-    o.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs, help="warm-up length (or cycle length) in epochs")
-    o.add_argument("--free-bits", type=float, default=d.free_bits, help="nats per latent dimension not penalised")
-    o.add_argument("--weight-decay", type=float, default=d.weight_decay, help="decoupled weight decay (AdamW)")
-    o.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max gradient norm (0 = off)")
-    o.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule")
-    o.add_argument("--early-stopping", type=int, default=d.early_stopping, help="stop after N epochs without a better validation loss (0 = off)")
-    o.add_argument("--seed", type=int, default=d.seed, help="random seed (runs repeat exactly on CPU)")
-    o.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
+    _add_setting_flags(t.add_argument_group("model"), "model")
+    _add_setting_flags(t.add_argument_group("objective, optimiser and randomness"), "train")
     r = t.add_argument_group("output")
     r.add_argument("--out", default=None, help="run folder to write (default: runs/<data>-<time>)")
-    r.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue training a saved run (its model; --epochs counts the new epochs)")
-    r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
+    r.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue a saved run from where it stopped, with its optimiser and generator states: up to "
+                        "the epochs it was started with, or --epochs N more (other setting flags are refused)")
+    r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip) (default: 64)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last stdout line")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -143,34 +147,28 @@ def _print_summary(summary: dict, out: Path | None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .runs import new_model, summarize
-    from .training import TrainState, train
-
     from .data import load
+    from .runs import finish_run, new_run, train_run
 
     sensor = _sensor_options(args, args.data)
     data = load(args.data, sensor)
-    train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
-                            warmup=args.warmup, warmup_epochs=args.warmup_epochs, free_bits=args.free_bits,
-                            weight_decay=args.weight_decay, grad_clip=args.grad_clip, schedule=args.schedule,
-                            early_stopping=args.early_stopping, seed=args.seed, device=args.device)
+    given = given_settings(args)
+    info = {"source": args.data, "sensor": None if sensor is None else asdict(sensor)}
     if args.resume:
-        previous = load_run(args.resume)
-        model, past_events = previous.model, previous.events
+        run = _resumable(args.resume, given)
+        run.data_info.update(info)
+        # --epochs N trains N more; without it a stopped run goes on to the total it was started with
+        epochs = run.state.epoch + given["epochs"] if "epochs" in given else run.train_cfg.epochs
     else:
-        model_cfg = default_model_config(data.kind, data.input_shape, arch=args.arch, latent_dim=args.latent_dim,
-                                         hidden=args.hidden, loss=args.loss, huber_delta=args.huber_delta,
-                                         dropout=args.dropout)
-        model, past_events = new_model(model_cfg, args.seed), []
+        run = new_run(data, *configs_for(data.kind, data.input_shape, given), **info)
+        epochs = None
     out = Path(args.out) if args.out else Path("runs") / f"{Path(args.data).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    events = list(past_events)
-    state = TrainState(model, train_cfg)
     bar = None
     try:
-        for ev in train(model, data, train_cfg, state):
-            events.append(ev)
+        for ev in train_run(run, data, epochs):
             if bar is None:
                 bar = _progress_bar(ev.total_steps, args.quiet)
+                bar.update(ev.step - 1)
             if ev.kind == "step":
                 bar.update(1)
                 bar.set_postfix(epoch=ev.epoch, loss=f"{ev.loss:.2f}", recon=f"{ev.recon:.2f}", kl=f"{ev.kl:.2f}",
@@ -180,9 +178,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    summary = summarize(model, data, train_cfg, events, iwae_k=args.iwae_k)
-    info = {**data_info(data), "source": args.data, "sensor": None if sensor is None else asdict(sensor)}
-    save_run(Run(model, train_cfg, info, events, summary), out)
+    summary = finish_run(run, iwae_k=args.iwae_k).summary
+    save_run(run, out)
     summary["run_dir"] = str(out)
     (out / "summary.json").write_text(to_json(summary))
     if args.json:
@@ -194,6 +191,22 @@ def cmd_train(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_DIVERGED
     return 0
+
+
+def _resumable(path: str, given: dict):
+    from .runs import fresh_state
+
+    """A saved run to continue; only --epochs (the new total) may change, the rest is the run's own."""
+    run = load_run(path)
+    others = sorted(set(given) - {"epochs"})
+    if others:
+        raise ConfigError(f"--resume continues the saved run with its own settings; drop "
+                          f"{', '.join(SETTINGS[n].flag for n in others)} (only --epochs, how many more, may be given)")
+    if run.state is None:
+        print(f"note: {path} has no state.safetensors (saved by an older version): it continues with a fresh "
+              "optimiser and generators, so it will not match a run that never stopped", file=sys.stderr)
+        run.state = fresh_state(run)
+    return run
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -19,20 +19,21 @@ import math
 import zipfile
 from collections.abc import Sequence
 
-from .config import ConfigError
+from .config import SETTINGS, ConfigError
 from .formats.common import MAX_PIXEL_VALUES, mb
 
 # ---- the bounds (one place: checkpoint.py and the tests import them from here) -------------------------
 MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
 MAX_PARAMETERS = 50_000_000  # weights of a model a config may describe (200 MB as float32)
-MAX_HIDDEN_LAYERS = 32  # entries of `hidden`: deeper than any VAE this tool teaches
 MAX_INPUT_VALUES = MAX_PIXEL_VALUES  # values of one sample: no loader makes a larger data set, let alone sample
 # config.json: 4 MB holds the names and scaling of a sensor run on 30,000 channels (~110 bytes each); parsing it costs <= ~90 MB.
 MAX_CONFIG_BYTES = 4 * 1024**2
 MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dimension: <= 512 values)
 MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 32-layer model's header is ~15 KB
-MAX_TENSORS = 1_000  # entries of that header: a 32-layer MLP VAE has ~140 tensors
+MAX_TENSORS = 1_000  # entries of such a header: a 6-layer MLP VAE has 30 tensors, its training state ~130
 WEIGHT_BYTES = 8  # most bytes one weight may take in model.safetensors (float64)
+STATE_COPIES = 3  # state.safetensors: Adam's two moments and the best epoch's weights, one copy each at most
+MAX_STATE_EXTRA_BYTES = 64 * 1024**2  # ... and the epoch's shuffled order (8 bytes a sample: 8 million samples)
 # metrics.csv: one row per training step and two per epoch, KL per dimension on epoch rows only.
 MAX_METRICS_BYTES = 24 * 1024**2  # 100,000 step rows of ~110 bytes, and room for long messages
 MAX_METRICS_ROWS = 100_000  # e.g. 230 epochs of 60,000 digits at batch 128
@@ -57,6 +58,8 @@ def file_limit(name: str, n_parameters: int | None = None) -> int:
         return MAX_METRICS_BYTES
     if name == "model.safetensors" and n_parameters is not None:
         return 8 + MAX_SAFETENSORS_HEADER_BYTES + WEIGHT_BYTES * n_parameters
+    if name == "state.safetensors" and n_parameters is not None:
+        return 8 + MAX_SAFETENSORS_HEADER_BYTES + STATE_COPIES * WEIGHT_BYTES * n_parameters + MAX_STATE_EXTRA_BYTES
     return MAX_FILE_BYTES
 
 
@@ -64,7 +67,7 @@ def check_size(name: str, n_bytes: int, limit: int, how: str = "is") -> None:
     """Refuse `name` when it holds more than `limit` bytes (`how`: 'is', or 'unpacks to' for a zip member)."""
     if n_bytes > limit:
         why = "the limit for this file in a saved run"
-        if name == "model.safetensors" and limit < MAX_FILE_BYTES:
+        if name.endswith(".safetensors") and limit < MAX_FILE_BYTES:
             why = "as much as the weights of the model config.json describes can take"
         raise CheckpointError(f"{name} {how} more than {mb(limit)}, {why}")
 
@@ -88,14 +91,19 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limi
     return out.getvalue()
 
 
+def check_model_dict(model: object) -> None:
+    """config.json's raw `model` object: its layers counted before a config is made from it."""
+    hidden, most = model.get("hidden") if isinstance(model, dict) else None, SETTINGS["hidden"].max_items
+    if isinstance(hidden, list) and len(hidden) > most:
+        raise CheckpointError(f"config.json describes {len(hidden):,} hidden layers, more than the limit of {most}")
+
+
 def check_model_size(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
     """Refuse a model over the bounds, computed without building it; returns its number of weights."""
     values = math.prod(input_shape)
     if values > MAX_INPUT_VALUES:
         raise CheckpointError(f"config.json gives an input shape {tuple(input_shape)} of {values:,} values, more "
                               f"than the limit of {MAX_INPUT_VALUES:,}")
-    if len(hidden) > MAX_HIDDEN_LAYERS:
-        raise CheckpointError(f"config.json describes {len(hidden):,} hidden layers, more than the limit of {MAX_HIDDEN_LAYERS}")
     try:
         n = parameter_count(arch, input_shape, hidden, latent_dim)
     except ConfigError as exc:
@@ -154,27 +162,27 @@ def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int]
     return body + 2 * _linear(features, latent_dim)  # to_mu and to_logvar
 
 
-def check_safetensors_header(blob: bytes) -> dict:
-    """Read model.safetensors' 8-byte length and JSON header within bounds; returns the parsed header."""
+def check_safetensors_header(blob: bytes, name: str = "model.safetensors") -> dict:
+    """Read a safetensors file's 8-byte length and JSON header within bounds; returns the parsed header."""
     if len(blob) < 8:
-        raise CheckpointError("model.safetensors is not a valid safetensors file (shorter than its 8-byte header length)")
+        raise CheckpointError(f"{name} is not a valid safetensors file (shorter than its 8-byte header length)")
     n = int.from_bytes(blob[:8], "little")
     if n > MAX_SAFETENSORS_HEADER_BYTES:
-        raise CheckpointError(f"model.safetensors is not a valid safetensors file (it declares a header of {n:,} "
+        raise CheckpointError(f"{name} is not a valid safetensors file (it declares a header of {n:,} "
                               f"bytes, more than the limit of {MAX_SAFETENSORS_HEADER_BYTES:,})")
     if 8 + n > len(blob):
-        raise CheckpointError(f"model.safetensors is not a valid safetensors file (its header of {n:,} bytes "
+        raise CheckpointError(f"{name} is not a valid safetensors file (its header of {n:,} bytes "
                               "runs past the end of the file)")
     try:
         header = json.loads(blob[8:8 + n].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CheckpointError(f"model.safetensors is not a valid safetensors file (its header is not JSON: "
+        raise CheckpointError(f"{name} is not a valid safetensors file (its header is not JSON: "
                               f"{str(exc)[:100]})") from None
     if not isinstance(header, dict):
-        raise CheckpointError("model.safetensors is not a valid safetensors file (its header is not a JSON object)")
+        raise CheckpointError(f"{name} is not a valid safetensors file (its header is not a JSON object)")
     entries = len(header) - ("__metadata__" in header)
     if entries > MAX_TENSORS:
-        raise CheckpointError(f"model.safetensors lists {entries:,} tensors, more than the limit of {MAX_TENSORS:,}")
+        raise CheckpointError(f"{name} lists {entries:,} tensors, more than the limit of {MAX_TENSORS:,}")
     return header
 
 

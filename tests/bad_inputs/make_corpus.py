@@ -121,7 +121,7 @@ def _run_entries() -> list[Entry]:
     variants = {
         "run_config_latent_changed": (_tampered_config(good, latent_dim=5), "does not match config.json"),
         "run_config_bad_value": (_tampered_config(good, arch="evil"), "arch must be one of"),
-        "run_config_huge_model": (_tampered_config(good, hidden=[8192, 8192, 8192]), "over the limit"),
+        "run_config_huge_model": (_tampered_config(good, hidden=[4096, 4096, 4096]), "over the limit"),
         "run_config_not_json": ({**good, "config.json": b"{\"format\": \"vae-explorer-run\", "}, "not valid JSON"),
         "run_tensor_shape_changed": (_tampered_shapes(good), "has shape"),
         "run_tensor_bytes_garbage": ({**good, "model.safetensors": b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"},
@@ -210,7 +210,7 @@ def _many_entries_zip(files: dict[str, bytes], extra: int) -> bytes:
 def _hostile_run_entries() -> tuple[Entry, ...]:
     good = _valid_run_files()
     bare = {"config.json": good["config.json"], "model.safetensors": _header_blob(0)}  # no weights: a 3.5 KB zip
-    wide = _config_with(good, hidden=[8192, 1024])  # 14 million weights: model.safetensors may hold ~110 MB
+    wide = _config_with(good, hidden=[4096, 2048])  # 23 million weights: model.safetensors may hold ~185 MB
     cases = {  # name: (members, the message's fragment, also as a folder)
         "run_hidden_million_layers": ({**bare, "config.json": _config_with(good, hidden=[1] * 10**6)},
                                       "hidden layers, more than the limit of", True),
@@ -235,7 +235,7 @@ def _hostile_run_entries() -> tuple[Entry, ...]:
         "run_metrics_2m_kl_values": ({**good, "metrics.csv": _metrics_rows(2_000, 1_000)},
                                      "KL values, more than the limit of", False),
         "run_summary_2mb": ({**good, "summary.json": b"[" + b"[]," * 700_000 + b"[]]"},
-                            "summary.json in the zip unpacks to more than", True),
+                            "more than 1 MB, the limit for this file in a saved run", True),
     }
     made = []
     for name, (members, expect, as_folder) in cases.items():

@@ -79,7 +79,7 @@ def _set_config(files, edit):
     (lambda f: _set_config(f, lambda c: c.update(version=99)), "version 99"),
     (lambda f: _set_config(f, lambda c: c["model"].update(latent_dim=5)), r"to_mu.weight has shape \(4, 32\) but the config needs \(5, 32\)"),
     (lambda f: _set_config(f, lambda c: c["model"].update(arch="warp")), "arch must be one of"),
-    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[8192, 8192, 8192], input_shape=[1, 512, 512])), "over the limit"),
+    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[4096, 4096, 4096], input_shape=[1, 512, 512])), "over the limit"),
     (lambda f: f.update({"model.safetensors": b"\x00" * 64}), "not a valid safetensors file"),
     (lambda f: f.update({"model.safetensors": save_tensors({"w": torch.zeros(2)})}), "does not match config.json: missing"),
 ])

@@ -70,7 +70,7 @@ def test_gradients_reach_every_parameter():
 @pytest.mark.parametrize("kwargs,message", [
     (dict(arch="transformer"), "arch must be one of"),
     (dict(loss="hinge"), "loss must be one of"),
-    (dict(latent_dim=0), "latent_dim must be between 1 and 512"),
+    (dict(latent_dim=0), "latent_dim must be a whole number from 1 to 512"),
     (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
     (dict(arch="conv", input_shape=(64, 6)), "conv architecture is for images"),
     (dict(arch="gru", input_shape=(1, 28, 28)), "gru architecture is for sensor windows"),
@@ -89,7 +89,7 @@ def test_conv_refuses_images_too_small_for_its_layers():
     (dict(epochs=0), "epochs must be a whole number"),
     (dict(lr=float("nan")), "lr must be a positive number"),
     (dict(beta=-1), "beta must be between 0 and 1000"),
-    (dict(warmup="linear"), "linear warm-up needs warmup_epochs > 0"),
+    (dict(warmup="linear", warmup_epochs=0), "linear warm-up needs warmup_epochs > 0"),
     (dict(free_bits=-0.1), "free_bits must be between"),
     (dict(device="tpu"), "device must be auto, cpu"),
 ])

@@ -12,7 +12,7 @@ from safetensors.torch import save as save_tensors
 
 from vae_core import run_limits as L
 from vae_core.checkpoint import Run, run_files, run_from_files
-from vae_core.config import ConfigError, ModelConfig, TrainConfig
+from vae_core.config import SETTINGS, ConfigError, ModelConfig, TrainConfig
 from vae_core.dataset import Scaling
 from vae_core.models import build_model, count_parameters
 from vae_core.training import TrainEvent
@@ -80,7 +80,6 @@ def test_conv_layers_that_shrink_the_input_to_nothing_are_refused_as_the_model_w
 
 
 @pytest.mark.parametrize("settings, message", [
-    (("mlp", (1, 28, 28), (1,) * 33, 2), "33 hidden layers, more than the limit of 32"),
     (("mlp", (1, 10**9, 10**9), (16,), 2), "of 1,000,000,000,000,000,000 values, more than the limit of 200,000,000"),
     (("mlp", (1, 28, 28), (8192, 8192), 16), "a model with 147,[0-9,]+ weights, over the limit of 50,000,000"),
     (("conv", (1, 4096, 4096), (1,), 512), "over the limit of 50,000,000"),
@@ -88,6 +87,14 @@ def test_conv_layers_that_shrink_the_input_to_nothing_are_refused_as_the_model_w
 def test_models_over_the_bounds_are_refused_without_being_built(settings, message):
     with pytest.raises(L.CheckpointError, match=message):
         L.check_model_size(*settings)
+
+
+def test_layers_are_counted_in_the_raw_config_before_a_config_is_made():
+    most = SETTINGS["hidden"].max_items  # the declaration's bound, not a second one
+    L.check_model_dict({"hidden": [1] * most})
+    L.check_model_dict("not a dict")  # from_dict says what is wrong with that
+    with pytest.raises(L.CheckpointError, match=f"1,000,000 hidden layers, more than the limit of {most}$"):
+        L.check_model_dict({"hidden": [1] * 10**6})
 
 
 def _header(header: dict | bytes, declared: int | None = None, body: bytes = b"") -> bytes:

@@ -62,7 +62,7 @@ def test_values_parse_lists_ranges_and_layer_options():
     ("lr", "1e-2:1e-4", "--lr: a range needs 0 <= LOW < HIGH"),
     ("loss", "bce:mse", "--loss takes a list like a,b,c, not a range"),
     ("hidden", ["64,x"], "--hidden: '64,x' is not layer sizes"),
-    ("schedule", "cosine", "cannot sweep 'schedule'"),
+    ("seed", "1,2", "cannot sweep 'seed'"),
 ])
 def test_bad_values_say_what_is_wrong(name, text, message):
     with pytest.raises(SweepError, match=message.replace("(", r"\(")):

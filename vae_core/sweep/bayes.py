@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import results
-from .space import Range, SweepError, Values, format_value
+from ..settings import format_value
+from .space import Range, SweepError, Values
 from .trial import TrialOutcome, TrialTask
 
 if TYPE_CHECKING:

@@ -27,13 +27,13 @@ def cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def plan_workers(workers: int | None, pending: int, cores: int | None = None) -> tuple[int, int]:
+def plan_workers(workers: int | None, pending: int, threads: int = 1, cores: int | None = None) -> tuple[int, int]:
     """(workers, torch threads per worker) for a local pool: workers x threads <= cores."""
     cores = cores or cpu_cores()
-    n = workers or min(cores, max(1, pending))
+    n = workers or max(1, min(cores // max(threads, 1), pending))
     if n < 1:
         raise SweepError(f"--workers must be 1 or more, not {n}")
-    return n, max(1, cores // n)
+    return n, threads
 
 
 def _failed(task: TrialTask, exc: BaseException) -> TrialOutcome:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..config import UNIT_INTERVAL_LOSSES, ConfigError, to_dict
 from ..dataset import Dataset
-from ..models import build_model
+from ..models import skeleton
 from . import results
 from .space import SEARCHES, Base, Choice, Range, SweepError, Values, configs, describe, grid, sample, trial_key
 from .trial import TrialOutcome, TrialTask, sensor_dict
@@ -58,6 +56,8 @@ class Plan:
     def task(self, params: dict[str, Any], threads: int | None = None, files: bool = True) -> TrialTask:
         """The task for one setting (checked: it must fit the data)."""
         model, train = self.check(params)
+        if threads:
+            train = replace(train, threads=threads)
         key = trial_key(self.base, model, train)
         return TrialTask(trial=key[:8], key=key, params=dict(params), model=to_dict(model), train=to_dict(train),
                          source=self.base.source, sensor=self.base.sensor, iwae_k=self.iwae_k, threads=threads,
@@ -66,8 +66,7 @@ class Plan:
     def check(self, params: dict[str, Any]):
         try:
             model, train = configs(self.base, params)
-            with torch.device("meta"):  # do the layers fit the data's size? allocates nothing
-                build_model(model)
+            skeleton(model)  # do the layers fit the data's size? allocates nothing
         except (ConfigError, ValueError, RuntimeError) as exc:
             raise SweepError(f"{describe(params)}: {exc}") from None
         if model.loss in UNIT_INTERVAL_LOSSES and not self.unit_interval:
