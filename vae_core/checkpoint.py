@@ -23,7 +23,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import build_model, skeleton
+from .models import skeleton
 from .run import Run
 from .run_limits import (MAX_FILE_BYTES, MAX_PARAMETERS, CheckpointError, check_metrics_csv, check_model_dict,  # noqa: F401
                          check_model_size, check_safetensors_header, check_size, check_zip_entries, file_limit,
@@ -246,8 +246,9 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
                                   f"{tuple(tensors[key].shape)} but the config needs {shape}")
         if tensors[key].is_floating_point() and not torch.isfinite(tensors[key]).all():
             raise CheckpointError(f"model.safetensors holds NaN or infinite values in {key}")
-    model = build_model(model_cfg)
-    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()})
+    model = layers  # the loaded tensors become its weights (assign): no second copy, no random init to overwrite
+    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()},
+                          assign=True)
     model.eval()
     events = []
     if "metrics.csv" in files:

@@ -7,9 +7,12 @@ from it, so loading any run costs at most a bounded amount of memory and time. T
 (bytes and plain values in, CheckpointError out), except `read_member`, which reads one zip member in
 bounded chunks.
 
-Worst cases, measured in tests/robustness/test_hostile_runs.py: a JSON file costs at most about 21 bytes
-of Python objects per byte of text (`[],` is a 56-byte list), a metrics row about 1 KB, a KL value about
-80 bytes; the bounds below keep each file well under 300 MB of memory.
+The most the bounds let through, measured by `python -m bench hostile` (peak above the interpreter with torch;
+tests/robustness/test_hostile_runs.py holds the first three under 300 MB): a 4 MB config.json of `[]` (the
+JSON that costs most per byte, ~25 bytes of objects per byte) 90 MB; a metrics.csv of 100,000 rows and a
+million KL values 150 MB; a 1 MB summary.json 20 MB; a model of just under MAX_PARAMETERS weights 490 MB (its
+weights twice: the file's bytes and the tensors), the one figure over 300 MB, and the cost of a real model
+of that size too.
 """
 from __future__ import annotations
 
@@ -26,10 +29,10 @@ from .formats.common import MAX_PIXEL_VALUES, mb
 MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
 MAX_PARAMETERS = 50_000_000  # weights of a model a config may describe (200 MB as float32)
 MAX_INPUT_VALUES = MAX_PIXEL_VALUES  # values of one sample: no loader makes a larger data set, let alone sample
-# config.json: 4 MB holds the names and scaling of a sensor run on 30,000 channels (~110 bytes each); parsing it costs <= ~90 MB.
+# config.json: 4 MB holds the names and scaling of a sensor run on 30,000 channels (~110 bytes each).
 MAX_CONFIG_BYTES = 4 * 1024**2
 MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dimension: <= 512 values)
-MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 32-layer model's header is ~15 KB
+MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 6-layer model's header is ~3 KB, its training state's ~15 KB
 MAX_TENSORS = 1_000  # entries of such a header: a 6-layer MLP VAE has 30 tensors, its training state ~130
 WEIGHT_BYTES = 8  # most bytes one weight may take in model.safetensors (float64)
 STATE_COPIES = 3  # state.safetensors: Adam's two moments and the best epoch's weights, one copy each at most
@@ -38,7 +41,7 @@ MAX_STATE_EXTRA_BYTES = 64 * 1024**2  # ... and the epoch's shuffled order (8 by
 MAX_METRICS_BYTES = 24 * 1024**2  # 100,000 step rows of ~110 bytes, and room for long messages
 MAX_METRICS_ROWS = 100_000  # e.g. 230 epochs of 60,000 digits at batch 128
 MAX_METRICS_KL_VALUES = 1_000_000  # e.g. 1,000 epochs x 2 phases x 500 latent dimensions
-MAX_ZIP_MEMBERS = 64  # entries of a run zip (4 files, maybe a folder and an OS's extras)
+MAX_ZIP_MEMBERS = 64  # entries of a run zip (5 files, maybe a folder and an OS's extras)
 ZIP_ENTRY = b"PK\x01\x02"  # signature of a central-directory entry: one per member
 
 _CHUNK = 1 << 20
@@ -77,7 +80,7 @@ def check_zip_entries(blob: bytes) -> None:
     # zipfile reads one ZipInfo per central-directory entry, each starting with this signature, so the
     # count bounds its work; stray copies of the signature inside compressed data only make it larger.
     if blob.count(ZIP_ENTRY) > MAX_ZIP_MEMBERS:
-        raise CheckpointError(f"the zip lists more than {MAX_ZIP_MEMBERS} files; a saved run holds 4")
+        raise CheckpointError(f"the zip lists more than {MAX_ZIP_MEMBERS} files; a saved run holds 5")
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int) -> bytes:

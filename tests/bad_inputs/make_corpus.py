@@ -249,6 +249,31 @@ def _hostile_run_entries() -> tuple[Entry, ...]:
     return tuple(made)
 
 
+def runs_at_the_bounds() -> dict[str, dict[str, bytes]]:
+    """Runs that are not refused but cost the most the run limits let through: files at their bounds.
+
+    A config.json of 4 MB of `[]` (the JSON that costs most memory per byte), a metrics.csv of 100,000 rows
+    holding 999,000 KL values, a summary.json of 1 MB of `[]`; each beside a real tiny model.
+    """
+    from vae_core import run_limits as L
+
+    good = _valid_run_files()
+    config = json.loads(good["config.json"])
+    config["data"]["padding"] = []
+    text = json.dumps(config)
+    lists = (L.MAX_CONFIG_BYTES - len(text) - 16) // 3
+    config_at_bound = text.replace('"padding": []', '"padding": [' + "[]," * lists + "[]]").encode()
+    head = b"kind,phase,epoch,step,loss,recon,kl,beta,lr,samples_per_second,seconds,kl_per_dim,reason,message\n"
+    kl_row = b"epoch,train,1,1,540.25,530.5,9.75,1.0,0.002,31234.5,0.5," + b";".join([b"0.1"] * 11) + b",,\n"
+    step_row = b"step,train,1,1,540.25,530.5,9.75,1.0,0.002,31234.5,0.5,,,\n"
+    kl_rows = L.MAX_METRICS_KL_VALUES // 10 - 100
+    metrics = head + kl_row * kl_rows + step_row * (L.MAX_METRICS_ROWS - kl_rows)
+    summary = b"[" + b"[]," * ((L.MAX_SUMMARY_BYTES - 8) // 3) + b"[]]"
+    return {"config_at_its_bound": {**good, "config.json": config_at_bound},
+            "metrics_at_its_bounds": {**good, "metrics.csv": metrics},
+            "summary_at_its_bound": {**good, "summary.json": summary}}
+
+
 # ---- data files --------------------------------------------------------------------------------------
 
 def _data_entries() -> list[Entry]:

@@ -16,27 +16,30 @@ import pytest
 
 from child_load import load_in_child
 from filemakers import zip_bytes as _zip
-from make_corpus import _hostile_run_entries, _valid_run_files
+from make_corpus import _hostile_run_entries, _valid_run_files, runs_at_the_bounds
 from vae_core.checkpoint import CheckpointError, load_run, run_from_zip, save_run
 from vae_core.run_limits import MAX_METRICS_BYTES
 
 PEAK_MB = 300  # the most one load may add to the baseline
 HOSTILE = {e.name: e for e in _hostile_run_entries()}
+AT_BOUNDS = runs_at_the_bounds()
 
 
 @pytest.fixture(scope="module")
 def loads(corpus, tmp_path_factory):
-    """{entry name or 'good': Load}: every hostile run, and a real run before them, loaded in one child."""
+    """{name: Load}: a real run ('good'), every hostile run, and the runs at the bounds, loaded in one child."""
     folder, _ = corpus
-    good = tmp_path_factory.mktemp("good") / "run"
-    folder_of = {name: folder / name / e.given[0] for name, e in HOSTILE.items()}
-    good.mkdir()
-    for name, blob in _valid_run_files().items():
-        (good / name).write_bytes(blob)
-    child = load_in_child([good, *folder_of.values()], kill_mb=3000)
+    paths = {name: folder / name / e.given[0] for name, e in HOSTILE.items()}
+    for name, files in {"good": _valid_run_files(), **AT_BOUNDS}.items():
+        paths[name] = tmp_path_factory.mktemp(name) / "run"
+        paths[name].mkdir()
+        for member, blob in files.items():
+            (paths[name] / member).write_bytes(blob)
+    order = ["good", *HOSTILE, *AT_BOUNDS]
+    child = load_in_child([paths[name] for name in order], kill_mb=3000)
     assert not child.killed, f"the child loading the hostile runs was stopped: {child.killed}"
-    assert len(child.loads) == len(HOSTILE) + 1, child.stderr[-2000:]
-    return dict(zip(["good", *folder_of], child.loads))
+    assert len(child.loads) == len(order), child.stderr[-2000:]
+    return dict(zip(order, child.loads))
 
 
 def test_a_real_run_loads_in_the_child(loads):
@@ -51,6 +54,13 @@ def test_a_hostile_run_is_refused_with_its_message_in_bounded_memory(name, loads
     assert entry.expect in load.error and entry.given[0] in load.error, load.error
     assert load.peak_mb < PEAK_MB, (f"{name}: peak {load.peak_mb:.0f} MB above a baseline of "
                                     f"{load.baseline_mb:.0f} MB (the interpreter with torch and vae_core)")
+
+
+@pytest.mark.parametrize("name", list(AT_BOUNDS))
+def test_a_run_with_files_at_their_bounds_loads_in_bounded_memory(name, loads):
+    # the bounds are sized so that the most they let through stays under the same budget
+    assert loads[name].error is None, loads[name].error
+    assert loads[name].peak_mb < PEAK_MB, f"{name}: peak {loads[name].peak_mb:.0f} MB above {loads[name].baseline_mb:.0f} MB"
 
 
 def test_the_hostile_runs_cover_every_case_the_issue_names():

@@ -162,3 +162,21 @@ def test_a_zip_listing_more_members_than_a_run_holds_is_refused_before_it_is_ope
     L.check_zip_entries(entries(L.MAX_ZIP_MEMBERS))
     with pytest.raises(L.CheckpointError, match="the zip lists more than 64 files"):
         L.check_zip_entries(entries(L.MAX_ZIP_MEMBERS + 1))
+
+
+def test_a_run_stopped_mid_epoch_fits_its_bounds_with_its_training_state(mnist_small):
+    from vae_core.config import configs_for
+    from vae_core.runs import new_run, train_run
+
+    model_cfg, train_cfg = configs_for("image", mnist_small.input_shape, {"hidden": (64, 32), "epochs": 3,
+                                                                          "early_stopping": 2})
+    run = new_run(mnist_small, model_cfg, train_cfg)
+    for event in train_run(run):
+        if event.kind == "step" and event.epoch == 2:
+            break  # mid-epoch: the state holds Adam's moments, the best weights and the epoch's order
+    files = run_files(run)
+    assert "state.safetensors" in files
+    n = L.parameter_count(model_cfg.arch, model_cfg.input_shape, model_cfg.hidden, model_cfg.latent_dim)
+    for name, blob in files.items():
+        assert len(blob) <= L.file_limit(name, n), name
+    assert run_from_files(files).state is not None
