@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .checkpoint import FILES, CheckpointError, load_run, save_run, to_json
 from .config import SETTINGS, ConfigError, configs_for
-from .settings import parse_sizes
 from .dataset import DataError
+from .settings import parse_sizes
 from .sweep import command as sweep_command
 
 EXIT_BAD_INPUT = 2

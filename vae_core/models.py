@@ -16,7 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .config import ConfigError, ModelConfig, UNIT_INTERVAL_LOSSES
+from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
 
 
 class VAEOutput(NamedTuple):

@@ -25,10 +25,10 @@ from .training import TrainEvent, TrainState
 Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
                  "interrupted"]
 ACTIVE: tuple[Status, ...] = ("queued", "running", "evaluating")
-STATUS_WORDS: dict[Status, str] = {
-    "queued": "waiting for a training slot", "running": "training", "evaluating": "evaluating",
-    "finished": "finished", "early_stopped": "stopped early", "stopped": "stopped", "diverged": "diverged",
-    "failed": "could not run", "interrupted": "interrupted",
+STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CLI say it
+    "queued": "waiting for a training slot", "running": "training", "evaluating": "evaluating on the test part",
+    "finished": "finished", "early_stopped": "stopped early", "stopped": "stopped", "diverged": "training diverged",
+    "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
 }
 T = TypeVar("T")
 
@@ -128,6 +128,13 @@ class Run:
 
         return self.memo.get(("recon_errors", part),
                              lambda: analysis.reconstruction_errors(self.model, self._data().part(part)[0]))
+
+    def anomaly_metrics(self, part: str = "test") -> dict:
+        """ROC-AUC, average precision and the ROC curve of the windows' errors against their anomaly labels."""
+        from . import analysis
+
+        return self.memo.get(("anomaly_metrics", part),
+                             lambda: analysis.anomaly_metrics(self.recon_errors(part), self._data().part(part)[1]))
 
     def _data(self) -> Dataset:
         if self.data is None:

@@ -10,7 +10,15 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import charts
 from dashboard.components.images import mosaic
-from vae_core.data import BUNDLED, MAX_UPLOAD_BYTES, SensorOptions, bundled_sensor_options, load_bundled, load_upload, sniff_csv
+from vae_core.data import (
+    BUNDLED,
+    MAX_UPLOAD_BYTES,
+    SensorOptions,
+    bundled_sensor_options,
+    load_bundled,
+    load_upload,
+    sniff_csv,
+)
 from vae_core.dataset import DataError, Dataset
 
 BUNDLED_TITLES = {"mnist": "MNIST digits", "basicmotions": "BasicMotions (smartwatch)",

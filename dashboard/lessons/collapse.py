@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, dims_off, dims_on, epochs, kl_bars
 
 BETA = 32.0
@@ -13,7 +14,7 @@ WARMUP_EPOCHS = 5
 FREE_BITS = 0.5
 
 
-def roles(runs: list[RunRecord]) -> tuple[RunRecord, RunRecord, RunRecord]:
+def roles(runs: list[Run]) -> tuple[Run, Run, Run]:
     """(plain high β, with warm-up, with free bits), whatever order they come in."""
     plain = next(r for r in runs if r.train_cfg.warmup == "none" and r.train_cfg.free_bits == 0)
     warm = next(r for r in runs if r.train_cfg.warmup != "none")
@@ -21,7 +22,7 @@ def roles(runs: list[RunRecord]) -> tuple[RunRecord, RunRecord, RunRecord]:
     return plain, warm, free
 
 
-def name(run: RunRecord) -> str:
+def name(run: Run) -> str:
     t = run.train_cfg
     if t.warmup != "none":
         return f"β = {t.beta:g} with warm-up"
@@ -30,7 +31,7 @@ def name(run: RunRecord) -> str:
     return f"β = {t.beta:g}"
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     plain, warm, free = roles(runs)
     out = []
     s, ep = plain.summary, epochs(plain)
@@ -92,7 +93,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     plain, warm, free = roles(runs)
     ordered = [plain, warm, free]
     source = plain.data
@@ -112,7 +113,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=3, title="Posterior collapse",
+    number=3, title=TITLES[3],
     summary="Push β high enough and the decoder learns to ignore z. Spot the red flag, then cure it.",
     data="mnist", base={"latent_dim": 16, "epochs": 10, "beta": BETA},
     steps=(Step(f"β = {BETA:g}"),

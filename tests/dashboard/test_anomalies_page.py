@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
+
 from vae_core import analysis
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import load_bundled
-from vae_core.runs import new_model
+from vae_core.runs import new_run
 
 PAGE = "app_pages/anomalies.py"
 
@@ -59,8 +59,7 @@ def test_an_image_run_is_sent_to_sensor_data():
     at = open_app()
     ws = workspace(at)
     mnist = ws.data
-    ws.new_run(model=new_model(default_model_config("image", mnist.input_shape)), train_cfg=TrainConfig(),
-               data=mnist, events=[], summary={}, status="finished")
+    ws.add_run(new_run(mnist, default_model_config("image", mnist.input_shape), TrainConfig()))
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "This page is for sensor recordings" in at.info[0].value and "InternalBleeding16" in at.info[0].value

@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
+from app_session import open_app, train_tiny
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from app_session import open_app, train_tiny
 from dashboard.components import images
 from vae_core import analysis
 

@@ -10,8 +10,8 @@ from functools import cache
 
 import numpy as np
 import pytest
-
 from app_session import open_app, workspace
+
 from dashboard import state
 from dashboard.components import presenter
 from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss

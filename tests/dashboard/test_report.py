@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
-from dashboard import report
 from streamlit.runtime.media_file_manager import MediaFileManager
 from test_runs_page import by_prefix
+
+from dashboard import report
 from vae_core.data import load_bundled
 
 EVIL = '<script>alert("x")</script>'

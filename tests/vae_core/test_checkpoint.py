@@ -9,8 +9,16 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from vae_core.checkpoint import (CheckpointError, Run, load_run, run_files, run_from_files, run_from_zip,
-                                 run_to_zip, save_run)
+from vae_core.checkpoint import (
+    CheckpointError,
+    Run,
+    load_run,
+    run_files,
+    run_from_files,
+    run_from_zip,
+    run_to_zip,
+    save_run,
+)
 from vae_core.config import ModelConfig, TrainConfig, default_model_config
 from vae_core.runs import new_model
 from vae_core.training import TrainEvent

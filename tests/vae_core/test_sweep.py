@@ -13,8 +13,20 @@ import pytest
 from vae_core import runs
 from vae_core.checkpoint import load_run
 from vae_core.cli import main
-from vae_core.sweep import (Choice, InlineEngine, Range, SweepError, grid, grid_size, make_plan, normalize,
-                            parse_values, read, run, sample)
+from vae_core.sweep import (
+    Choice,
+    InlineEngine,
+    Range,
+    SweepError,
+    grid,
+    grid_size,
+    make_plan,
+    normalize,
+    parse_values,
+    read,
+    run,
+    sample,
+)
 from vae_core.sweep.results import RESULTS
 from vae_core.sweep.trial import FIELDS
 
@@ -327,3 +339,16 @@ def test_cli_bad_sweeps_are_one_error_line_and_exit_2(flags, message, tmp_path, 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), err
     assert not (tmp_path / "x" / RESULTS).exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_trial_has_the_weights_of_the_same_run_from_train(local_sweep, tmp_path, capsys):
+    import hashlib
+
+    row = next(r for r in csv_rows(local_sweep) if r["beta"] == "4.0")
+    code, _, err = run_cli(capsys, "train", *CLI_TINY, "--beta", "4", "--iwae-k", "0", "--quiet",
+                           "--out", str(tmp_path / "single"))
+    assert code == 0, err
+    digest = [hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+              for folder in (local_sweep / "trials" / row["trial"], tmp_path / "single")]
+    assert digest[0] == digest[1]

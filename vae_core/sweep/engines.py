@@ -52,11 +52,10 @@ class InlineEngine:
 
     def __init__(self, data: Dataset, should_stop: Callable[[], bool] | None = None,
                  acquire: Callable[[TrialTask], bool] | None = None, release: Callable[[], None] | None = None,
-                 keep_runs: bool = True, threads: int | None = None) -> None:
+                 keep_runs: bool = True) -> None:
         self.data, self.should_stop = data, should_stop
         self.acquire, self.release, self.keep_runs = acquire, release, keep_runs
-        # torch threads per trial; with torch's OpenMP backend this is the calling thread's own setting
-        self.threads = threads
+        self.threads = None  # each trial trains on its config's threads (train() sets them for its thread)
         self.slots = 1
         self._queue: deque[TrialTask] = deque()
 

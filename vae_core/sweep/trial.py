@@ -21,8 +21,8 @@ import torch
 
 from ..checkpoint import run_files
 from ..config import SETTINGS, ConfigError, ModelConfig, TrainConfig, from_dict
-from ..run import Run
 from ..dataset import DataError, Dataset
+from ..run import Run
 from ..settings import format_value
 
 # results.csv columns, in order: who, what was set (every setting a sweep can vary, and the seed), what came
