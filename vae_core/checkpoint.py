@@ -25,9 +25,9 @@ from safetensors.torch import save as save_tensors
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
 from .models import skeleton
 from .run import Run
-from .run_limits import (MAX_FILE_BYTES, MAX_PARAMETERS, CheckpointError, check_metrics_csv, check_model_dict,  # noqa: F401
-                         check_model_size, check_safetensors_header, check_size, check_zip_entries, file_limit,
-                         read_member)
+from .run_limits import MAX_FILE_BYTES, MAX_PARAMETERS  # noqa: F401 - MAX_PARAMETERS: still read from here
+from .run_limits import (CheckpointError, check_metrics_csv, check_model_dict, check_model_size,
+                         check_safetensors_header, check_size, check_zip_entries, file_limit, read_member)
 from .training import TrainEvent, TrainState
 
 FORMAT = "vae-explorer-run"
@@ -312,7 +312,8 @@ def run_from_zip(blob: bytes) -> Run:
     try:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
             members = {info.filename.rsplit("/", 1)[-1]: info for info in zf.infolist()}  # allow one enclosing folder
-            files = _read_files(set(members) & set(FILES), lambda name, limit: read_member(zf, members[name], name, limit))
+            files = _read_files(set(members) & set(FILES),
+                                lambda name, limit: read_member(zf, members[name], name, limit))
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError,

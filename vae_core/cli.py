@@ -40,8 +40,9 @@ def check_out_folder(out: Path) -> None:
             raise OutputError(f"cannot write {out}: {folder} is a file, not a folder")
         others = sorted(p.name for p in out.iterdir() if p.name not in FILES) if out.is_dir() else []
         if others:
-            raise OutputError(f"cannot write {out}: the folder holds other files ({', '.join(others[:3])}"
-                              f"{', ...' if len(others) > 3 else ''}); give a new or empty folder, or a run folder to replace")
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise OutputError(f"cannot write {out}: the folder holds other files ({listed}); give a new or empty "
+                              "folder, or a run folder to replace")
         with tempfile.TemporaryFile(dir=folder):  # the one sure test of write access (root, read-only mounts)
             pass
     except OSError as exc:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from .config import SETTINGS, ConfigError
 from .formats.common import MAX_PIXEL_VALUES, mb
+from .models import _halvings  # the conv layers' lengths, and the message when they shrink to nothing
 
 # ---- the bounds (one place: checkpoint.py and the tests import them from here) -------------------------
 MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
@@ -124,13 +125,6 @@ def _chain(sizes: Sequence[int]) -> int:
     return sum(_linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def _halved(size: int, n: int, what: str) -> int:
-    """Length after n stride-2 convolutions (kernel 4, padding 1), as models.py builds them."""
-    if size // 2**n < 1:
-        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; use fewer layers or the mlp architecture")
-    return size // 2**n
-
-
 def _conv(channels: Sequence[int], kernel: int, features: int, latent_dim: int) -> int:
     # each pair (a -> b): a conv a->b down, a transposed conv b->a up (weights a*b*kernel, biases b and a)
     pairs = sum(2 * a * b * kernel + a + b for a, b in zip(channels[:-1], channels[1:]))
@@ -149,11 +143,12 @@ def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int]
         features = hidden[-1]
     elif arch == "conv":
         c_in, height, width = input_shape
-        features = hidden[-1] * _halved(height, len(hidden), "image height") * _halved(width, len(hidden), "image width")
+        n = len(hidden)
+        features = hidden[-1] * _halvings(height, n, "image height")[-1] * _halvings(width, n, "image width")[-1]
         body = _conv([c_in, *hidden], 16, features, latent_dim)
     elif arch == "conv1d":
         length, c_in = input_shape
-        features = hidden[-1] * _halved(length, len(hidden), "window length")
+        features = hidden[-1] * _halvings(length, len(hidden), "window length")[-1]
         body = _conv([c_in, *hidden], 4, features, latent_dim)
     elif arch == "gru":
         _, channels = input_shape

@@ -75,7 +75,8 @@ def load_in_child(paths: list[str | Path], root: Path = ROOT, kill_mb: float = 2
                   give_up_s: float = 600) -> ChildRun:
     """Load each path in one child process (vae_core from `root`); stop it past kill_mb or give_up_s."""
     out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")  # files: a pipe could fill and block it
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, *map(str, paths)], cwd=root, stdout=out, stderr=err, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *map(str, paths)], cwd=root, stdout=out, stderr=err,
+                            text=True)
     watched, killed, max_rss, started = psutil.Process(proc.pid), "", 0.0, time.monotonic()
     while proc.poll() is None:
         try:

@@ -60,7 +60,8 @@ def test_a_hostile_run_is_refused_with_its_message_in_bounded_memory(name, loads
 def test_a_run_with_files_at_their_bounds_loads_in_bounded_memory(name, loads):
     # the bounds are sized so that the most they let through stays under the same budget
     assert loads[name].error is None, loads[name].error
-    assert loads[name].peak_mb < PEAK_MB, f"{name}: peak {loads[name].peak_mb:.0f} MB above {loads[name].baseline_mb:.0f} MB"
+    load = loads[name]
+    assert load.peak_mb < PEAK_MB, f"{name}: peak {load.peak_mb:.0f} MB above {load.baseline_mb:.0f} MB"
 
 
 def test_the_hostile_runs_cover_every_case_the_issue_names():
