@@ -25,9 +25,18 @@ from safetensors.torch import save as save_tensors
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
 from .models import skeleton
 from .run import Run
-from .run_limits import MAX_FILE_BYTES, MAX_PARAMETERS  # noqa: F401 - MAX_PARAMETERS: still read from here
-from .run_limits import (CheckpointError, check_metrics_csv, check_model_dict, check_model_size,
-                         check_safetensors_header, check_size, check_zip_entries, file_limit, read_member)
+from .run_limits import (
+    MAX_FILE_BYTES,
+    CheckpointError,
+    check_metrics_csv,
+    check_model_dict,
+    check_model_size,
+    check_safetensors_header,
+    check_size,
+    check_zip_entries,
+    file_limit,
+    read_member,
+)
 from .training import TrainEvent, TrainState
 
 FORMAT = "vae-explorer-run"

@@ -21,6 +21,7 @@ import json
 import math
 import zipfile
 from collections.abc import Sequence
+from itertools import pairwise
 
 from .config import SETTINGS, ConfigError
 from .formats.common import MAX_PIXEL_VALUES, mb
@@ -122,12 +123,12 @@ def _linear(n_in: int, n_out: int) -> int:
 
 
 def _chain(sizes: Sequence[int]) -> int:
-    return sum(_linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(_linear(a, b) for a, b in pairwise(sizes))
 
 
 def _conv(channels: Sequence[int], kernel: int, features: int, latent_dim: int) -> int:
     # each pair (a -> b): a conv a->b down, a transposed conv b->a up (weights a*b*kernel, biases b and a)
-    pairs = sum(2 * a * b * kernel + a + b for a, b in zip(channels[:-1], channels[1:]))
+    pairs = sum(2 * a * b * kernel + a + b for a, b in pairwise(channels))
     return pairs + _linear(latent_dim, features)  # the decoder's first layer: z -> features
 
 

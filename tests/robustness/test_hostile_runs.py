@@ -13,10 +13,10 @@ import os
 import struct
 
 import pytest
-
 from child_load import load_in_child
 from filemakers import zip_bytes as _zip
 from make_corpus import _hostile_run_entries, _valid_run_files, runs_at_the_bounds
+
 from vae_core.checkpoint import CheckpointError, load_run, run_from_zip, save_run
 from vae_core.run_limits import MAX_METRICS_BYTES
 
@@ -39,7 +39,7 @@ def loads(corpus, tmp_path_factory):
     child = load_in_child([paths[name] for name in order], kill_mb=3000)
     assert not child.killed, f"the child loading the hostile runs was stopped: {child.killed}"
     assert len(child.loads) == len(order), child.stderr[-2000:]
-    return dict(zip(order, child.loads))
+    return dict(zip(order, child.loads, strict=True))
 
 
 def test_a_real_run_loads_in_the_child(loads):

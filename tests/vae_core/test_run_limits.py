@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from filemakers import zip_bytes
 from safetensors.torch import save as save_tensors
 
 from vae_core import run_limits as L
@@ -133,11 +134,7 @@ def test_metrics_are_counted_before_they_are_parsed(blob, message):
 
 
 def _zip(members: dict[str, bytes]) -> zipfile.ZipFile:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, blob in members.items():
-            archive.writestr(name, blob)
-    return zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    return zipfile.ZipFile(io.BytesIO(zip_bytes(members)))
 
 
 def test_a_member_is_read_in_full_within_its_limit_and_refused_past_it():
