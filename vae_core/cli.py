@@ -239,7 +239,7 @@ def _resumable(path: str, given: dict):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .analysis import evaluate
     from .data import load
-    from .training import check_compatible
+    from .training import TrainingSoFar, check_compatible
 
     run = load_run(args.run_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
@@ -248,8 +248,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     saved = run.data_info.get("sensor") if not args.data else None
     data = load(source, _sensor_options(args, source, saved))
     check_compatible(run.model, data)
-    epochs = [e for e in run.events if e.kind == "epoch" and e.phase == "train"]
-    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, recon_history=[e.recon for e in epochs])
+    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
     if args.json:
         print(json.dumps(json.loads(to_json(result)), separators=(",", ":")))

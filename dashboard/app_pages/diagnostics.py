@@ -32,6 +32,8 @@ if diag.verdict == "collapsed":
     st.error(reason, icon=":material/error:")
 elif diag.verdict == "partial":
     st.info(f"Part of the code is unused: {diag.reason}", icon=":material/info:")
+elif diag.verdict == "too_early":
+    st.warning(reason, icon=":material/hourglass:")
 else:
     st.success(f"Healthy: {diag.reason}", icon=":material/check_circle:")
 
@@ -68,7 +70,7 @@ with left:
     st.caption("Red bars are active units. Below the dotted line (0.05 nats) a dimension carries next to nothing. "
                "A healthy model spends KL on several dimensions; a collapsed one has every bar near zero.")
 with right:
-    if run.recon_history():
+    if run.so_far().recon:
         st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
         st.caption("Collapse shows as the KL line dropping to zero early while reconstruction still improves: "

@@ -1,13 +1,10 @@
 """The Diagnostics page headless: collapse verdicts on real tiny runs, one-click fixes, a run in training."""
 from __future__ import annotations
 
-import base64
-import json
 import time
 
-import numpy as np
 import pytest
-from app_session import open_app, train_tiny
+from app_session import metrics, open_app, spec, train_tiny
 
 from vae_core import analysis
 
@@ -39,19 +36,8 @@ def expected(run):
     return analysis.diagnose(run.model, x, history)
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_without_a_run_the_page_points_to_training():
