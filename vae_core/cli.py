@@ -9,11 +9,12 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import CheckpointError, load_run, save_run, to_json
+from .checkpoint import FILES, CheckpointError, load_run, save_run, to_json
 from .config import SETTINGS, ConfigError, configs_for
 from .dataset import DataError
 from .settings import parse_sizes
@@ -21,6 +22,31 @@ from .sweep import command as sweep_command
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
+
+
+class OutputError(Exception):
+    """--out names a place where a run cannot be written; the message says which and why."""
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an --out that cannot take a run: a file, a folder of other files, no write access."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot write {out}: it is a file, not a folder; give a new folder for the run")
+    folder = out
+    while not folder.exists():  # the nearest existing folder: where `out` would be created
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise OutputError(f"cannot write {out}: {folder} is a file, not a folder")
+        others = sorted(p.name for p in out.iterdir() if p.name not in FILES) if out.is_dir() else []
+        if others:
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise OutputError(f"cannot write {out}: the folder holds other files ({listed}); give a new or empty "
+                              "folder, or a run folder to replace")
+        with tempfile.TemporaryFile(dir=folder):  # the one sure test of write access (root, read-only mounts)
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,6 +176,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .data import load
     from .runs import finish_run, new_run, train_run
 
+    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.data).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_out_folder(out)
     sensor = _sensor_options(args, args.data)
     data = load(args.data, sensor)
     given = given_settings(args)
@@ -162,7 +190,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         run = new_run(data, *configs_for(data.kind, data.input_shape, given), **info)
         epochs = None
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.data).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     bar = None
     try:
         for ev in train_run(run, data, epochs):
@@ -272,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, ConfigError, CheckpointError) as exc:
+    except (DataError, ConfigError, CheckpointError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
