@@ -21,8 +21,9 @@ def front_door() -> None:
     st.switch_page(train, query_params=st.query_params.to_dict())
 
 
+front = st.Page(front_door, title="VAE Explorer", default=True, visibility="hidden")
 pages = [
-    st.Page(front_door, title="VAE Explorer", default=True, visibility="hidden"),
+    front,
     st.Page(PAGES / "learn.py", title="Learn", icon=":material/school:", url_path="learn"),
     st.Page(PAGES / "data.py", title="Data", icon=":material/dataset:", url_path="data"),
     train,
@@ -34,6 +35,8 @@ pages = [
     st.Page(PAGES / "sweep.py", title="Sweep", icon=":material/grid_on:", url_path="sweep"),
 ]
 page = st.navigation(pages)
+if page is front:
+    page.run()  # on to /train before anything reads the link or draws
 presenter.init_from_url()
 presenter.inject()
 workspace = state.workspace()

@@ -45,6 +45,10 @@ def story(runs: list[Run]) -> list:
             f"after epoch 1 and {last.kl:.2f} after epoch {last.epoch}, {recon}. On the test images "
             f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active units: "
             "the decoder draws an average digit and ignores z.", "error"))
+    elif s["verdict"] == "too_early":
+        out.append(Text(
+            f"**Too early to call.** With β = {plain.train_cfg.beta:g} this run is too short to judge: "
+            f"{s['collapse_reason']}", "info"))
     else:
         out.append(Text(
             f"This time β = {plain.train_cfg.beta:g} did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]}): KL "
@@ -115,7 +119,8 @@ def figures(runs: list[Run]) -> list:
 LESSON = Lesson(
     number=3, title=TITLES[3],
     summary="Push β high enough and the decoder learns to ignore z. Spot the red flag, then cure it.",
-    data="mnist", base={"latent_dim": 16, "epochs": 10, "beta": BETA},
+    # batch 32: 125 steps an epoch, so even a run capped at 2 epochs has the steps a verdict needs
+    data="mnist", base={"latent_dim": 16, "epochs": 10, "beta": BETA, "batch_size": 32},
     steps=(Step(f"β = {BETA:g}"),
            Step(f"β = {BETA:g} with KL warm-up", {"warmup": "linear", "warmup_epochs": WARMUP_EPOCHS}),
            Step(f"β = {BETA:g} with free bits", {"free_bits": FREE_BITS})),

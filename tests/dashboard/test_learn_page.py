@@ -187,6 +187,9 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
         assert "**Red flag: posterior collapse.**" in flag
         assert f"the KL was {ep[0].kl:.2f} nats after epoch 1 and {ep[-1].kl:.2f} after epoch {EPOCHS}" in flag
         assert f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active" in flag
+    elif s["verdict"] == "too_early":
+        assert not at.error
+        shown(at, "**Too early to call.**", s["collapse_reason"])
     else:
         assert not at.error
         shown(at, f"did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]})")
