@@ -15,10 +15,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .checkpoint import FILES, CheckpointError, load_run, save_run, to_json
-from .config import SETTINGS, ConfigError, configs_for
+from .config import LIVE, SETTINGS, ConfigError, configs_for
 from .dataset import DataError
 from .settings import parse_sizes
 from .sweep import command as sweep_command
+from .training import Change, check_change
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
@@ -94,6 +95,16 @@ def _sizes(text: str) -> tuple[int, ...]:
 _SIZES = _sizes
 
 
+def _change(text: str) -> Change:
+    try:
+        step, rest = text.split(":", 1)
+        name, value = rest.split("=", 1)
+        return Change(int(step), name.strip().replace("-", "_"), check_change(name.strip().replace("-", "_"),
+                                                                               float(value)))
+    except (ValueError, ConfigError) as exc:
+        raise argparse.ArgumentTypeError(f"expected STEP:NAME=VALUE like 300:beta=8, not {text!r} ({exc})") from None
+
+
 def given_settings(args: argparse.Namespace) -> dict:
     """The settings given on the command line (None: not given)."""
     return {name: getattr(args, name) for name in SETTINGS if getattr(args, name, None) is not None}
@@ -109,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
     _add_setting_flags(t.add_argument_group("model"), "model")
-    _add_setting_flags(t.add_argument_group("objective, optimiser and randomness"), "train")
+    o = t.add_argument_group("objective, optimiser and randomness")
+    _add_setting_flags(o, "train")
+    o.add_argument("--change", action="append", default=[], type=_change, metavar="STEP:NAME=VALUE",
+                   help=f"change a live setting ({', '.join(LIVE)}) from optimiser step STEP on, as a teacher can "
+                        "while a run trains in the dashboard, e.g. --change 300:beta=8 --change 600:beta=1 "
+                        "(repeatable)")
     r = t.add_argument_group("output")
     r.add_argument("--out", default=None, help="run folder to write (default: runs/<data>-<time>)")
     r.add_argument("--resume", default=None, metavar="RUN_DIR",
@@ -185,10 +201,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         run = _resumable(args.resume, given)
         run.data_info.update(info)
+        for change in args.change:  # more planned changes, after where it stopped
+            if change.step <= run.state.step:
+                raise ConfigError(f"--change {change.step}:{change.name}: the run already took {run.state.step} "
+                                  "steps; a change on resume must come after them")
+            run.state.changes.append(change)
         # --epochs N trains N more; without it a stopped run goes on to the total it was started with
         epochs = run.state.epoch + given["epochs"] if "epochs" in given else run.train_cfg.epochs
     else:
-        run = new_run(data, *configs_for(data.kind, data.input_shape, given), **info)
+        run = new_run(data, *configs_for(data.kind, data.input_shape, given), changes=args.change, **info)
         epochs = None
     bar = None
     try:

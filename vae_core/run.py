@@ -20,7 +20,7 @@ from . import analysis
 from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
 from .models import VAE
-from .training import TrainEvent, TrainingSoFar, TrainState
+from .training import Change, TrainEvent, TrainingSoFar, TrainState
 
 # Every status a run, a training job or a background task can be in.
 Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
@@ -86,6 +86,12 @@ class Run:
     number: int = 0  # run 1, 2, 3... within a workspace (0: not numbered)
     created: float = field(default_factory=time.time)
     memo: Memo = field(default_factory=Memo)
+    saved_changes: list[Change] = field(default_factory=list)  # the changes a run loaded without its state made
+
+    @property
+    def changes(self) -> list[Change]:
+        """Live setting changes (β, learning rate, free bits) by step: the run's config history."""
+        return self.state.changes if self.state is not None else self.saved_changes
 
     @property
     def model_cfg(self) -> ModelConfig:

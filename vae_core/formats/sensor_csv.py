@@ -12,8 +12,15 @@ import pandas as pd
 
 from ..dataset import DataError, Dataset, Scaling
 from . import common
-from .csv_table import (ANOMALY_NAMES, TIME_NAMES, Table, check_mostly_numbers, find_column, first_bad_cell,
-                        is_numeric_column)
+from .csv_table import (
+    ANOMALY_NAMES,
+    TIME_NAMES,
+    Table,
+    check_mostly_numbers,
+    find_column,
+    first_bad_cell,
+    is_numeric_column,
+)
 
 SCALINGS = ("zscore", "minmax", "none")
 NAN_POLICIES = ("interpolate", "drop", "error")
