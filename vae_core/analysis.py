@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .losses import log_importance_weights, recon_nll, reconstruction_mean
+from .losses import kl_per_dim, log_importance_weights, recon_nll, reconstruction_mean
 from .models import VAE
 from .training import TrainingSoFar, evaluate_loss
 
@@ -234,6 +234,53 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, history: Trainin
                            f"That is normal for a large latent size or a high beta; a smaller latent size or lower beta "
                            f"uses the code more fully.")
     return "healthy", f"{n_active} of {d} latent units are active{counted}, carrying {kl:.1f} nats per sample."
+
+
+@dataclass(frozen=True)
+class ElboTerms:
+    """The ELBO of one input written out: its posterior, a few draws of z, and each term in nats."""
+
+    mu: np.ndarray  # (D,) posterior mean
+    sigma: np.ndarray  # (D,) posterior standard deviation
+    eps: np.ndarray  # (K, D) the noise drawn
+    z: np.ndarray  # (K, D) = mu + sigma * eps
+    recon_per_draw: np.ndarray  # (K,) -log p(x|z) of each draw
+    reconstructions: np.ndarray  # (K, ...) decoded mean of each z
+    mean_reconstruction: np.ndarray  # (...) decoded mean of z = mu
+    kl_per_dim: np.ndarray  # (D,) KL(q(z_d|x) || N(0, 1)) in closed form
+    beta: float
+
+    @property
+    def recon(self) -> float:
+        """The reconstruction term, estimated by the draws' mean."""
+        return float(self.recon_per_draw.mean())
+
+    @property
+    def kl(self) -> float:
+        return float(self.kl_per_dim.sum())
+
+    @property
+    def total(self) -> float:
+        """recon + beta * KL: this input's loss (its negative ELBO when beta = 1), nats."""
+        return self.recon + self.beta * self.kl
+
+
+def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, seed: int = 0) -> ElboTerms:
+    """One input x (...) through the VAE by hand: posterior, `draws` samples of z, each ELBO term (Kingma &
+    Welling 2014); the noise comes from its own seeded generator, so before and after a step compare fairly."""
+    with _inference(model) as dev:
+        xt = torch.as_tensor(x[None], device=dev)
+        mu, logvar = model.encode(xt)
+        eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
+        sigma = torch.exp(0.5 * logvar)
+        z = mu + sigma * eps  # (K, D)
+        params = model.decode(z)
+        recon = recon_nll(params, xt.expand(draws, *xt.shape[1:]), model.cfg.loss, model.cfg.huber_delta)
+        kl = kl_per_dim(mu, logvar)[0]
+        means = reconstruction_mean(params, model.cfg.loss)
+        at_mu = reconstruction_mean(model.decode(mu), model.cfg.loss)[0]
+    return ElboTerms(mu[0].cpu().numpy(), sigma[0].cpu().numpy(), eps.cpu().numpy(), z.cpu().numpy(),
+                     recon.cpu().numpy(), means.cpu().numpy(), at_mu.cpu().numpy(), kl.cpu().numpy(), float(beta))
 
 
 def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
