@@ -24,6 +24,7 @@ from safetensors.torch import save as save_tensors
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
 from .models import build_model, skeleton
 from .run import Run
+from .store_files import write_atomic
 from .training import TrainEvent, TrainState
 
 FORMAT = "vae-explorer-run"
@@ -89,11 +90,20 @@ def to_json(obj) -> str:
     return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))), indent=2)
 
 
+def config_dict(run: Run) -> dict[str, Any]:
+    """What config.json holds: format, version, model and train settings, data info, when the run was created."""
+    return {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+            "data": run.data_info, "created": run.created}
+
+
+def model_bytes(run: Run) -> bytes:
+    """model.safetensors of a run: its weights, on the CPU."""
+    return save_tensors(_cpu(run.model.state_dict()))
+
+
 def run_files(run: Run) -> dict[str, bytes]:
     """The files of a run, as bytes (state.safetensors only when it has a training state)."""
-    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
-              "data": run.data_info}
-    files = {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(_cpu(run.model.state_dict())),
+    files = {"config.json": to_json(config_dict(run)).encode(), "model.safetensors": model_bytes(run),
              "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
     if run.state is not None:
         files["state.safetensors"] = state_bytes(run.state)
@@ -166,7 +176,7 @@ def save_run(run: Run, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, blob in run_files(run).items():
-        (out / name).write_bytes(blob)
+        write_atomic(out / name, blob)  # a crash mid-save leaves each file whole, old or new
     return out
 
 
