@@ -56,6 +56,8 @@ def log_run(uri: str, folder: str | Path, experiment: str = EXPERIMENT, run_name
             tags: dict[str, str] | None = None) -> str:
     """Log a saved run folder to MLflow at `uri` as one MLflow run; returns its run id."""
     folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise TrackingError(f"{folder} is not a saved run folder (it has no config.json)")
     config = json.loads((folder / "config.json").read_text())
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
     metrics = epoch_metrics(folder)
