@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,9 @@ class RunWriter:
     def __init__(self, folder: Path, run: Run, name: str | None = None,
                  check_room: Callable[[int], None] | None = None) -> None:
         self.folder, self.run, self.name = folder, run, name
-        self.checkpoint_seconds: list[float] = []  # time each checkpoint took (for the README's figures)
+        self.checkpoint_seconds: list[float] = []  # time each checkpoint took to reach the disk (for the figures)
+        self._writing: threading.Thread | None = None  # the checkpoint being written
+        self._error: BaseException | None = None  # why it failed, for the training thread
         self._check_room = check_room or (lambda n_bytes: None)
         self._epoch_checkpoints = 0
         self._has_val: bool | None = None
@@ -52,7 +55,7 @@ class RunWriter:
 
     def _create(self) -> int:
         """A new folder appears whole: its files are written under a temporary name, then it is renamed."""
-        tmp = self.folder.parent / f".tmp-{self.folder.name}.{time.time_ns()}"
+        tmp = self.folder.parent / f"{store_files.TEMP_PREFIX}{self.folder.name}.{time.time_ns()}"
         tmp.mkdir(parents=True)
         lock = store_files.lock_folder(tmp)  # the lock belongs to the folder itself, so it survives the rename
         try:
@@ -96,36 +99,69 @@ class RunWriter:
             self.checkpoint()
             self._epoch_checkpoints += 1
 
-    def checkpoint(self, extra: dict[str, bytes] | None = None) -> None:
-        """Save the weights, the training state and the events so far, as one."""
-        start = time.perf_counter()
+    def checkpoint(self, extra: dict[str, bytes] | None = None, wait: bool = False) -> None:
+        """Save the weights, the training state and the events so far, as one; written while training goes on.
+
+        The files are taken now, at this very event; a background thread writes them (one at a time), so
+        training waits only for the serialising. An error of that write (a full disk) is raised by the next
+        call. `wait` returns once they are on disk.
+        """
         files = {**self._checkpoint_files(), **(extra or {})}
+        self.flush()  # the previous checkpoint is on disk, and its error (if any) raised
         self._check_room(sum(map(len, files.values())))  # the new files sit beside the old until renamed
-        store_files.commit_files(self.folder, files)
-        self.checkpoint_seconds.append(time.perf_counter() - start)
+        self._writing = threading.Thread(target=self._commit, args=(files, time.perf_counter()), daemon=True,
+                                         name=f"checkpoint {self.folder.name}")
+        self._writing.start()
+        if wait:
+            self.flush()
+
+    def _commit(self, files: dict[str, bytes], start: float) -> None:
+        try:
+            store_files.commit_files(self.folder, files)
+            self.checkpoint_seconds.append(time.perf_counter() - start)
+        except BaseException as exc:  # noqa: BLE001 - handed to the training thread by flush()
+            self._error = exc
+
+    def flush(self) -> None:
+        """Wait until every checkpoint so far is on disk; raises the error of one that failed."""
+        if self._writing is not None:
+            self._writing.join()
+            self._writing = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     def stopped(self) -> None:
         """Call after breaking out of training: a checkpoint at the very step where it stopped."""
-        self.checkpoint()
+        self.checkpoint(wait=True)
 
     def finished(self) -> None:
         """Call after runs.finish_run: the last checkpoint with summary.json (the run has ended); unlocks the folder."""
-        self.checkpoint({"summary.json": to_json(self.run.summary).encode()})
+        self.checkpoint({"summary.json": to_json(self.run.summary).encode()}, wait=True)
         self.close()
 
     def close(self) -> None:
-        """Unlock the folder (a run closed without finished() is listed as interrupted at its last checkpoint)."""
-        if self._lock is not None:
-            store_files.unlock_folder(self._lock)
-            self._lock = None
+        """Finish the checkpoint in flight and unlock the folder (without finished(): listed as interrupted)."""
+        try:
+            self.flush()
+        finally:
+            if self._lock is not None:
+                store_files.unlock_folder(self._lock)
+                self._lock = None
 
     def __enter__(self) -> RunWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None and self._created and self._epoch_checkpoints == 0 and self._lock is not None:
+        if exc_type is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - the error that ended training is the one to report
+            pass
+        if self._created and self._epoch_checkpoints == 0:
             shutil.rmtree(self.folder, ignore_errors=True)  # failed before learning anything: nothing to keep
-        self.close()
 
 
 def expected_bytes(run: Run) -> int:

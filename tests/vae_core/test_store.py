@@ -67,6 +67,7 @@ def test_a_run_is_saved_while_it_trains_and_listed_finished_at_the_end(tmp_path,
         for ev in train_run(run):
             writer.event(ev)
             if ev.kind == "epoch" and ev.phase == "val":
+                writer.flush()  # the checkpoint is written while training goes on: wait for it here
                 seen.append(RunStore(tmp_path / "runs").find(run.id))  # another reader, while it trains
         finish_run(run, iwae_k=0)
         writer.finished()
@@ -308,6 +309,7 @@ def test_a_quota_reached_mid_run_keeps_the_last_checkpoint_whole(tmp_path, mnist
         for ev in train_run(run):
             writer.event(ev)
             if ev.kind == "epoch" and ev.phase == "val":
+                writer.flush()
                 store.quota_bytes = store.usage(code)  # the workspace filled up meanwhile (another run)
     writer.close()
     folder = writer.folder
@@ -399,3 +401,24 @@ def test_ids_are_found_by_unique_prefix(tmp_path, mnist_small):
         store.find("abc")
     with pytest.raises(StoreError, match="no run 'zzz' in .*'vae-explorer runs' lists the runs"):
         store.find("zzz")
+
+
+def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_last_one_stays(tmp_path, mnist_small):
+    """Checkpoints are written in the background; a failed one (the disk turned read-only) is raised, not lost."""
+    store = RunStore(tmp_path / "runs")
+    run = make_run(mnist_small, epochs=3)
+    writer = store.writer(run)
+    try:
+        with pytest.raises(OSError):
+            for ev in train_run(run):
+                writer.event(ev)
+                if ev.kind == "epoch" and ev.phase == "val" and ev.epoch == 1:
+                    writer.flush()
+                    _make_read_only(writer.folder)
+            writer.flush()
+    finally:
+        _make_writable(writer.folder)
+        writer.close()
+    (entry,) = store.list()
+    assert (entry.status, entry.epochs) == ("interrupted", 1)
+    assert sorted(p.name for p in writer.folder.iterdir()) == sorted(set(FILES) - {"summary.json"})
