@@ -39,7 +39,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; } td, th { border: 1px
 text-align: left; } th { background: #f4f6fa; }
 .tables { display: flex; gap: 2rem; flex-wrap: wrap; } .figure { width: 100%; min-height: 300px; }
 .verdict { padding: 0.7rem 1rem; border-radius: 0.4rem; margin: 0.8rem 0; }
-.healthy { background: #e8f5e9; } .partial { background: #fff8e1; } .collapsed { background: #fdecea; }
+.healthy { background: #e8f5e9; } .partial, .too_early { background: #fff8e1; } .collapsed { background: #fdecea; }
 img { max-width: 100%; image-rendering: pixelated; border: 1px solid #eee; }
 .caption, .meta { color: #666; font-size: 0.9rem; }
 """
@@ -138,7 +138,7 @@ def build(run: Run) -> bytes:
              "button (top right, on hover) that saves it as a PNG.</p>")
 
     diag = _diagnosis(run)
-    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(diag.verdict)}.</strong> '
+    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(analysis.VERDICT_WORDS[diag.verdict])}.</strong> '
              f"{_esc(diag.reason)}</div>")
     page.add('<div class="tables">' + _table(_summary_rows(run), "Results on the " + compare.eval_part(data) + " part")
              + _table({k: _fmt(v) for k, v in to_dict(model.cfg).items()}, "Model")

@@ -13,6 +13,7 @@ import json
 import math
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,20 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import build_model, skeleton
+from .models import skeleton
 from .run import Run
+from .run_limits import (
+    MAX_FILE_BYTES,
+    CheckpointError,
+    check_metrics_csv,
+    check_model_dict,
+    check_model_size,
+    check_safetensors_header,
+    check_size,
+    check_zip_entries,
+    file_limit,
+    read_member,
+)
 from .store_files import write_atomic
 from .training import TrainEvent, TrainState
 
@@ -31,14 +44,8 @@ FORMAT = "vae-explorer-run"
 VERSION = 1
 FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
 REQUIRED = FILES[:2]
-MAX_PARAMETERS = 50_000_000  # a config asking for more is refused before anything is allocated
-MAX_FILE_BYTES = 400 * 1024 * 1024
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
                  "seconds", "kl_per_dim", "reason", "message")
-
-
-class CheckpointError(ValueError):
-    """A saved run that cannot be loaded; the message says which file and what is wrong."""
 
 
 def events_to_csv(events: list[TrainEvent]) -> str:
@@ -210,6 +217,16 @@ def _model_from_config(config: Any) -> tuple[ModelConfig, TrainConfig]:
                               f"{str(exc)[:200]}): save the run again") from None
 
 
+def _checked_config(blob: bytes) -> tuple[dict, ModelConfig, TrainConfig, int]:
+    """config.json parsed and held to the run limits: (config, model settings, train settings, weights)."""
+    check_size("config.json", len(blob), file_limit("config.json"))
+    config = _parse_json(blob, "config.json")
+    check_model_dict(config.get("model") if isinstance(config, dict) else None)
+    model_cfg, train_cfg = _model_from_config(config)
+    return config, model_cfg, train_cfg, check_model_size(model_cfg.arch, model_cfg.input_shape, model_cfg.hidden,
+                                                          model_cfg.latent_dim)
+
+
 def run_from_files(files: dict[str, bytes]) -> Run:
     """Rebuild a run from its files; every name, shape and value is checked, nothing is unpickled."""
     try:
@@ -227,12 +244,13 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
     for name in REQUIRED:
         if name not in files:
             raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
-    config = _parse_json(files["config.json"], "config.json")
-    model_cfg, train_cfg = _model_from_config(config)
-    layers = skeleton(model_cfg)  # size the model without allocating it
-    n_params = sum(p.numel() for p in layers.parameters())
-    if n_params > MAX_PARAMETERS:
-        raise CheckpointError(f"config.json describes a model with {n_params:,} weights, over the limit of {MAX_PARAMETERS:,}")
+    config, model_cfg, train_cfg, n_params = _checked_config(files["config.json"])
+    for name, blob in files.items():
+        check_size(name, len(blob), file_limit(name, n_params))
+    for name in ("model.safetensors", "state.safetensors"):
+        if name in files:
+            check_safetensors_header(files[name], name)
+    layers = skeleton(model_cfg)  # the expected names and shapes, nothing allocated (the model is within bounds)
     try:
         tensors = load_tensors(files["model.safetensors"])
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -247,10 +265,14 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
                                   f"{tuple(tensors[key].shape)} but the config needs {shape}")
         if tensors[key].is_floating_point() and not torch.isfinite(tensors[key]).all():
             raise CheckpointError(f"model.safetensors holds NaN or infinite values in {key}")
-    model = build_model(model_cfg)
-    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()})
+    model = layers  # the loaded tensors become its weights (assign): no second copy, no random init to overwrite
+    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()},
+                          assign=True)
     model.eval()
-    events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace")) if "metrics.csv" in files else []
+    events = []
+    if "metrics.csv" in files:
+        check_metrics_csv(files["metrics.csv"])
+        events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace"))
     summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
     summary = summary if isinstance(summary, dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
@@ -281,28 +303,38 @@ def _load_run(path: Path) -> Run:
         return run_from_zip(path.read_bytes())
     if not path.is_dir():
         raise CheckpointError("it is neither a folder nor a zip: pass the folder given to 'train --out'")
-    files = {}
-    for name in FILES:
-        f = path / name
-        if f.exists():
-            if f.stat().st_size > MAX_FILE_BYTES:
-                raise CheckpointError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MB")
-            files[name] = f.read_bytes()
-    return run_from_files(files)
+
+    def read(name: str, limit: int) -> bytes:
+        check_size(name, (path / name).stat().st_size, limit)
+        with open(path / name, "rb") as f:
+            blob = f.read(limit + 1)
+        check_size(name, len(blob), limit)
+        return blob
+
+    return run_from_files(_read_files({name for name in FILES if (path / name).is_file()}, read))
+
+
+def _read_files(present: set[str], read: Callable[[str, int], bytes]) -> dict[str, bytes]:
+    """The run's files, each read within its bound; config.json first, as its model bounds the weights."""
+    files: dict[str, bytes] = {}
+    weights = None
+    for name in (n for n in FILES if n in present):  # config.json comes first in FILES
+        if name != "config.json" and weights is None and "config.json" in files:
+            weights = _checked_config(files["config.json"])[3]
+        files[name] = read(name, file_limit(name, weights))
+    return files
 
 
 def run_from_zip(blob: bytes) -> Run:
     """Load a run from a zip made by run_to_zip (members are read by name, never extracted)."""
+    check_zip_entries(blob)
     try:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            files = {}
-            for info in zf.infolist():
-                name = info.filename.rsplit("/", 1)[-1]  # allow one enclosing folder
-                if name in FILES:
-                    if info.file_size > MAX_FILE_BYTES:
-                        raise CheckpointError(f"{name} in the zip unpacks to more than {MAX_FILE_BYTES // 2**20} MB")
-                    with zf.open(info) as member:
-                        files[name] = member.read(MAX_FILE_BYTES + 1)
+            members = {info.filename.rsplit("/", 1)[-1]: info for info in zf.infolist()}  # allow one enclosing folder
+            files = _read_files(set(members) & set(FILES),
+                                lambda name, limit: read_member(zf, members[name], name, limit))
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError,
             RuntimeError) as exc:  # RuntimeError: encrypted; ValueError: e.g. a negative offset in a broken header
         raise CheckpointError(f"the file is not a readable zip of a saved run ({exc})") from None

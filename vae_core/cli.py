@@ -9,11 +9,12 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import CheckpointError, load_run, to_json
+from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .config import SETTINGS, ConfigError, configs_for
 from .dataset import DataError
 from .settings import parse_sizes
@@ -23,6 +24,31 @@ from .tracking import TrackingError
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
+
+
+class OutputError(Exception):
+    """--out names a place where a run cannot be written; the message says which and why."""
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an --out that cannot take a run: a file, a folder of other files, no write access."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot write {out}: it is a file, not a folder; give a new folder for the run")
+    folder = out
+    while not folder.exists():  # the nearest existing folder: where `out` would be created
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise OutputError(f"cannot write {out}: {folder} is a file, not a folder")
+        others = sorted(p.name for p in out.iterdir() if p.name not in FILES) if out.is_dir() else []
+        if others:
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise OutputError(f"cannot write {out}: the folder holds other files ({listed}); give a new or empty "
+                              "folder, or a run folder to replace")
+        with tempfile.TemporaryFile(dir=folder):  # the one sure test of write access (root, read-only mounts)
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -175,9 +201,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .store_writer import RunWriter
     from .training import check_compatible
 
+    # before any work: an output that cannot be written would lose the whole run
     store = None if args.out else RunStore(args.runs_dir)
-    if store is not None:
-        store.check_writable()  # before any work: a read-only store would lose the whole run
+    if store is None:
+        check_out_folder(Path(args.out))
+    else:
+        store.check_writable()
     if args.mlflow:
         tracking.check(args.mlflow)
     sensor = _sensor_options(args, args.data)
@@ -258,7 +287,7 @@ def _resumable(ref: str, given: dict, runs_dir: Path):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .analysis import evaluate
     from .data import load
-    from .training import check_compatible
+    from .training import TrainingSoFar, check_compatible
 
     run = _load(args.run_dir, args.runs_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
@@ -267,8 +296,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     saved = run.data_info.get("sensor") if not args.data else None
     data = load(source, _sensor_options(args, source, saved))
     check_compatible(run.model, data)
-    epochs = [e for e in run.events if e.kind == "epoch" and e.phase == "train"]
-    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, recon_history=[e.recon for e in epochs])
+    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
     if args.json:
         print(json.dumps(json.loads(to_json(result)), separators=(",", ":")))
@@ -348,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, ConfigError, CheckpointError, StoreError, TrackingError) as exc:
+    except (DataError, ConfigError, CheckpointError, OutputError, StoreError, TrackingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

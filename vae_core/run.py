@@ -16,10 +16,11 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from . import analysis
 from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
 from .models import VAE
-from .training import TrainEvent, TrainState
+from .training import TrainEvent, TrainingSoFar, TrainState
 
 # Every status a run, a training job or a background task can be in.
 Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
@@ -100,9 +101,9 @@ class Run:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def recon_history(self) -> list[float]:
-        """Training reconstruction per epoch, in nats per sample."""
-        return [e.recon for e in self.events if e.kind == "epoch" and e.phase == "train"]
+    def so_far(self) -> TrainingSoFar:
+        """Optimiser steps and training reconstruction and KL per epoch, for the collapse verdict."""
+        return TrainingSoFar.of(self.events)
 
     def model_changed(self) -> None:
         """Forget every derived result (call after training the model further)."""
@@ -111,28 +112,20 @@ class Run:
     # ---- derived results, computed the same way on every page ------------------------------------------
     def diagnosis(self, part: str = "test"):
         """KL per dimension, active units and the collapse verdict on one part (analysis.Diagnostics)."""
-        from . import analysis
-
         return self.memo.get(("diagnosis", part),
-                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.recon_history()))
+                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.so_far()))
 
     def means(self, part: str = "all") -> np.ndarray:
         """Latent means E_q[z|x] of one part: (N, D)."""
-        from . import analysis
-
         return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, self._data().part(part)[0]))
 
     def recon_errors(self, part: str = "all") -> np.ndarray:
         """-log p(x|z) at the latent mean of each sample of one part: (N,)."""
-        from . import analysis
-
         return self.memo.get(("recon_errors", part),
                              lambda: analysis.reconstruction_errors(self.model, self._data().part(part)[0]))
 
     def anomaly_metrics(self, part: str = "test") -> dict:
         """ROC-AUC, average precision and the ROC curve of the windows' errors against their anomaly labels."""
-        from . import analysis
-
         return self.memo.get(("anomaly_metrics", part),
                              lambda: analysis.anomaly_metrics(self.recon_errors(part), self._data().part(part)[1]))
 

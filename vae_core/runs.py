@@ -22,7 +22,7 @@ from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
 from .models import VAE, build_model, count_parameters
 from .run import Run
-from .training import TrainEvent, TrainState, train
+from .training import TrainEvent, TrainingSoFar, TrainState, train
 
 
 def new_model(cfg: ModelConfig, seed: int = 0) -> VAE:
@@ -95,7 +95,7 @@ def summarize(model: VAE, data: Dataset, train_cfg: TrainConfig, events: list[Tr
     if stopped and events:
         seconds += events[-1].seconds
     train_rates = [e.samples_per_second for e in epochs]
-    summary = evaluate(model, data, "test", iwae_k=iwae_k, recon_history=[e.recon for e in epochs])
+    summary = evaluate(model, data, "test", iwae_k=iwae_k, history=TrainingSoFar.of(events))
     summary.update({
         "data": data.name, "kind": data.kind, "arch": model.cfg.arch, "loss": model.cfg.loss,
         "latent_dim": model.cfg.latent_dim, "beta": train_cfg.beta, "parameters": count_parameters(model),

@@ -19,14 +19,13 @@ from typing import Any, Literal
 
 from safetensors import SafetensorError, safe_open
 
-from .checkpoint import FILES, CheckpointError, _model_from_config
+from .checkpoint import FILES, CheckpointError, _checked_config
 from .models import skeleton
 from .run import Status
+from .run_limits import MAX_SAFETENSORS_HEADER_BYTES, check_safetensors_header, check_size, file_limit
 
 ListedStatus = Literal[Status, "broken"]  # "running": a live process trains it; "broken": the folder fails to load
 ENDED: tuple[Status, ...] = ("finished", "early_stopped", "stopped", "diverged")
-MAX_JSON_BYTES = 4 * 1024**2  # config.json and summary.json are a few KB; more is not a run of ours
-MAX_HEADER_BYTES = 1024**2  # a safetensors header (names, shapes, offsets) of a large model is ~15 KB
 SCHEMA_VERSION = 1  # bump when the columns change: an older index is rebuilt
 
 
@@ -84,8 +83,7 @@ def _stat(path: Path) -> os.stat_result | None:
 def _read(folder: Path, owner: str | None, updated: float, oldest: float) -> RunEntry:
     if not (folder / "config.json").exists():
         raise CheckpointError("the folder has no config.json, so it is not a complete saved run")
-    config = _json(folder / "config.json")
-    model_cfg, train_cfg = _model_from_config(config)
+    config, model_cfg, train_cfg, _ = _checked_config(_bounded_read(folder / "config.json"))  # the run limits
     if not (folder / "model.safetensors").exists():
         raise CheckpointError("the folder has no model.safetensors (the weights)")
     shapes, _ = _header(folder / "model.safetensors")
@@ -122,23 +120,27 @@ def describe(data: str, model: dict[str, Any], train: dict[str, Any]) -> str:
     return f"{data} · {model.get('arch')} · β={train.get('beta'):g} · z={model.get('latent_dim')} · {model.get('loss')}"
 
 
+def _bounded_read(path: Path) -> bytes:
+    """The file's bytes, refused before reading when it is larger than a run's file of that name may be."""
+    check_size(path.name, path.stat().st_size, file_limit(path.name))
+    return path.read_bytes()
+
+
 def _json(path: Path) -> Any:
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise CheckpointError(f"{path.name} is larger than {MAX_JSON_BYTES // 2**20} MB")
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
+        return json.loads(_bounded_read(path).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path.name} is not valid JSON ({exc})") from None
 
 
 def _header(path: Path) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
-    """(name -> shape, metadata) of a safetensors file, from its header; the library checks it covers the file."""
+    """(name -> shape, metadata) of a safetensors file from its header alone, never its tensors."""
     with path.open("rb") as f:
-        size = int.from_bytes(f.read(8), "little")
-    if size > MAX_HEADER_BYTES:
-        raise CheckpointError(f"{path.name} has a header of {size:,} bytes; a saved run's is a few KB")
+        head = f.read(8)
+        head += f.read(min(int.from_bytes(head, "little"), MAX_SAFETENSORS_HEADER_BYTES + 1)) if len(head) == 8 else b""
+    check_safetensors_header(head, path.name)  # the run limits: header size and entries, before parsing it again
     try:
-        with safe_open(str(path), framework="pt") as st:
+        with safe_open(str(path), framework="pt") as st:  # also checks that the tensors cover the file exactly
             return {k: tuple(st.get_slice(k).get_shape()) for k in st.keys()}, st.metadata() or {}
     except (SafetensorError, ValueError, OSError) as exc:
         raise CheckpointError(f"{path.name} is not a valid safetensors file ({exc})") from None

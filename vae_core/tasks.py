@@ -18,6 +18,8 @@ from collections.abc import Callable, Hashable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import ConfigError
+from .dataset import DataError
 from .run import Status
 
 Report = Callable[[float], bool]  # report(fraction done in [0, 1]) -> True when asked to stop
@@ -169,9 +171,6 @@ class Task:
 
 def _failure(exc: Exception) -> str:
     """A user's mistake (bad data or settings) speaks for itself; anything else names its type."""
-    from .config import ConfigError
-    from .dataset import DataError
-
     return str(exc) if isinstance(exc, (DataError, ConfigError)) else f"{type(exc).__name__}: {exc}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -39,6 +40,22 @@ class TrainEvent:
     kl_per_dim: tuple[float, ...] = ()  # epoch events: KL of each latent dimension
     reason: str = ""  # end events: finished | diverged | early_stopped
     message: str = ""  # end events: what happened, in words
+
+
+@dataclass(frozen=True)
+class TrainingSoFar:
+    """What training did, so a verdict can tell an under-trained model from a collapsed one."""
+
+    steps: int | None = None  # optimiser steps taken (None: unknown, e.g. an old saved run)
+    recon: tuple[float, ...] = ()  # training reconstruction per epoch
+    kl: tuple[float, ...] = ()  # training KL per epoch
+
+    @classmethod
+    def of(cls, events: list[TrainEvent]) -> TrainingSoFar:
+        """From a run's events (all of them, over every call of `train`)."""
+        epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
+        steps = max((e.step for e in events), default=0) if events else None
+        return cls(steps, tuple(e.recon for e in epochs), tuple(e.kl for e in epochs))
 
 
 class RunRandom:
@@ -279,8 +296,10 @@ def _train_source(data: Dataset, device: torch.device) -> tuple[Tensor, Tensor]:
     the training part is copied to the device once.
     """
     index = data.indices("train")
-    if device.type == "cpu" and data.x.flags.writeable and data.x.flags.c_contiguous:
-        return torch.from_numpy(data.x), torch.from_numpy(index)
+    if device.type == "cpu" and data.x.flags.c_contiguous:
+        with warnings.catch_warnings():  # a shared, read-only data set: the loop only ever reads (gathers) it
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.from_numpy(data.x), torch.from_numpy(index)
     return torch.from_numpy(data.x[index]).to(device), torch.arange(len(index), device=device)
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, compare
+from dashboard.components.run_header import explored_run
 
 PARTS = {"test": "test part", "val": "validation part", "train": "training part"}
 
@@ -16,18 +17,7 @@ st.caption("A VAE squeezes each input into a code z and is charged, in nats, for
            "decoder the same code for every input (KL ≈ 0), and the decoder learns to produce an average input "
            "without looking at z. This page measures how much each dimension of z is used.")
 
-run = ws.current_run()
-if run is None:
-    st.info("No trained model yet. Train one first; its diagnosis appears here.", icon=":material/monitor_heart:")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ws.busy_run_id() == run.id:
-    st.info(f"{run.label} is training right now. Its diagnosis appears here when training ends.",
-            icon=":material/hourglass:")
-    st.page_link("app_pages/train.py", label="Watch it train", icon=":material/model_training:")
-    st.stop()
-
-st.markdown(f"**{run.label}** · status: {run.status}")
+run = explored_run(ws, "its diagnosis", ":material/monitor_heart:")
 data = run.data
 parts = [p for p in PARTS if len(data.indices(p))] or ["all"]
 part = st.segmented_control("Measured on", parts, default=parts[0], required=True, key="diag_part",
@@ -42,6 +32,8 @@ if diag.verdict == "collapsed":
     st.error(reason, icon=":material/error:")
 elif diag.verdict == "partial":
     st.info(f"Part of the code is unused: {diag.reason}", icon=":material/info:")
+elif diag.verdict == "too_early":
+    st.warning(reason, icon=":material/hourglass:")
 else:
     st.success(f"Healthy: {diag.reason}", icon=":material/check_circle:")
 
@@ -78,7 +70,7 @@ with left:
     st.caption("Red bars are active units. Below the dotted line (0.05 nats) a dimension carries next to nothing. "
                "A healthy model spends KL on several dimensions; a collapsed one has every bar near zero.")
 with right:
-    if run.recon_history():
+    if run.so_far().recon:
         st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
         st.caption("Collapse shows as the KL line dropping to zero early while reconstruction still improves: "

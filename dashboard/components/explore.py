@@ -20,7 +20,7 @@ from vae_core.tasks import Task, get_or_start
 
 from ..workspace import Workspace
 from . import images
-from .charts import PALETTE, _layout
+from .charts import PALETTE, PNG_CONFIG, _layout
 
 SWEEP_SCALE = "RdBu_r"  # low values blue, high values red
 _KEPT = "explore_widget_values"  # session_state: last values of the widgets drawn with keep()
@@ -245,3 +245,31 @@ def _sweep_colours(values: Sequence[float]) -> list[str]:
     span = v.max() - v.min() if len(v) else 0.0
     pos = (v - v.min()) / span if span > 0 else np.full(len(v), 0.5)
     return sample_colorscale(SWEEP_SCALE, list(pos))
+
+
+SHOWN_IMAGES, SHOWN_WINDOWS = 24, 12  # selected inputs drawn beside the latent map
+
+
+def selected_inputs(data: Dataset, chosen: list[int]) -> None:
+    """The inputs selected on a latent map: a mosaic of images or small multiples of windows, and their names."""
+    st.subheader("Selected inputs")
+    if not chosen:
+        st.info("Drag a box over the map (or pick the lasso in the chart's toolbar), or click a point, to see those "
+                "inputs here. Double-click the map to clear the selection.",
+                icon=":material/touch_app:")
+    else:
+        summary = label_summary(data, chosen)
+        st.markdown(f"**{len(chosen):,}** selected" + (f": {summary}" if summary else ""))
+        if data.kind == "image":
+            first = chosen[:SHOWN_IMAGES]
+            grid = images.mosaic(data.x[first], cols=6, upscale=2)
+            st.image(grid, caption=f"{len(first)} of the {len(chosen)} selected inputs" +
+                                   (", one of each label in turn" if data.y is not None else ""), width="stretch")
+            st.download_button("Download these images (PNG)", images.png_bytes(grid), "selected_inputs.png",
+                               "image/png", key="latent_selected_png", on_click="ignore")
+        else:
+            first = chosen[:SHOWN_WINDOWS]
+            st.plotly_chart(window_grid(data.x[first], [item_name(data, i) for i in first],
+                                        data.channels, f"{len(first)} selected windows (scaled)", cols=2),
+                            key="latent_selected_windows", config=PNG_CONFIG)
+        st.caption(", ".join(item_name(data, i) for i in chosen[:60]) + (" …" if len(chosen) > 60 else ""))

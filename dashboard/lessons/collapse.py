@@ -47,7 +47,7 @@ def story(runs: list[Run]) -> list:
             "the decoder draws an average digit and ignores z.", "error"))
     else:
         out.append(Text(
-            f"This time β = {plain.train_cfg.beta:g} did not collapse the code (diagnosis: {s['verdict']}): KL "
+            f"This time β = {plain.train_cfg.beta:g} did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]}): KL "
             f"{s['kl']:.2f} nats, {s['active_units']} of {s['latent_dim']} active units. Collapse also depends on the "
             "epochs and the seed: train longer and watch the KL curve.", "info"))
 
@@ -70,7 +70,7 @@ def story(runs: list[Run]) -> list:
         out.append(Text(
             f"**KL warm-up** ({ramp}) kept the code alive: the KL peaked at {peak.kl:.2f} nats in epoch "
             f"{peak.epoch} and ended at {wep[-1].kl:.2f}, with {w['active_units']} of {w['latent_dim']} active "
-            f"units on the test images (diagnosis: {w['verdict']}).", "info"))
+            f"units on the test images (diagnosis: {analysis.VERDICT_WORDS[w['verdict']]}).", "info"))
 
     f = free.summary
     better = s["recon"] - f["recon"]

@@ -99,7 +99,7 @@ def story(runs: list[Run]) -> list:
                         f"the training part: {verdict}."))
     out.append(Text(f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units (their mean code "
                     f"changes from image to image), and {dims_on(s)} carry more than {analysis.NEAR_ZERO_KL:g} nats: "
-                    f"the diagnosis is **{s['verdict']}**."))
+                    f"the diagnosis is **{analysis.VERDICT_WORDS[s['verdict']]}**."))
     return out
 
 

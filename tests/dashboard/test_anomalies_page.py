@@ -1,12 +1,9 @@
 """The Anomalies page headless: real runs on the bundled InternalBleeding16 and BasicMotions recordings."""
 from __future__ import annotations
 
-import base64
-import json
-
 import numpy as np
 import pytest
-from app_session import open_app, train_tiny, workspace
+from app_session import metrics, open_app, spec, train_tiny, workspace
 
 from vae_core import analysis
 from vae_core.config import TrainConfig, default_model_config
@@ -16,19 +13,8 @@ from vae_core.runs import new_run
 PAGE = "app_pages/anomalies.py"
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def chart(at, key: str) -> dict:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from app_session import open_app, train_tiny
+from app_session import open_app, train_on, train_tiny
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
 from vae_core import analysis
@@ -195,12 +195,7 @@ def test_a_two_dimensional_latent_is_shown_as_it_is():
 
 @pytest.mark.slow
 def test_sensor_windows_are_coloured_by_anomaly_flag_and_selections_draw_windows():
-    at = open_app()
-    at.switch_page("app_pages/data.py").run()
-    at.get("button_group")[0].set_value("bleeding").run()
-    ws = train_tiny(at, epochs=1)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at, ws = train_on("bleeding", 1, PAGE)
     spec = latent_map(at)
     assert [t["name"] for t in spec["data"]] == ["normal", "anomaly"]  # the rare anomalies drawn on top
     assert spec["layout"]["legend"]["title"]["text"] == "anomaly flag"

@@ -139,7 +139,7 @@ def test_lesson_one_explains_the_elbo_with_its_runs_numbers():
     shown(at, f"On the {s['n']} test images the negative ELBO is **{s['test_neg_elbo']:.1f} nats**",
           f"reconstruction {s['recon']:.1f} + KL {s['kl']:.1f}", f"{s['iwae_nll']:.1f} nats")
     shown(at, f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units",
-          f"{dims_on(s)} carry more than", f"**{s['verdict']}**")
+          f"{dims_on(s)} carry more than", f"**{analysis.VERDICT_WORDS[s['verdict']]}**")
     val = epochs(run, "val")[-1]
     shown(at, f"The validation loss after the last epoch was {val.loss:.1f} nats against {last.loss:.1f}")
     assert curve_points(at) == [sum(e.kind == "step" for e in run.events)]  # the live curve is this run's
@@ -189,7 +189,7 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
         assert f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active" in flag
     else:
         assert not at.error
-        shown(at, f"did not collapse the code (diagnosis: {s['verdict']})")
+        shown(at, f"did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]})")
     if not f["collapsed"] and f["active_units"] > s["active_units"]:
         fix = " ".join(e.value for e in at.success)
         assert f"recovered the code: {f['active_units']} of {f['latent_dim']} active units (against " \

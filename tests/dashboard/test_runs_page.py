@@ -1,15 +1,13 @@
 """The Runs page headless: the table, picking, comparing, downloading, uploading and deleting real runs."""
 from __future__ import annotations
 
-import base64
 import io
-import json
 import zipfile
 
 import numpy as np
 import pytest
 import torch
-from app_session import open_app, train_tiny, workspace
+from app_session import open_app, spec, train_tiny, workspace
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test
@@ -22,15 +20,6 @@ from vae_core.data import load_bundled
 PAGE = "app_pages/runs.py"
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
 def chart(at, key: str) -> dict:

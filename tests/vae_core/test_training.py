@@ -115,8 +115,9 @@ def test_shape_mismatch_is_explained(mnist_small):
 
 @pytest.mark.slow
 def test_high_beta_collapses_the_posterior_and_beta_one_does_not(mnist):
-    healthy = fit(mnist, SMALL, TrainConfig(epochs=4, beta=1.0), iwae_k=0).summary
-    collapsed = fit(mnist, SMALL, TrainConfig(epochs=4, beta=40.0), iwae_k=0).summary
+    # 4 epochs at batch 64: 252 optimiser steps, past the 200 a verdict needs
+    healthy = fit(mnist, SMALL, TrainConfig(epochs=4, beta=1.0, batch_size=64), iwae_k=0).summary
+    collapsed = fit(mnist, SMALL, TrainConfig(epochs=4, beta=40.0, batch_size=64), iwae_k=0).summary
     assert healthy["verdict"] == "healthy" and not healthy["collapsed"]
     assert healthy["active_units"] >= 6
     assert collapsed["collapsed"] is True

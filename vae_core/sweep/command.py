@@ -129,13 +129,13 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         engine = engines.ProcessEngine(workers, threads)
     where = f"Ray ({engine.slots} at once)" if args.ray_address else \
         f"{engine.slots} local process{'es' if engine.slots > 1 else ''} x {engine.threads} thread{'s' if engine.threads > 1 else ''}"
-    print(f"sweep: {args.search}, {planned} trials on {args.data}, {where}; results in {out}/results.csv",
-          file=sys.stderr)
     bar = None
 
     def progress(p: search.Progress) -> None:
         nonlocal bar
-        if bar is None:
+        if bar is None:  # the first call comes once the sweep folder and its storage are open
+            print(f"sweep: {args.search}, {planned} trials on {args.data}, {where}; results in {out}/results.csv",
+                  file=sys.stderr)
             bar = _progress_bar(p.total, p.done, args.quiet or args.json)
             if p.done:
                 bar.write(f"resuming: {p.done} trials already done, skipped", file=sys.stderr)

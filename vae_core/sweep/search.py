@@ -170,6 +170,14 @@ class _ListProposer:
         pass
 
 
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; one that is not empty stays, and so do its parents
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dict] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] | None = None) -> Outcome:
@@ -179,7 +187,9 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
     stops the engine and keeps every trial already written; it is re-raised after cleaning up.
     """
     out = Path(out) if out is not None else None
+    made: list[Path] = []  # folders this call creates, deepest first: removed again if the storage fails
     if out is not None:
+        made = [p for p in (out, *out.parents) if not p.exists()]
         out.mkdir(parents=True, exist_ok=True)
         rows = results.read(out)
         kept = [r for r in rows if results.is_done(r)]
@@ -192,7 +202,11 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
     if plan.search == "bayes":
         from .bayes import OptunaProposer
 
-        proposer: Any = OptunaProposer(plan, threads, files, done, out)
+        try:
+            proposer: Any = OptunaProposer(plan, threads, files, done, out)
+        except BaseException:
+            _remove_empty(made)
+            raise
     else:
         proposer = _ListProposer(plan, threads, files, done)
     ours = proposer.keys()
