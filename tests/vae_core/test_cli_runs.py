@@ -4,18 +4,9 @@ from __future__ import annotations
 import json
 import shutil
 
-from vae_core.cli import main
+from cli_session import run_cli
 
 FLAGS = ["--data", "mnist", "--latent-dim", "4", "--hidden", "32", "--iwae-k", "0", "--quiet"]
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_into_the_store_and_runs_lists_it(tmp_path, capsys):

@@ -38,6 +38,14 @@ def make_run(data, **settings) -> Run:
     return new_run(data, *configs_for(data.kind, data.input_shape, {**SMALL, **settings}), source="mnist")
 
 
+def trained(data, **settings) -> Run:
+    """A small run trained and evaluated, not saved anywhere."""
+    run = make_run(data, **settings)
+    for _ in train_run(run):
+        pass
+    return finish_run(run, iwae_k=0)
+
+
 def train_into(store: RunStore, data, owner: str | None = None, **settings) -> Run:
     """Train a small run into the store, as the CLI and the dashboard do: writer hooks around train_run."""
     run = make_run(data, **settings)
@@ -243,10 +251,7 @@ def test_folders_added_or_removed_by_hand_appear_and_disappear(tmp_path, mnist_s
     store = RunStore(tmp_path / "runs")
     assert store.list() == []
     assert not (tmp_path / "runs").exists()  # listing leaves no trace; the first saved run makes the folder
-    run = make_run(mnist_small)
-    for _ in train_run(run):
-        pass
-    finish_run(run, iwae_k=0)
+    run = trained(mnist_small)
     save_run(run, tmp_path / "runs" / "copied-by-hand")
     (tmp_path / "runs" / "not-a-run").mkdir()  # a folder without run files is not listed
     (entry,) = store.list()
@@ -371,10 +376,7 @@ def test_delete_removes_the_folder_and_is_refused_while_the_run_trains(tmp_path,
 
 def test_runs_of_an_older_format_load_or_say_why(tmp_path, mnist_small):
     root = tmp_path / "runs"
-    run = make_run(mnist_small)
-    for _ in train_run(run):
-        pass
-    finish_run(run, iwae_k=0)
+    run = trained(mnist_small)
     run.state = None  # saved before state.safetensors existed
     save_run(run, root / "no-state")
     save_run(run, root / "future")
@@ -389,10 +391,7 @@ def test_runs_of_an_older_format_load_or_say_why(tmp_path, mnist_small):
 
 def test_ids_are_found_by_unique_prefix(tmp_path, mnist_small):
     root = tmp_path / "runs"
-    run = make_run(mnist_small)
-    for _ in train_run(run):
-        pass
-    finish_run(run, iwae_k=0)
+    run = trained(mnist_small)
     for name in ("abc1", "abc2"):
         save_run(run, root / name)
     store = RunStore(root)
