@@ -29,6 +29,8 @@ from .run import Run
 from .store_files import (
     JOURNAL,
     TEMP_PREFIX,
+    QuotaError,
+    StoreError,
     can_write,
     folder_bytes,
     has_live_writer,
@@ -44,14 +46,6 @@ WORKSPACES = "workspaces"
 RUNS_DIR_ENV = "VAE_EXPLORER_RUNS_DIR"
 CODE_BYTES = 10  # 80 random bits: 16 base32 characters
 _SIGNED = (*FILES, JOURNAL)  # the files whose sizes and times tell that a folder changed
-
-
-class StoreError(ValueError):
-    """The store cannot do what was asked; the message says why and what to do."""
-
-
-class QuotaError(StoreError):
-    """A workspace's disk quota has no room for what was to be written (nothing was written)."""
 
 
 def default_runs_dir() -> Path:

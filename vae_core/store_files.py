@@ -21,6 +21,14 @@ JOURNAL = ".commit.json"  # names the finished temporary files of a checkpoint s
 STALE_SECONDS = 600  # a temporary left this long is from a process that died while writing
 
 
+class StoreError(ValueError):
+    """The run store cannot do what was asked; the message says why and what to do."""
+
+
+class QuotaError(StoreError):
+    """A workspace's disk quota has no room for what was to be written (nothing was written)."""
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves the old content or the new, never a mix."""
     tmp = path.parent / _write_temp(path.parent, path.name, data)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -167,6 +168,7 @@ class Index:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._lock = threading.Lock()  # one connection, shared by a server's threads
         self.note = ""  # what happened to an index that could not be used, for the store's notes
         self.rebuilt = False  # the entries are being read from the folders (missing, corrupt or older index)
         try:
@@ -204,8 +206,11 @@ class Index:
     def entries(self, prefix: str = "") -> dict[str, tuple[str, RunEntry]]:
         """key -> (signature, entry) of the cached folders whose key starts with `prefix`."""
         try:
-            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key >= ? AND key < ?",
-                                    (prefix, prefix + "\uffff")).fetchall()
+            with self._lock:
+                rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key >= ? AND key < ?",
+                                        (prefix, prefix + "\uffff")).fetchall()
+        except sqlite3.OperationalError:  # busy beyond the timeout: read every folder this time
+            return {}
         except sqlite3.DatabaseError as exc:  # corrupted while open (another process, a disk error)
             self._reset(exc)
             return {}
@@ -216,7 +221,7 @@ class Index:
         if not changed and not gone:
             return
         try:
-            with self._db:
+            with self._lock, self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany("DELETE FROM runs WHERE key = ?", [(k,) for k in gone])
                 self._db.executemany(f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(_COLUMNS))})",
@@ -227,10 +232,11 @@ class Index:
             self._reset(exc)
 
     def _reset(self, exc: Exception) -> None:
-        self._db.close()
-        if self.path is not None:
-            self._discard(f"could not be read ({exc})")
-        self._db = self._open()
+        with self._lock:
+            self._db.close()
+            if self.path is not None:
+                self._discard(f"could not be read ({exc})")
+            self._db = self._open()
 
     def close(self) -> None:
         """Close the database."""

@@ -129,6 +129,9 @@ class RunWriter:
             self._writing = None
         if self._error is not None:
             error, self._error = self._error, None
+            if isinstance(error, OSError):  # e.g. a full disk: one clear line, the last checkpoint is still whole
+                raise store_files.StoreError(f"could not save a checkpoint in {self.folder} ({error.strerror or error})"
+                                             "; the folder keeps the checkpoint before it") from error
             raise error
 
     def stopped(self) -> None:

@@ -408,7 +408,8 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_last_one_stays(
     run = make_run(mnist_small, epochs=3)
     writer = store.writer(run)
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(StoreError, match=f"could not save a checkpoint in {writer.folder} .*; the folder keeps "
+                                             "the checkpoint before it"):
             for ev in train_run(run):
                 writer.event(ev)
                 if ev.kind == "epoch" and ev.phase == "val" and ev.epoch == 1:
