@@ -35,8 +35,8 @@ from .store_files import (
     folder_bytes,
     has_live_writer,
     remove_stale_temps,
-    roll_forward,
     signature,
+    tidy,
 )
 from .store_index import Index, RunEntry, marked_broken, read_entry
 from .store_writer import RunWriter
@@ -85,8 +85,9 @@ class RunStore:
                               "runs cannot be saved there; choose another folder with --runs-dir")
         # the folder is made by the first run saved (a listing leaves no trace); until then the index is in memory
         self.index = Index(self.root / INDEX_FILE if self.root.is_dir() and not self.read_only else None)
-        if self.index.path is not None:
-            remove_stale_temps(self.root)
+        if self.index.path is not None:  # folders being made or deleted by a process that died meanwhile
+            for folder in (self.root, *_subfolders(self.root / WORKSPACES)):
+                remove_stale_temps(folder)
         entries = self.list()
         if self.index.note:
             self.notes.append(self.index.note)
@@ -105,8 +106,8 @@ class RunStore:
         entries, changed = [], []
         for key, folder, folder_owner in self._folders(owner):
             sig = signature(folder, _SIGNED)
-            if JOURNAL in sig and not self.read_only and not has_live_writer(folder):
-                roll_forward(folder)  # a checkpoint that was cut short between its journal and its renames
+            if JOURNAL in sig and not self.read_only:
+                tidy(folder)  # a checkpoint cut short between its journal and its renames (unless being written)
                 sig = signature(folder, _SIGNED)
             if not sig:
                 continue  # no run file in it: not a run folder
@@ -134,6 +135,8 @@ class RunStore:
         """A run without summary is training while its folder is locked, else interrupted at its last checkpoint."""
         if entry.status != "running" or has_live_writer(entry.path):
             return entry
+        if not self.read_only:
+            tidy(entry.path)  # what a killed writer left half-written goes (it counts against a quota)
         planned = f" of {entry.epochs_planned}" if entry.epochs_planned else ""
         how = "continue it to resume from there" if entry.can_continue else "it has no training state to continue from"
         return replace(entry, status="interrupted",

@@ -132,6 +132,21 @@ def has_live_writer(folder: Path) -> bool:
         os.close(fd)
 
 
+def tidy(folder: Path) -> None:
+    """In a folder no process writes to: finish a checkpoint cut short, delete temporaries left by a killed writer."""
+    try:
+        fd = lock_folder(folder, tries=1)  # held while tidying, so that no writer starts meanwhile
+    except OSError:
+        return  # a writer holds it (or the folder is gone): nothing is stale
+    try:
+        roll_forward(folder)
+        remove_stale_temps(folder, now=float("inf"))
+    except OSError:
+        pass  # read-only: the listing is right anyway, only the disk is not tidied
+    finally:
+        unlock_folder(fd)
+
+
 def signature(folder: Path, names: tuple[str, ...]) -> str:
     """Size and modification time of each named file: changes whenever one of them is written or replaced."""
     parts = []

@@ -101,8 +101,10 @@ def test_an_unfinished_run_is_interrupted_and_continues_to_the_weights_of_a_stra
         if ev.kind == "epoch" and ev.phase == "val":
             break  # what a crash leaves: the checkpoint of epoch 1 and no summary
     writer.close()
+    (writer.folder / f"{TEMP_PREFIX}model.safetensors.x1y2").write_bytes(b"half of a checkpoint")  # a killed write
     (entry,) = RunStore(tmp_path / "runs").list()
     assert entry.status == "interrupted" and entry.epochs == 1 and entry.can_continue
+    assert sorted(p.name for p in writer.folder.iterdir()) == sorted(set(FILES) - {"summary.json"})  # tidied
     assert "interrupted at epoch 1 of 3" in entry.message
 
     resumed = store.load(entry.id)
