@@ -185,6 +185,12 @@ class RunStore:
         except OSError as exc:
             raise StoreError(f"cannot save the run in {parent}: {exc.strerror or exc}") from None
 
+    def save(self, run: Run, owner: str | None = None, name: str | None = None) -> RunEntry:
+        """Save a run that is not training (an uploaded zip, a sweep trial) as it is; its entry in the store."""
+        with self.writer(run, owner, name) as writer:
+            writer.finished()
+        return self.find(run.id, owner)
+
     def delete(self, ref: str, owner: str | None = None) -> None:
         """Remove a run's folder and its index entry (refused while a process trains it)."""
         self.check_writable()

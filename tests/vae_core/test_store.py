@@ -424,3 +424,15 @@ def test_a_checkpoint_that_cannot_be_written_is_reported_and_the_last_one_stays(
     (entry,) = store.list()
     assert (entry.status, entry.epochs) == ("interrupted", 1)
     assert sorted(p.name for p in writer.folder.iterdir()) == sorted(set(FILES) - {"summary.json"})
+
+
+def test_a_run_that_is_not_training_is_saved_as_it_is(tmp_path, mnist_small):
+    """An uploaded zip or a sweep trial goes into the store in one call, with a name, into its workspace."""
+    code = new_workspace_code()
+    store = RunStore(tmp_path / "runs")
+    run = trained(mnist_small)
+    entry = store.save(run, owner=code, name="uploaded by the teacher")
+    assert (entry.id, entry.status, entry.name, entry.epochs) == (run.id, "finished", "uploaded by the teacher", 2)
+    assert entry.owner == workspace_id(code) and store.list() == [entry]
+    assert digest(entry.path) == hashlib.sha256(save_run(run, tmp_path / "plain").joinpath(
+        "model.safetensors").read_bytes()).hexdigest()
