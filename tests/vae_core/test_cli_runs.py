@@ -72,3 +72,11 @@ def test_unknown_or_ambiguous_ids_and_broken_runs_are_one_clear_line(tmp_path, c
 def test_runs_on_a_missing_store_says_so_and_leaves_no_folder(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "runs", "--runs-dir", str(tmp_path / "none"))
     assert code == 0 and "no runs in" in out and not (tmp_path / "none").exists()
+
+
+def test_train_into_a_store_that_cannot_be_written_stops_before_any_work(tmp_path, capsys):
+    (tmp_path / "runs").write_text("a file where the store should be")
+    code, _, err = run_cli(capsys, "train", *FLAGS, "--epochs", "1", "--runs-dir", str(tmp_path / "runs"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: cannot save runs in {tmp_path / 'runs'}: it is a file, not a folder; nothing was "
+                          "changed there. Choose a writable folder with --runs-dir")
