@@ -48,11 +48,12 @@ METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta"
                  "seconds", "kl_per_dim", "reason", "message")
 
 
-def events_to_csv(events: list[TrainEvent]) -> str:
-    """One CSV row per step, epoch and end event."""
+def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
+    """One CSV row per step, epoch and end event (after the header row, unless `header` is False)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for ev in events:
         row = {k: getattr(ev, k) for k in METRIC_FIELDS}
         row["kl_per_dim"] = ";".join(f"{v:.6g}" for v in ev.kl_per_dim)

@@ -40,6 +40,8 @@ class RunWriter:
         self.checkpoint_seconds: list[float] = []  # time each checkpoint took to reach the disk (for the figures)
         self._writing: threading.Thread | None = None  # the checkpoint being written
         self._error: BaseException | None = None  # why it failed, for the training thread
+        self._csv: list[str] = []  # metrics.csv in pieces, header first: rows of events already written
+        self._rows_done = 0
         self._check_room = check_room or (lambda n_bytes: None)
         self._epoch_checkpoints = 0
         self._has_val: bool | None = None
@@ -84,10 +86,19 @@ class RunWriter:
     def _checkpoint_files(self) -> dict[str, bytes]:
         # config.json too: train_run may have raised the epochs to train, and "epoch k of n" reads it
         files = {"config.json": self._config(), "model.safetensors": model_bytes(self.run),
-                 "metrics.csv": events_to_csv(self.run.events).encode()}
+                 "metrics.csv": self._metrics()}
         if self.run.state is not None:
             files["state.safetensors"] = state_bytes(self.run.state)
         return files
+
+    def _metrics(self) -> bytes:
+        """metrics.csv of every event so far; rows already made are kept, so a checkpoint costs only its new rows."""
+        events = self.run.events
+        if len(events) < self._rows_done:  # the history was replaced: make it again
+            self._csv, self._rows_done = [], 0
+        self._csv.append(events_to_csv(events[self._rows_done:], header=not self._csv))
+        self._rows_done = len(events)
+        return "".join(self._csv).encode()
 
     def event(self, ev: TrainEvent) -> None:
         """Call with each event of runs.train_run: saves a checkpoint when an epoch has ended (after its validation)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vae_core.checkpoint import FILES, CheckpointError, save_run
+from vae_core.checkpoint import FILES, CheckpointError, events_to_csv, save_run
 from vae_core.config import configs_for
 from vae_core.run import Run
 from vae_core.runs import finish_run, new_run, train_run
@@ -86,6 +86,7 @@ def test_a_run_is_saved_while_it_trains_and_listed_finished_at_the_end(tmp_path,
     assert entry.test_neg_elbo == pytest.approx(run.summary["test_neg_elbo"])
     assert entry.active_units == run.summary["active_units"] and entry.settings["latent_dim"] == 4
     assert sorted(p.name for p in entry.path.iterdir()) == sorted(FILES)  # no temporary or journal left
+    assert (entry.path / "metrics.csv").read_text() == events_to_csv(run.events)  # made piece by piece
     back = store.load(run.id[:8])
     assert back.id == run.id and back.status == "finished" and back.state.epoch == 3
     assert all((back.model.state_dict()[k] == v).all() for k, v in run.model.state_dict().items())
