@@ -116,5 +116,9 @@ def summary_metrics(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def _first_line(exc: Exception) -> str:
+    if "MLFLOW_ALLOW_FILE_STORE" in str(exc):  # mlflow 3.7+ refuses new folder stores unless asked
+        return ("this mlflow keeps folder stores (./mlruns, file://) for old users only: set "
+                "MLFLOW_ALLOW_FILE_STORE=true, or give an MLflow server (http://HOST:5000) or sqlite:///mlflow.db "
+                "(needs pip install mlflow)")
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]

@@ -10,7 +10,7 @@ from vae_core.checkpoint import save_run
 from vae_core.cli import main
 from vae_core.config import configs_for
 from vae_core.runs import new_run
-from vae_core.tracking import TrackingError, log_run
+from vae_core.tracking import TrackingError, check, log_run
 
 mlflow = pytest.importorskip("mlflow", reason="pip install 'vae-explorer[mlflow]' (the dev extra has it)")
 from mlflow.tracking import MlflowClient  # noqa: E402
@@ -106,3 +106,13 @@ def test_a_sweep_logs_each_finished_trial_from_the_driver(tmp_path, capsys, trac
         assert history(client, run.info.run_id, "train_loss") == expected
         assert run.data.params["beta"] == json.loads((out / "trials" / trial / "config.json").read_text())["train"][
             "beta"].__format__("g")
+
+
+def test_a_folder_store_that_mlflow_refuses_says_how_to_allow_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    try:
+        check((tmp_path / "mlruns").as_uri())
+    except TrackingError as exc:  # mlflow 3.7 and later
+        assert "set MLFLOW_ALLOW_FILE_STORE=true, or give an MLflow server" in str(exc)
+    else:  # older mlflow still makes folder stores
+        assert (tmp_path / "mlruns").is_dir()
