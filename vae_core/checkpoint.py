@@ -27,6 +27,7 @@ from .models import skeleton
 from .run import Run
 from .run_limits import (
     MAX_FILE_BYTES,
+    MAX_METRICS_ROWS,
     CheckpointError,
     check_metrics_csv,
     check_model_dict,
@@ -48,13 +49,26 @@ METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta"
                  "seconds", "kl_per_dim", "reason", "message")
 
 
+SAVED_STEPS = MAX_METRICS_ROWS * 9 // 10  # step rows a saved run keeps, so it always loads again (epochs: all)
+
+
 def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
-    """One CSV row per step, epoch and end event (after the header row, unless `header` is False)."""
+    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps.
+
+    `header` False leaves out the header row (for rows added to a file that has one).
+    """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
     if header:
         writer.writeheader()
+    n_steps = sum(ev.kind == "step" for ev in events)
+    every = -(-n_steps // SAVED_STEPS)  # ceil: 1 keeps them all
+    seen = 0
     for ev in events:
+        if ev.kind == "step":
+            seen += 1
+            if (seen - 1) % every and seen != n_steps:
+                continue
         row = {k: getattr(ev, k) for k in METRIC_FIELDS}
         row["kl_per_dim"] = ";".join(f"{v:.6g}" for v in ev.kl_per_dim)
         writer.writerow(row)

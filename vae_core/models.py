@@ -198,6 +198,7 @@ def gru_vae(cfg: ModelConfig) -> VAE:
     return VAE(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(cfg.latent_dim, hidden, length, channels))
 
 
+MAX_PARAMETERS = 50_000_000  # weights of the largest model a run may have (200 MB as float32)
 BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
 
 
@@ -213,9 +214,17 @@ def build_model(cfg: ModelConfig, generator: torch.Generator | None = None) -> V
 
 
 def skeleton(cfg: ModelConfig) -> VAE:
-    """The model's layers on the meta device: shapes and parameter counts, no memory, no weights."""
+    """The model's layers on the meta device: shapes and parameter counts, no memory, no weights.
+
+    A model over MAX_PARAMETERS weights is refused here, before anything trains: its run could not be loaded.
+    """
     with torch.device("meta"):
-        return BUILDERS[cfg.arch](cfg)
+        model = BUILDERS[cfg.arch](cfg)
+    n = count_parameters(model)
+    if n > MAX_PARAMETERS:
+        raise ConfigError(f"these layers make a model of {n:,} weights, over the limit of {MAX_PARAMETERS:,} a run "
+                          "may have (it could not be saved and loaded again); use fewer or smaller layers")
+    return model
 
 
 def init_weights(model: nn.Module, generator: torch.Generator) -> None:

@@ -25,11 +25,10 @@ from itertools import pairwise
 
 from .config import SETTINGS, ConfigError
 from .formats.common import MAX_PIXEL_VALUES, mb
-from .models import _halvings  # the conv layers' lengths, and the message when they shrink to nothing
+from .models import MAX_PARAMETERS, _halvings  # the largest model; the conv layers' lengths and their message
 
 # ---- the bounds (one place: checkpoint.py and the tests import them from here) -------------------------
 MAX_FILE_BYTES = 400 * 1024**2  # a run zip, or one file of a run folder
-MAX_PARAMETERS = 50_000_000  # weights of a model a config may describe (200 MB as float32)
 MAX_INPUT_VALUES = MAX_PIXEL_VALUES  # values of one sample: no loader makes a larger data set, let alone sample
 # config.json: 4 MB holds the names and scaling of a sensor run on 30,000 channels (~110 bytes each).
 MAX_CONFIG_BYTES = 4 * 1024**2

@@ -9,6 +9,7 @@ are all built from these declarations (see config.SETTINGS); none of them lists 
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -111,7 +112,7 @@ class Setting:
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not allowed (one sentence), or None when it is."""
-        bad = f"{self.name} must be {self.range_text()}, not {value!r}"
+        bad = f"{self.name} must be {self.range_text()}, not {reprlib.repr(value)}"  # a hostile value stays short
         if self.choices:
             return None if value in self.choices else bad
         if self.type is str:  # free text with its own rule (a device name)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import store_files
-from .checkpoint import config_dict, events_to_csv, model_bytes, state_bytes, to_json
+from .checkpoint import SAVED_STEPS, config_dict, events_to_csv, model_bytes, state_bytes, to_json
 from .run import Run
 from .training import TrainEvent
 
@@ -94,6 +94,8 @@ class RunWriter:
     def _metrics(self) -> bytes:
         """metrics.csv of every event so far; rows already made are kept, so a checkpoint costs only its new rows."""
         events = self.run.events
+        if len(events) > SAVED_STEPS:  # a very long run: its steps are thinned evenly over the whole history
+            return events_to_csv(events).encode()
         if len(events) < self._rows_done:  # the history was replaced: make it again
             self._csv, self._rows_done = [], 0
         self._csv.append(events_to_csv(events[self._rows_done:], header=not self._csv))

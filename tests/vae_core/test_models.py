@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vae_core.config import ConfigError, ModelConfig, default_model_config
-from vae_core.models import VAEOutput, build_model, count_parameters
+from vae_core.models import VAEOutput, build_model, count_parameters, skeleton
 
 CASES = [
     ("image", (1, 28, 28), "mlp"),
@@ -102,3 +102,17 @@ def test_noise_and_dropout_masks_come_from_the_models_generator():
     model.eval()
     assert torch.equal(model.encoder(x), model.encoder(x))  # no dropout when evaluating
 
+
+
+def test_a_model_too_large_to_save_and_load_again_is_refused_before_training():
+    huge = default_model_config("image", (1, 28, 28), hidden=(4096, 4096, 4096, 4096))
+    with pytest.raises(ConfigError, match=r"model of [\d,]+ weights, over the limit of 50,000,000"):
+        build_model(huge)
+    with pytest.raises(ConfigError, match="over the limit"):
+        skeleton(huge)  # the Train page and sweeps check with the skeleton, allocating nothing
+
+
+def test_a_hostile_value_gives_a_short_message():
+    with pytest.raises(ConfigError) as err:
+        ModelConfig(hidden=(1,) * 1_000_000)
+    assert len(str(err.value)) < 300
