@@ -39,6 +39,7 @@ from .run_limits import (
     file_limit,
     read_member,
 )
+from .store_files import write_atomic
 from .training import Change, TrainEvent, TrainState, check_change
 
 FORMAT = "vae-explorer-run"
@@ -52,11 +53,15 @@ METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta"
 SAVED_STEPS = MAX_METRICS_ROWS * 9 // 10  # step rows a saved run keeps, so it always loads again (epochs: all)
 
 
-def events_to_csv(events: list[TrainEvent]) -> str:
-    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps."""
+def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
+    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps.
+
+    `header` False leaves out the header row (for rows added to a file that has one).
+    """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     n_steps = sum(ev.kind == "step" for ev in events)
     every = -(-n_steps // SAVED_STEPS)  # ceil: 1 keeps them all
     seen = 0
@@ -109,11 +114,21 @@ def to_json(obj) -> str:
     return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))), indent=2)
 
 
+def config_dict(run: Run) -> dict[str, Any]:
+    """What config.json holds: format, version, model and train settings, live setting changes, data info, when the
+    run was created."""
+    return {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+            "changes": [asdict(c) for c in run.changes], "data": run.data_info, "created": run.created}
+
+
+def model_bytes(run: Run) -> bytes:
+    """model.safetensors of a run: its weights, on the CPU."""
+    return save_tensors(_cpu(run.model.state_dict()))
+
+
 def run_files(run: Run) -> dict[str, bytes]:
     """The files of a run, as bytes (state.safetensors only when it has a training state)."""
-    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
-              "changes": [asdict(c) for c in run.changes], "data": run.data_info}
-    files = {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(_cpu(run.model.state_dict())),
+    files = {"config.json": to_json(config_dict(run)).encode(), "model.safetensors": model_bytes(run),
              "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
     if run.state is not None:
         files["state.safetensors"] = state_bytes(run.state)
@@ -187,7 +202,7 @@ def save_run(run: Run, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, blob in run_files(run).items():
-        (out / name).write_bytes(blob)
+        write_atomic(out / name, blob)  # a crash mid-save leaves each file whole, old or new
     return out
 
 
