@@ -117,8 +117,9 @@ def to_json(obj) -> str:
 def config_dict(run: Run) -> dict[str, Any]:
     """What config.json holds: format, version, model and train settings, live setting changes, data info, when the
     run was created."""
-    return {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
-            "changes": [asdict(c) for c in run.changes], "data": run.data_info, "created": run.created}
+    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+              "changes": [asdict(c) for c in run.changes], "data": run.data_info, "created": run.created}
+    return {**config, "name": run.name} if run.name else config
 
 
 def model_bytes(run: Run) -> bytes:
@@ -300,8 +301,9 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
     if state is not None:
         state.changes = list(changes)
     status = summary.get("stop_reason") if summary.get("stop_reason") in _ENDED else "finished"
+    name = config.get("name") if isinstance(config.get("name"), str) else ""
     return Run(model, train_cfg, data, events, summary, status=status, message=str(summary.get("stop_message", "")),
-               state=state, saved_changes=changes)
+               state=state, saved_changes=changes, name=name[:200])
 
 
 def _changes(raw: Any) -> list[Change]:

@@ -7,6 +7,7 @@ through `run.memo` and the typed accessors below, the same way wherever they are
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from . import analysis
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, to_dict
 from .dataset import Dataset
 from .models import VAE
 from .training import Change, TrainEvent, TrainingSoFar, TrainState
@@ -32,6 +33,19 @@ STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CL
     "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
 }
 T = TypeVar("T")
+
+
+def run_number(name: str) -> int:
+    """N of "run N" (how the dashboard names runs), else 0."""
+    match = re.fullmatch(r"run (\d+)", name or "")
+    return int(match.group(1)) if match else 0
+
+
+def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
+    """'run 3: mnist, mlp, β=1, z=16, bce' for a run, whether loaded or only listed (settings as in config.json)."""
+    details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
+               f"{settings.get('loss')}")
+    return f"{name}: {details}" if run_number(name) else (name or details)
 
 
 class Memo:
@@ -83,7 +97,7 @@ class Run:
     state: TrainState | None = None  # optimiser, generators and counters: what Continue needs
     data: Dataset | None = None  # the data it was trained on, when that is loaded
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # random, never shown in URLs
-    number: int = 0  # run 1, 2, 3... within a workspace (0: not numbered)
+    name: str = ""  # "run 3" within a workspace; "" for a run saved without one (the CLI's)
     created: float = field(default_factory=time.time)
     memo: Memo = field(default_factory=Memo)
     saved_changes: list[Change] = field(default_factory=list)  # the changes a run loaded without its state made
@@ -98,10 +112,14 @@ class Run:
         return self.model.cfg
 
     @property
+    def number(self) -> int:
+        """N of a run named "run N" (0 otherwise)."""
+        return run_number(self.name)
+
+    @property
     def label(self) -> str:
-        c, t = self.model.cfg, self.train_cfg
-        name = self.data.name if self.data is not None else self.data_info.get("name", "?")
-        return f"run {self.number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
+        data = self.data.name if self.data is not None else self.data_info.get("name", "?")
+        return run_label(self.name, data, {**to_dict(self.model.cfg), **to_dict(self.train_cfg)})
 
     @property
     def active(self) -> bool:

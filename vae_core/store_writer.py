@@ -36,7 +36,9 @@ class RunWriter:
 
     def __init__(self, folder: Path, run: Run, name: str | None = None,
                  check_room: Callable[[int], None] | None = None) -> None:
-        self.folder, self.run, self.name = folder, run, name
+        self.folder, self.run = folder, run
+        if name:
+            run.name = name  # config.json carries it
         self.checkpoint_seconds: list[float] = []  # time each checkpoint took to reach the disk (for the figures)
         self._writing: threading.Thread | None = None  # the checkpoint being written
         self._error: BaseException | None = None  # why it failed, for the training thread
@@ -50,10 +52,7 @@ class RunWriter:
         self._lock = self._create() if self._created else self._reopen()
 
     def _config(self) -> bytes:
-        config = config_dict(self.run)
-        if self.name:
-            config["name"] = self.name
-        return to_json(config).encode()
+        return to_json(config_dict(self.run)).encode()
 
     def _create(self) -> int:
         """A new folder appears whole: its files are written under a temporary name, then it is renamed."""
