@@ -291,7 +291,8 @@ class _Assigner:
             elif values.isna().all():
                 kind, reason = "empty", "empty"
             elif values.nunique(dropna=True) == 1:
-                kind, reason = "constant", f"constant (always {values.dropna().iloc[0]!r})"
+                value = values.dropna().iloc[0]
+                kind, reason = "constant", f"constant (always {value:g})" if is_numeric_column(values) else "constant"
             else:
                 self.roles[column] = ("channel", "numbers that change")
                 continue
