@@ -30,12 +30,12 @@ def rolling_zscore(series: np.ndarray, window: int) -> np.ndarray:
     s1, s2 = np.concatenate([zeros, np.cumsum(x, 0)]), np.concatenate([zeros, np.cumsum(x * x, 0)])
     t = np.arange(len(x))
     begin = np.maximum(t - window, 0)
-    n = np.maximum(t - begin, 1)[:, None]  # steps in the trailing window (the first step sees none: z = 0)
+    n = np.maximum(t - begin, 1)[:, None]  # steps in the trailing window
     mean = (s1[t] - s1[begin]) / n
     var = np.maximum((s2[t] - s2[begin]) / n - mean ** 2, 0.0)
     floor = 1e-3 * np.maximum(x.std(0), 1e-12)  # a flat stretch must not divide by zero
     z = np.abs(x - mean) / np.maximum(np.sqrt(var), floor)
-    z[0] = 0.0
+    z[:min(window, 8)] = 0.0  # too little history for a standard deviation
     return z.max(axis=1)
 
 

@@ -72,7 +72,9 @@ def budget_threshold(val_scores: np.ndarray, alarms_per_1000: float, min_length:
     `alarms_per_1000` per 1,000 steps, for it and for every higher candidate."""
     values = np.nan_to_num(np.asarray(val_scores, dtype=np.float64), nan=-np.inf)
     allowed = alarms_per_1000 * len(values) / 1000
-    levels = np.unique(np.quantile(_finite(values), np.linspace(0, 1, candidates)))[::-1]
+    finite = _finite(values)
+    # quantiles span the range; the highest distinct scores resolve the tail, where budgets put thresholds
+    levels = np.unique(np.r_[np.quantile(finite, np.linspace(0, 1, candidates)), np.unique(finite)[-candidates:]])[::-1]
     chosen = float(levels[0])
     for level in levels:  # from the top down: stop at the first level that raises too many alarms
         if len(alarm_spans(values, level, min_length, merge_gap)) > allowed:
