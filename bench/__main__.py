@@ -13,7 +13,8 @@ import time
 
 from .common import ARTIFACTS, Row, machine, table
 
-BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory"}
+BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory",
+           "anomaly": "bench.anomaly"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,8 +44,13 @@ def _windows(view: np.ndarray, starts: np.ndarray, device: torch.device) -> torc
     return torch.from_numpy(np.ascontiguousarray(view[starts].transpose(0, 2, 1))).to(device)
 
 
-def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024) -> WindowErrors:
-    """Errors (N, C) of windows every `stride` steps over the whole scaled series (L, C), at the latent mean."""
+def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024,
+                          bfloat16: bool = False) -> WindowErrors:
+    """Errors (N, C) of windows every `stride` steps over the whole scaled series (L, C), at the latent mean.
+
+    bfloat16=True runs the network under bfloat16 autocast (about 2x faster on CPUs with AMX/AVX-512 BF16;
+    reconstructions differ by ~1e-3 in scaled units); the errors themselves are summed in float32.
+    """
     series = _sensor_series(data)
     window = int(model.cfg.input_shape[0])
     starts = cover_starts(len(series), window, stride)
@@ -55,7 +60,8 @@ def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size
     with inference(model) as device:
         for i in range(0, len(starts), batch_size):
             x = _windows(view, starts[i:i + batch_size], device)
-            params = model.decode(model.encode(x)[0])
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
+                params = model.decode(model.encode(x)[0]).float()
             b, t, c = x.shape
             # every loss is elementwise, so summing one channel's steps gives that channel's share
             per_channel = recon_nll(params.transpose(1, 2).reshape(b * c, t), x.transpose(1, 2).reshape(b * c, t),

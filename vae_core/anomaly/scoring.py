@@ -40,9 +40,11 @@ def validation_scores(scores: np.ndarray, parts: np.ndarray, labels: np.ndarray 
     return np.asarray(scores)
 
 
-def score_recording(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024) -> RecordingScores:
-    """Score every step of a sensor recording's series (L, C) with a trained VAE (windows every `stride` steps)."""
-    errors = window_channel_errors(model, data, stride, batch_size)
+def score_recording(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024,
+                    bfloat16: bool = False) -> RecordingScores:
+    """Score every step of a sensor recording's series (L, C) with a trained VAE (windows every `stride` steps;
+    bfloat16: see window_channel_errors)."""
+    errors = window_channel_errors(model, data, stride, batch_size, bfloat16)
     length = len(data.series)
     channels = windows_to_steps(errors.errors, errors.starts, errors.window, length)
     labels = None if data.series_anomaly is None else np.asarray(data.series_anomaly, dtype=np.int8)

@@ -62,6 +62,8 @@ def test_channel_errors_add_up_to_the_analysis_modules_window_errors(bleeding):
     windows = np.stack([bleeding.series[s:s + 64] for s in errors.starts])
     np.testing.assert_allclose(errors.total, reconstruction_errors(model, windows), rtol=1e-4)
     assert errors.starts[-1] == 7501 - 64 and errors.errors.shape == (len(errors.starts), 1)
+    fast = A.window_channel_errors(model, bleeding, stride=16, bfloat16=True)  # bfloat16 autocast: close, not equal
+    np.testing.assert_allclose(fast.total, errors.total, rtol=0.05)
     # one window covering the span exactly: its reconstruction is the analysis module's
     span = A.reconstruct_span(model, bleeding, 640, 704, stride=64)
     np.testing.assert_allclose(span, reconstruct(model, bleeding.series[None, 640:704])[0], rtol=1e-4, atol=1e-5)
