@@ -139,7 +139,8 @@ def test_xlsx_holding_only_pictures_is_not_read_as_images():
 
 
 @pytest.mark.parametrize(("name", "blob", "message"), [
-    ("broken.xlsx", b"PK\x03\x04 not a workbook", r"'broken.xlsx' is not a valid zip file"),
+    ("broken.xlsx", b"PK\x03\x04 not a workbook", r"'broken.xlsx' is not a valid .xlsx workbook \(an .xlsx file is a "
+                                                  r"zip archive, and this is not one\): save it again"),
     ("old.xls", b"\xd0\xcf\x11\xe0 ole2", r"Excel 97-2003 \(.xls\) spreadsheets are not supported; save the sheet as "
                                           r".xlsx or as CSV"),
 ])

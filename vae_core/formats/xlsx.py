@@ -18,6 +18,14 @@ from .csv_table import Table, is_number, is_numeric_column
 WORKBOOK_PART = "xl/workbook.xml"
 
 
+def is_zip_file(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)):
+            return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
 def is_workbook(data: bytes) -> bool:
     """True when zip bytes hold an Excel workbook (xl/workbook.xml)."""
     try:
@@ -48,6 +56,9 @@ def _header(first_row: pd.Series) -> list[str] | None:
 
 def read_xlsx(data: bytes, name: str) -> Table:
     """.xlsx bytes -> Table of its first sheet (header detected as in a CSV)."""
+    if not is_zip_file(data):
+        raise DataError(f"'{name}' is not a valid .xlsx workbook (an .xlsx file is a zip archive, and this is not "
+                        "one): save it again from the spreadsheet program as .xlsx, or as CSV")
     _, parts = common.open_zip(data, name)  # unsafe paths and zip bombs are refused before parsing
     if WORKBOOK_PART not in {p.filename for p in parts}:
         raise DataError(f"'{name}' is not an Excel workbook (it has no {WORKBOOK_PART}): save it again as .xlsx, "
