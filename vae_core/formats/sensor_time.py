@@ -30,7 +30,7 @@ class Rows:
 
 def _with_offsets(table: Table, column: str, text: pd.Series, notes: list[str]) -> pd.Series:
     """ISO times with UTC offsets (+01:00, Z) -> UTC; a change of offset (daylight saving) is said."""
-    offsets = text.str.extract(_OFFSET, expand=False)
+    offsets = text.str.findall(_OFFSET).str[0]  # NaN where a time has no offset
     if offsets.isna().any():
         with_, without = int(np.flatnonzero(offsets.notna())[0]), int(np.flatnonzero(offsets.isna())[0])
         raise DataError(f"'{table.name}' time column '{column}' mixes times with a UTC offset (line "
