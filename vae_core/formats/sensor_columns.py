@@ -28,6 +28,7 @@ NORMAL_WORDS = {"normal", "ok", "good", "nominal", "healthy", "pass", "passed", 
                 "inlier", "regular", "0"}
 ANOMALY_WORDS = {"anomaly", "anomalous", "abnormal", "fault", "faulty", "failure", "fail", "failed", "attack", "bad",
                  "error", "outlier", "yes", "true", "positive", "alarm", "malicious", "1"}
+_FLAG_WORDS = {"0", "1", "0.0", "1.0", "true", "false"}  # flags written as text
 _TIME_NAMES = {"timestamp", "timestamps", "time", "date", "datetime", "ts", "timeutc", "datetimeutc", "timestamputc"}
 # Numeric axes: accepted as the time axis when they never go down.
 _AXIS_NAMES = {"t", "step", "steps", "index", "idx", "sample", "samples", "sampleindex", "row", "rowid", "tick",
@@ -96,8 +97,7 @@ def anomaly_flags(column: pd.Series, anomaly_value: str | None = None) -> tuple[
             return None
         anomalous = {wanted}
     else:
-        numeric_words = {"0", "1", "0.0", "1.0", "true", "false"}
-        if distinct <= numeric_words:
+        if distinct <= _FLAG_WORDS:
             anomalous = {"1", "1.0", "true"}
         elif len(distinct) <= 2 and distinct <= NORMAL_WORDS | ANOMALY_WORDS and len(distinct & ANOMALY_WORDS) <= 1 \
                 and len(distinct & NORMAL_WORDS) <= 1:
@@ -105,7 +105,7 @@ def anomaly_flags(column: pd.Series, anomaly_value: str | None = None) -> tuple[
         else:
             return None
     flags = np.where(present, text.isin(anomalous).fillna(False).to_numpy(dtype=bool).astype(np.float64), np.nan)
-    if distinct <= {"0", "1", "0.0", "1.0", "true", "false"}:
+    if distinct <= _FLAG_WORDS:
         return flags, None
     # the note quotes the values as written in the file, not lower-cased
     written = dict(zip(text[present], column[present].astype(str).str.strip()))
@@ -131,7 +131,7 @@ def _label_error(table: Table, column: str) -> DataError:
                          "and it is not clear which one marks an anomaly: set anomaly_value to that one "
                          "(--anomaly-value), or set label_column to None")
     text = values.astype("string").str.strip().str.lower()
-    good = text.isin({"0", "1", "0.0", "1.0", "true", "false"}).fillna(False) | values.isna()
+    good = text.isin(_FLAG_WORDS).fillna(False) | values.isna()
     bad = int(np.flatnonzero(~good.to_numpy())[0])
     return DataError(f"'{table.name}' label column '{column}' must hold anomaly flags 0/1 or true/false, but line "
                      f"{table.line_of(bad)} has {str(values.iloc[bad])!r}: fix it, or set label_column to None")
