@@ -185,7 +185,8 @@ def _load_table(table: Table, sensor: SensorOptions | None) -> Dataset:
     name = table.name
     layout = image_layout(table)
     if layout:
-        return load_image_csv(table, *layout)
+        images = load_image_csv(table, *layout)
+        return replace(images, notes=(*table.notes, *images.notes)) if table.notes else images
     if not table.has_header:
         n = len(table.frame.columns)
         raise DataError(f"'{name}' has no header row and its {n} columns are not a label plus a square number of "
