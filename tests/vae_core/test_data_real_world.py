@@ -157,3 +157,13 @@ def test_one_image_data_set_says_its_test_figures_come_from_the_training_image()
     assert has_note(ds, "only 1 image (1 train, 0 val, 0 test): nothing is held out, so the 'test' figures are "
                         "computed on the training image")
     assert not any("nothing is held out" in n for n in D.load_bundled("mnist").notes)
+
+
+def test_an_image_table_in_a_workbook_is_read_as_images_with_the_sheet_note():
+    frame = pd.DataFrame(np.arange(6 * 16).reshape(6, 16) % 256, columns=[f"pixel{i}" for i in range(16)])
+    frame.insert(0, "label", [0, 1, 2, 0, 1, 2])
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name="digits")
+    ds = D.load_upload([("digits.xlsx", buffer.getvalue())])
+    assert ds.kind == "image" and ds.x.shape == (6, 1, 4, 4) and ds.y.tolist() == [0, 1, 2, 0, 1, 2]
+    assert ds.notes[0] == "read the first sheet, 'digits'"
