@@ -154,3 +154,26 @@ def test_short_recording_advice_gives_numbers():
     assert advice[3].startswith("20 epochs at batch size 128 make 20 weight updates in all (1 per epoch); about 30 epochs")
     assert short_recording_advice(D.load_bundled("bleeding"), epochs=20, batch_size=128) == []
     assert short_recording_advice(D.load_bundled("mnist"), epochs=1, batch_size=128) == []
+
+
+def test_sensor_options_survive_a_json_round_trip_as_saved_runs_store_them():
+    import json
+    from dataclasses import asdict
+
+    opts = SensorOptions(channels=("a",), ignore_columns=("changepoint",), train_range=(0, 1000), decimal=",",
+                         duplicates="first", anomaly_value="fault", exclude_anomalies=False)
+    assert SensorOptions(**json.loads(json.dumps(asdict(opts)))) == opts
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"duplicates": "sum"}, r"duplicates must be one of mean, first, error, not 'sum'"),
+    ({"decimal": ";"}, r"decimal must be one of 'auto', '.', ',', not ';'"),
+    ({"train_range": (10, 5)}, r"train_range must be two whole time steps \(first, stop\) with 0 <= first < stop"),
+    ({"train_range": 100}, r"train_range must be two whole time steps"),
+    ({"ignore_columns": ("a", "a")}, r"ignore_columns lists a column twice"),
+    ({"exclude_anomalies": "yes"}, r"exclude_anomalies must be True or False"),
+    ({"anomaly_value": ""}, r"anomaly_value must be the text that marks an anomaly"),
+])
+def test_new_sensor_options_are_validated(options, message):
+    with pytest.raises(DataError, match=message):
+        SensorOptions(**options)
