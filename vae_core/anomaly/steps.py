@@ -27,6 +27,15 @@ def _covering_sums(weights: np.ndarray, starts: np.ndarray, window: int, length:
     return np.cumsum(np.bincount(at, weights=both, minlength=length + 1)[:length])
 
 
+def _covering_sums_sorted(weights: np.ndarray, starts: np.ndarray, window: int, length: int) -> np.ndarray:
+    """The same for strictly increasing starts, all channels at once: each index is hit once, so plain
+    indexing adds (no bincount per channel); (N, C) -> (L, C)."""
+    delta = np.zeros((length + 1, weights.shape[1]))
+    delta[starts] += weights
+    delta[starts + window] -= weights
+    return np.cumsum(delta[:length], axis=0)
+
+
 def windows_to_steps(window_scores: np.ndarray, starts: np.ndarray, window: int, length: int) -> np.ndarray:
     """Window scores (N,) or (N, C) -> step scores (L,) or (L, C): mean of the covering windows, NaN if none."""
     scores = np.asarray(window_scores, dtype=np.float64)
@@ -35,9 +44,11 @@ def windows_to_steps(window_scores: np.ndarray, starts: np.ndarray, window: int,
     with np.errstate(invalid="ignore", divide="ignore"):
         if scores.ndim == 1:
             return np.where(counts > 0, _covering_sums(scores, starts, window, length) / counts, np.nan)
-        out = np.empty((length, scores.shape[1]), dtype=np.float64)
-        for c in range(scores.shape[1]):
-            out[:, c] = _covering_sums(scores[:, c], starts, window, length) / counts
+        if len(starts) and (np.diff(starts) > 0).all():
+            out = _covering_sums_sorted(scores, starts, window, length) / counts[:, None]
+        else:
+            out = np.column_stack([_covering_sums(scores[:, c], starts, window, length) / counts
+                                   for c in range(scores.shape[1])])
         out[counts == 0] = np.nan
         return out
 

@@ -30,6 +30,9 @@ def test_steps_match_a_loop_over_windows_per_channel():
         sums[s:s + window] += value
         counts[s:s + window] += 1
     np.testing.assert_allclose(windows_to_steps(scores, starts, window, length), sums / counts[:, None], rtol=1e-10)
+    order = rng.permutation(len(starts))  # starts in any order take the general (bincount) path: same steps
+    np.testing.assert_allclose(windows_to_steps(scores[order], starts[order], window, length), sums / counts[:, None],
+                               rtol=1e-10)
 
 
 def test_overlap_average_of_reconstructions():
