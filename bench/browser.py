@@ -42,16 +42,17 @@ def open_train_page(browser, url: str) -> tuple[object, object, float]:
 
 def headless_rate() -> float:
     """Samples/s of the default run as a TrainJob in this process, nobody watching."""
-    from dashboard.jobs import JobSlots, TrainJob
+    from dashboard.jobs import TrainJob
     from vae_core.config import TrainConfig, default_model_config
     from vae_core.data import load_bundled
+    from vae_core.tasks import Slots
 
     data = load_bundled("mnist")
-    job = TrainJob(data, default_model_config("image", data.input_shape), TrainConfig(epochs=EPOCHS), JobSlots(2),
-                   lambda job: None).start()
+    job = TrainJob.new(data, default_model_config("image", data.input_shape), TrainConfig(epochs=EPOCHS), Slots(2),
+                       lambda job: None).start()
     assert job.done.wait(600), "headless job did not finish"
-    assert job.result is not None and job.result.state.epoch == EPOCHS, job.message
-    return EPOCHS * N_TRAIN / job.result.state.seconds
+    assert job.status == "finished" and job.run.state.epoch == EPOCHS, job.snapshot().message
+    return EPOCHS * N_TRAIN / job.run.state.seconds
 
 
 def browser_rate(browser, url: str) -> float:

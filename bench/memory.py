@@ -14,8 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, free_port, open_train_page, start_server, stop_server, wait_idle
 from e2e_support import PeakRss  # noqa: E402 - on the path bench.browser sets, like the names above
+
+from .browser import CHROMIUM, CHROMIUM_ARGS, free_port, open_train_page, start_server, stop_server, wait_idle
 from .common import ROOT, Row, mnist_uint8
 
 N = 60_000

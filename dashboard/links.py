@@ -1,7 +1,7 @@
 """Shareable links: the data choice and the Train page's settings <-> URL query parameters.
 
-One table (`PARAMS`) says which names a link may carry, their types and allowed values: the same ranges and
-option lists as the Train page's controls (components/settings.py). `parse` reads a query string into
+One table (`PARAMS`) says which names a link may carry, their types and allowed values, derived from the
+declarations of the Train page's controls (vae_core/config.py): the same bounds, grids and options. `parse` reads a query string into
 settings, clamping what is out of range and refusing what cannot be read, each with a message for the
 visitor; `to_query` writes the settings that differ from the defaults. Pure Python: no Streamlit calls.
 Never put workspace keys, run ids or uploaded file names in a link: only bundled data names and settings.
@@ -17,14 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vae_core.config import ARCHS, LOSSES, SCHEDULES, WARMUPS, default_model_config
+from vae_core.config import WIDGETS, ConfigError, recommended
 from vae_core.data import BUNDLED
+from vae_core.settings import Setting, format_value, parse_number
 
-from .components.settings import (ARCHS_BY_KIND, BATCHES, BETAS, GRAD_CLIPS, LRS, RANGES, WEIGHT_DECAYS, defaults)
+from .lesson_titles import TITLES
 
-MAX_HIDDEN_LAYERS = 6
-MAX_HIDDEN_UNITS = 4096  # as the Train page's "Layer sizes" box
-LESSONS = range(1, 7)
+LESSONS = range(1, len(TITLES) + 1)
 
 
 @dataclass(frozen=True)
@@ -32,50 +31,38 @@ class Param:
     """One name a link may carry. `choices`: allowed words, or a grid of numbers (values snap to the nearest)."""
 
     name: str
-    type: type  # int | float | str
+    type: type  # int | float | str | tuple (layer sizes)
     low: float | None = None
     high: float | None = None
     step: float | None = None
     choices: tuple = ()
-    help: str = ""
+    setting: Setting | None = None  # the declaration it comes from ('data' has none)
 
 
-def _grid(name: str, values: list, help: str) -> Param:
-    return Param(name, float if any(isinstance(v, float) for v in values) else int, min(values), max(values),
-                 choices=tuple(values), help=help)
+def _param(s: Setting) -> Param:
+    """A link carries what the Train page's control can show: the widget's bounds, grid or choices."""
+    w = s.widget
+    if s.choices:
+        return Param(s.name, str, choices=s.choices, setting=s)
+    if w.grid:
+        return Param(s.name, s.type, min(w.grid), max(w.grid), choices=w.grid, setting=s)
+    if s.type is tuple:
+        return Param(s.name, tuple, setting=s)
+    return Param(s.name, s.type, w.low, w.high, w.step, setting=s)
 
 
-def _range(name: str, help: str) -> Param:
-    low, high, step = RANGES[name]
-    kind = float if isinstance(step, float) else int
-    return Param(name, kind, low, high, step, help=help)
-
-
-# The validation table: every setting a link may set (settings.py keys), in the order links are written.
-PARAMS: dict[str, Param] = {p.name: p for p in (
-    Param("data", str, choices=tuple(BUNDLED), help="a bundled data set"),
-    Param("arch", str, choices=ARCHS, help="architecture (must fit the data: images or sensor windows)"),
-    _range("latent_dim", "latent size"),
-    _grid("beta", BETAS, "β, the KL weight"),
-    Param("loss", str, choices=LOSSES, help="reconstruction loss (the Bernoulli ones need data in [0, 1])"),
-    _range("epochs", "epochs"),
-    _grid("batch_size", BATCHES, "batch size"),
-    _grid("lr", LRS, "learning rate"),
-    Param("warmup", str, choices=WARMUPS, help="KL warm-up"),
-    _range("warmup_epochs", "warm-up epochs"),
-    _range("free_bits", "free bits, nats per dimension"),
-    Param("hidden", str, help=f"layer sizes, 1 to {MAX_HIDDEN_LAYERS} whole numbers from 1 to {MAX_HIDDEN_UNITS} "
-                              "separated by commas"),
-    _range("dropout", "dropout"),
-    _grid("weight_decay", WEIGHT_DECAYS, "weight decay"),
-    _grid("grad_clip", GRAD_CLIPS, "gradient clipping"),
-    Param("schedule", str, choices=SCHEDULES, help="learning-rate schedule"),
-    _range("early_stopping", "early-stopping patience"),
-    _range("seed", "random seed"),
-)}
-SETTINGS = tuple(name for name in PARAMS if name != "data")
+# The validation table: every setting a link may set (the Train page's controls), in the order links are written.
+PARAMS: dict[str, Param] = {"data": Param("data", str, choices=tuple(BUNDLED)),
+                            **{name: _param(s) for name, s in WIDGETS.items()}}
+SETTINGS = tuple(WIDGETS)
 # Names that are not settings but are fine in a link (the Learn page and presenter mode read them).
 OTHER = {"lesson": f"lesson number {LESSONS.start} to {LESSONS.stop - 1}", "presenter": "1 (on) or 0 (off)"}
+
+
+def defaults(kind: str, arch: str | None = None) -> dict[str, Any]:
+    """Recommended value of every setting a link may carry, for a data kind (and architecture)."""
+    full = recommended(kind, {"arch": arch})
+    return {name: full[name] for name in SETTINGS}
 
 
 @dataclass
@@ -97,16 +84,8 @@ def _first(value: Any) -> str:
     return str(value).strip()
 
 
-def _number(text: str) -> float | None:
-    try:
-        v = float(text)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _fmt(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return format_value(v)
 
 
 def _nearest(value: float, grid: tuple) -> Any:
@@ -120,14 +99,17 @@ def _nearest(value: float, grid: tuple) -> Any:
 
 def _read(p: Param, text: str) -> tuple[Any, str | None]:
     """(value, message): value None when refused; a message whenever the link's value was not used as written."""
-    if p.type is str and p.name == "hidden":
-        return _read_hidden(text)
+    if p.type is tuple:
+        try:
+            return p.setting.parse(text), None
+        except ConfigError:
+            return None, f"hidden={text!r} is not layer sizes ({p.setting.range_text()}); ignored"
     if p.type is str:
         word = text.lower()
         if word in p.choices:
             return word, None
         return None, f"{p.name}={text!r} is not one of {', '.join(p.choices)}; ignored"
-    v = _number(text)
+    v = parse_number(text)
     if v is None:
         return None, f"{p.name}={text!r} is not a number; ignored"
     if p.choices:
@@ -150,18 +132,7 @@ def _read(p: Param, text: str) -> tuple[Any, str | None]:
     value = round(round((clamped - p.low) / p.step) * p.step + p.low, 6)
     if note is None and not math.isclose(value, v, abs_tol=1e-9):
         note = f"{p.name}={text} is not a multiple of {_fmt(p.step)}; using {_fmt(value)}"
-    return value, note
-
-
-def _read_hidden(text: str) -> tuple[str | None, str | None]:
-    parts = [t for t in text.replace(" ", "").split(",") if t]
-    try:
-        sizes = [int(t) for t in parts]
-    except ValueError:
-        sizes = []
-    if not sizes or len(sizes) > MAX_HIDDEN_LAYERS or not all(1 <= s <= MAX_HIDDEN_UNITS for s in sizes):
-        return None, f"hidden={text!r} is not {PARAMS['hidden'].help}; ignored"
-    return ",".join(str(s) for s in sizes), None
+    return float(value), note
 
 
 def parse(query: Mapping[str, Any]) -> Link:
@@ -192,7 +163,7 @@ def lesson(query: Mapping[str, Any]) -> tuple[int | None, str | None]:
     if "lesson" not in query:
         return None, None
     text = _first(query["lesson"])
-    v = _number(text)
+    v = parse_number(text)
     if v is None or v != int(v) or int(v) not in LESSONS:
         return None, f"lesson={text!r} is not a lesson number ({LESSONS.start} to {LESSONS.stop - 1})"
     return int(v), None
@@ -206,47 +177,39 @@ def presenter(query: Mapping[str, Any]) -> bool | None:
             "0": False, "false": False, "off": False, "no": False}.get(_first(query["presenter"]).lower())
 
 
-def default_hidden(kind: str, arch: str) -> str:
-    shape = (1, 28, 28) if kind == "image" else (64, 1)
-    return ",".join(str(h) for h in default_model_config(kind, shape, arch=arch).hidden)
-
-
 def complete(link: Link, kind: str, losses: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Every Train-page setting for data of `kind`: the link's values over the defaults. Values that do not fit
     this kind of data (a sensor architecture for images, a Bernoulli loss for scaled signals) are refused."""
-    values = defaults(kind)
+    arch = link.settings.get("arch")
+    if arch is not None and arch not in WIDGETS["arch"].choices_for(kind):
+        arch = None
+    values = defaults(kind, arch)
     messages = []
     for name, value in link.settings.items():
-        if name == "arch" and value not in ARCHS_BY_KIND[kind]:
-            messages.append(f"arch={value} does not fit {kind} data (use {', '.join(ARCHS_BY_KIND[kind])}); "
+        if name == "arch" and value not in WIDGETS["arch"].choices_for(kind):
+            messages.append(f"arch={value} does not fit {kind} data (use {', '.join(WIDGETS['arch'].choices_for(kind))}); "
                             f"using {values['arch']}")
             continue
         if name == "loss" and value not in losses:
             messages.append(f"loss={value} does not fit this data (use {', '.join(losses)}); using {values['loss']}")
             continue
-        if name != "hidden":
-            values[name] = value
-    values[f"hidden_{values['arch']}"] = link.settings.get("hidden") or default_hidden(kind, values["arch"])
+        values[name] = value
     return values, messages
 
 
 def to_query(data: str | None, values: Mapping[str, Any], kind: str) -> dict[str, str]:
     """Query parameters for a bundled data name (None for uploads) and settings: only what differs from the
     defaults, so links stay short and readable. `parse` + `complete` read them back to the same settings."""
-    base = defaults(kind)
+    # the architecture against the kind's default, the rest against the defaults for the chosen architecture
+    base = {**defaults(kind, values.get("arch")), "arch": defaults(kind)["arch"]}
     query: dict[str, str] = {}
     if data is not None:
         query["data"] = data
     for name in SETTINGS:
-        if name == "hidden":
-            arch = values.get("arch", base["arch"])
-            hidden = values.get(f"hidden_{arch}")
-            if hidden and hidden.replace(" ", "") != default_hidden(kind, arch):
-                query["hidden"] = hidden.replace(" ", "")
-            continue
         if name not in values or values[name] == base.get(name):
             continue
-        if name == "warmup_epochs" and values.get("warmup", base["warmup"]) == "none":
-            continue  # not in force without a warm-up
+        s = WIDGETS[name]
+        if s.active_when and values.get(s.active_when[0], base[s.active_when[0]]) not in s.active_when[1]:
+            continue  # not in force (warm-up epochs without a warm-up)
         query[name] = _fmt(values[name])
     return query

@@ -20,9 +20,9 @@ from plotly.offline import get_plotlyjs
 
 from vae_core import analysis
 from vae_core.config import to_dict
+from vae_core.run import Run
 
 from .components import charts, compare, explore, images
-from .workspace import RunRecord
 
 TRAVERSAL_VALUES = np.linspace(-2.5, 2.5, 9, dtype=np.float32)
 TRAVERSAL_DIMS = 5  # the dimensions with the most KL
@@ -39,7 +39,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; } td, th { border: 1px
 text-align: left; } th { background: #f4f6fa; }
 .tables { display: flex; gap: 2rem; flex-wrap: wrap; } .figure { width: 100%; min-height: 300px; }
 .verdict { padding: 0.7rem 1rem; border-radius: 0.4rem; margin: 0.8rem 0; }
-.healthy { background: #e8f5e9; } .partial { background: #fff8e1; } .collapsed { background: #fdecea; }
+.healthy { background: #e8f5e9; } .partial, .too_early { background: #fff8e1; } .collapsed { background: #fdecea; }
 img { max-width: 100%; image-rendering: pixelated; border: 1px solid #eee; }
 .caption, .meta { color: #666; font-size: 0.9rem; }
 """
@@ -51,7 +51,7 @@ document.querySelectorAll('script[type="application/json"][data-figure]').forEac
 """
 
 
-def file_name(run: RunRecord) -> str:
+def file_name(run: Run) -> str:
     """A safe download name: vae-report-run-3-mnist.html."""
     return compare.zip_name(run).replace("vae-run-", "vae-report-run-").removesuffix(".zip") + ".html"
 
@@ -112,13 +112,11 @@ class _Page:
             self.add(f'<p class="caption">{_esc(caption)}</p>')
 
 
-def _diagnosis(run: RunRecord) -> analysis.Diagnostics:
-    part = compare.eval_part(run.data)
-    history = [e.recon for e in run.events if e.kind == "epoch" and e.phase == "train"]
-    return compare.cached(run, ("diagnose", part), lambda: analysis.diagnose(run.model, run.data.part(part)[0], history))
+def _diagnosis(run: Run) -> analysis.Diagnostics:
+    return run.diagnosis(compare.eval_part(run.data))
 
 
-def _summary_rows(run: RunRecord) -> dict:
+def _summary_rows(run: Run) -> dict:
     s = run.summary
     rows = {"data": run.data.name, "status": run.status, "epochs trained": s.get("epochs"),
             "test neg. ELBO (nats)": s.get("test_neg_elbo"), "reconstruction (nats)": s.get("recon"),
@@ -129,7 +127,7 @@ def _summary_rows(run: RunRecord) -> dict:
     return {k: _fmt(v) for k, v in rows.items() if v is not None}
 
 
-def build(run: RunRecord) -> bytes:
+def build(run: Run) -> bytes:
     """The whole report as UTF-8 HTML bytes."""
     data, model = run.data, run.model
     page = _Page()
@@ -140,7 +138,7 @@ def build(run: RunRecord) -> bytes:
              "button (top right, on hover) that saves it as a PNG.</p>")
 
     diag = _diagnosis(run)
-    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(diag.verdict)}.</strong> '
+    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(analysis.VERDICT_WORDS[diag.verdict])}.</strong> '
              f"{_esc(diag.reason)}</div>")
     page.add('<div class="tables">' + _table(_summary_rows(run), "Results on the " + compare.eval_part(data) + " part")
              + _table({k: _fmt(v) for k, v in to_dict(model.cfg).items()}, "Model")
@@ -192,7 +190,7 @@ def build(run: RunRecord) -> bytes:
     return _document(run, page).encode("utf-8")
 
 
-def _anomaly_section(page: _Page, run: RunRecord) -> None:
+def _anomaly_section(page: _Page, run: Run) -> None:
     data = run.data
     errors = compare.window_errors(run)
     ref = "val" if len(data.indices("val")) else "train"
@@ -211,7 +209,7 @@ def _anomaly_section(page: _Page, run: RunRecord) -> None:
         page.figure(compare.roc_figure(metrics["fpr"], metrics["tpr"], metrics["auc"], point))
 
 
-def _document(run: RunRecord, page: _Page) -> str:
+def _document(run: Run, page: _Page) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_esc(run.label)}: VAE Explorer report</title><style>{STYLE}</style>"

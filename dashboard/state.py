@@ -15,8 +15,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from vae_core.data import load_bundled
 from vae_core.dataset import Dataset
+from vae_core.tasks import Slots
 
-from .jobs import JobSlots
 from .workspace import ORPHAN_SECONDS, Workspace, WorkspaceStore, browser_key
 
 DEFAULT_DATA = "mnist"
@@ -44,14 +44,25 @@ def workspace_store() -> WorkspaceStore:
 
 
 @st.cache_resource(show_spinner=False)
-def job_slots() -> JobSlots:
-    return JobSlots(MAX_CONCURRENT_JOBS)
+def job_slots() -> Slots:
+    return Slots(MAX_CONCURRENT_JOBS)
 
 
-@st.cache_data(show_spinner="Loading the bundled data…", max_entries=8)
+@st.cache_resource(show_spinner="Loading the bundled data…", max_entries=8)
 def bundled(name: str) -> Dataset:
-    """A bundled data set, loaded once per server (read-only: never mutate it)."""
-    return load_bundled(name)
+    """A bundled data set, loaded once per server and shared by every visitor: its arrays are read-only.
+
+    (st.cache_data would hand each visitor a copy: 15 MB of MNIST per workspace, 8 GB for 500 visitors.)
+    """
+    return read_only(load_bundled(name))
+
+
+def read_only(data: Dataset) -> Dataset:
+    """Lock the arrays of a data set shared between visitors, so no one can change another's data."""
+    for array in (data.x, data.y, data.split, data.series, data.series_anomaly, data.window_starts):
+        if array is not None:
+            array.setflags(write=False)
+    return data
 
 
 def _key() -> str:
@@ -78,6 +89,13 @@ def workspace() -> Workspace:
 def settings() -> dict[str, Any]:
     """The Train page's settings for this tab (kept when the page changes)."""
     return st.session_state.setdefault(_SETTINGS, {})
+
+
+def apply_settings(changes: dict[str, Any]) -> None:
+    """Set Train-page settings from elsewhere (a link, a lesson, a suggested fix); its widgets pick them up."""
+    settings().update(changes)
+    for name in changes:
+        st.session_state.pop(f"set_{name}", None)  # widgets are recreated from the new value
 
 
 def flash(message: str, kind: str = "success") -> None:

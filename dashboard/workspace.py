@@ -16,15 +16,11 @@ import hashlib
 import itertools
 import threading
 import time
-import uuid
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
 from typing import Any
 
-from vae_core.config import TrainConfig
 from vae_core.dataset import Dataset
-from vae_core.models import VAE
-from vae_core.training import TrainEvent, TrainState
+from vae_core.run import Run
 
 from .jobs import TrainJob
 
@@ -35,29 +31,6 @@ ORPHAN_SECONDS = 120  # a job whose every browser session has been gone this lon
 WATCH_SECONDS = 15  # how often the watchdog looks
 
 
-@dataclass
-class RunRecord:
-    """A trained (or stopped, or uploaded) model with its history, as shown on every page."""
-
-    id: str  # random, never shown in URLs
-    number: int  # run 1, 2, 3... within the workspace
-    model: VAE
-    train_cfg: TrainConfig
-    data: Dataset
-    events: list[TrainEvent]
-    summary: dict
-    status: str  # finished | stopped | diverged | early_stopped | uploaded
-    message: str = ""
-    state: TrainState | None = None  # optimiser etc., so training can continue
-    created: float = field(default_factory=time.time)
-    cache: dict[Hashable, Any] = field(default_factory=dict)  # analysis results of this model (t-SNE, ...)
-
-    @property
-    def label(self) -> str:
-        c, t = self.model.cfg, self.train_cfg
-        return f"run {self.number}: {self.data.name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
-
-
 class Workspace:
     """Everything one visitor owns. Pages read and change it only through its methods or under `lock`."""
 
@@ -66,7 +39,7 @@ class Workspace:
         self.lock = threading.RLock()
         self.data: Dataset | None = None
         self.data_source = ""  # e.g. "bundled:mnist" or "upload:my.csv"
-        self.runs: list[RunRecord] = []
+        self.runs: list[Run] = []
         self.job: TrainJob | None = None
         self.selected_run: str | None = None
         self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps) by key
@@ -88,25 +61,24 @@ class Workspace:
         with self.lock:
             self.data, self.data_source = data, source
 
-    def run(self, run_id: str | None) -> RunRecord | None:
+    def run(self, run_id: str | None) -> Run | None:
         with self.lock:
             return next((r for r in self.runs if r.id == run_id), None)
 
-    def current_run(self) -> RunRecord | None:
+    def current_run(self) -> Run | None:
         """The selected run, else the newest."""
         with self.lock:
             return self.run(self.selected_run) or (self.runs[-1] if self.runs else None)
 
-    def add_run(self, record: RunRecord) -> RunRecord:
+    def add_run(self, run: Run) -> Run:
+        """Keep a run (numbered in this workspace) and select it; the oldest go beyond MAX_RUNS."""
         with self.lock:
-            self.runs.append(record)
-            self.selected_run = record.id
+            run.number = next(self._numbers)
+            self.runs.append(run)
+            self.selected_run = run.id
             while len(self.runs) > MAX_RUNS:
                 self.runs.pop(0)
-            return record
-
-    def new_run(self, **kw) -> RunRecord:
-        return self.add_run(RunRecord(id=uuid.uuid4().hex, number=next(self._numbers), **kw))
+            return run
 
     def delete_run(self, run_id: str) -> None:
         with self.lock:
@@ -116,32 +88,25 @@ class Workspace:
                 self.selected_run = self.runs[-1].id if self.runs else None
 
     def job_finished(self, job: TrainJob) -> None:
-        """Called from the job's thread when it ends: its result becomes a run (or updates one)."""
-        result = job.result
-        if result is None:
+        """Called from the job's thread when it ends: its run joins the list (or, continued, is refreshed)."""
+        if job.status == "failed":
             return
         with self.lock:
-            previous = self.run(job.continues)
-            if previous is not None:
-                previous.events, previous.summary = result.events, result.summary
-                previous.status, previous.message, previous.state = result.status, result.message, result.state
-                previous.train_cfg = result.train_cfg
-                previous.cache.clear()  # the model changed: old maps and scores are stale
-                self._stop_tasks_of(previous.id)
-                self.selected_run = previous.id
+            if self.run(job.run.id) is None:
+                self.add_run(job.run)
             else:
-                self.new_run(model=result.model, train_cfg=result.train_cfg, data=result.data, events=result.events,
-                             summary=result.summary, status=result.status, message=result.message, state=result.state)
+                self._stop_tasks_of(job.run.id)  # the model changed: maps and scores being computed are stale
+                self.selected_run = job.run.id
 
     def _stop_tasks_of(self, run_id: str) -> None:
         """Stop background work computed from one run's model (its keys hold the run id)."""
         for key, task in list(self.background.items()):
-            if isinstance(key, tuple) and run_id in key and hasattr(task, "stop"):
+            if isinstance(key, tuple) and run_id in key:
                 task.stop()
                 self.background.pop(key, None)
 
     def busy_run_id(self) -> str | None:
-        """The run a job is training right now (its model must not be read meanwhile)."""
+        """The listed run a job is training further right now (its model must not be read meanwhile)."""
         job = self.job
         return job.continues if job is not None and job.active else None
 
@@ -150,9 +115,7 @@ class Workspace:
         if self.job is not None:
             self.job.stop()
         for task in self.background.values():
-            stop = getattr(task, "stop", None)
-            if stop:
-                stop()
+            task.stop()
 
 
 class WorkspaceStore:

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .losses import log_importance_weights, recon_nll, reconstruction_mean
+from .losses import kl_per_dim, log_importance_weights, recon_nll, reconstruction_mean
 from .models import VAE
-from .training import evaluate_loss
+from .training import TrainingSoFar, evaluate_loss
 
 ACTIVE_VARIANCE = 0.01  # Burda et al. 2016: unit d is active when Var_x(E_q[z_d]) > 0.01
 NEAR_ZERO_KL = 0.05  # nats: a dimension whose KL is below this carries (almost) nothing about x
@@ -153,6 +153,13 @@ def tsne_2d(z: np.ndarray, perplexity: float = 30.0, seed: int = 0,
     return np.asarray(tsne.fit(np.ascontiguousarray(z, dtype=np.float64)), dtype=np.float32)
 
 
+MIN_STEPS = 200  # optimiser steps before a verdict on the code means anything (KL still moves a lot before)
+MIN_SAMPLES = 30  # inputs for the active-unit variance to be more than noise
+KL_RISING = 1.2  # last epoch's KL this many times the one before (and 0.1 nats more): still being put to use
+VERDICT_WORDS = {"healthy": "healthy", "partial": "part of the code unused", "collapsed": "posterior collapse",
+                 "too_early": "too early to judge"}
+
+
 @dataclass(frozen=True)
 class Diagnostics:
     """How much the latent code is used, and a verdict in plain words."""
@@ -162,8 +169,8 @@ class Diagnostics:
     active: np.ndarray  # (D,) bool, Burda et al. 2016
     kl: float  # total KL, nats per sample
     recon: float  # nats per sample
-    verdict: str  # healthy | partial | collapsed
-    reason: str  # the verdict explained, with numbers
+    verdict: str  # healthy | partial | collapsed | too_early (too little training or data to judge)
+    reason: str  # the verdict explained, with numbers that agree with it
 
     @property
     def active_units(self) -> int:
@@ -174,41 +181,106 @@ class Diagnostics:
         return self.verdict == "collapsed"
 
 
-def diagnose(model: VAE, x: np.ndarray, recon_history: Sequence[float] = ()) -> Diagnostics:
-    """KL per dimension, active units and a collapse verdict on x (N, ...).
+def diagnose(model: VAE, x: np.ndarray, history: TrainingSoFar | Sequence[float] = (), seed: int = 0) -> Diagnostics:
+    """KL per dimension, active units and a collapse verdict on x (N, ...), z sampled with its own seeded generator.
 
-    `recon_history` (reconstruction per epoch) lets the verdict say whether reconstruction kept
-    improving while KL stayed near zero: the sign that the decoder ignores z.
+    `history` (or just the reconstruction per epoch) lets the verdict say whether reconstruction kept improving
+    while KL stayed near zero (the decoder ignores z), or whether training was too short to judge.
     """
+    history = history if isinstance(history, TrainingSoFar) else TrainingSoFar(recon=tuple(history))
     mu, _ = encode(model, x)
-    stats = evaluate_loss(model, torch.as_tensor(x, device=_device(model)), loss=model.cfg.loss,
-                          huber_delta=model.cfg.huber_delta)
+    dev = _device(model)
+    stats = evaluate_loss(model, torch.as_tensor(x, device=dev), loss=model.cfg.loss,
+                          huber_delta=model.cfg.huber_delta, rng=torch.Generator(device=dev).manual_seed(seed))
     kl_dim = np.asarray(stats["kl_per_dim"])
     variance = mu.var(0) if len(mu) > 1 else np.zeros(mu.shape[1])
     active = variance > ACTIVE_VARIANCE
-    verdict, reason = _verdict(kl_dim, active, stats["kl"], recon_history)
+    verdict, reason = _verdict(kl_dim, active, stats["kl"], history, len(x))
     return Diagnostics(kl_dim, variance, active, stats["kl"], stats["recon"], verdict, reason)
 
 
-def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, recon_history: Sequence[float]) -> tuple[str, str]:
+def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, history: TrainingSoFar, n: int) -> tuple[str, str]:
     d = len(kl_dim)
     near_zero = int((kl_dim < NEAR_ZERO_KL).sum())
     n_active = int(active.sum())
-    falling = len(recon_history) >= 2 and recon_history[-1] < recon_history[0]
-    if n_active == 0 or near_zero == d or kl < COLLAPSE_KL:
+    looks_collapsed = n_active == 0 or near_zero == d or kl < COLLAPSE_KL
+    counted = f" (counted on only {n} inputs, too few to be sure)" if n < MIN_SAMPLES else ""
+    if history.steps is not None and history.steps < MIN_STEPS:
+        return "too_early", (f"too early to judge: the model has taken only {history.steps} optimiser steps, and a "
+                             f"code is still being formed for the first few hundred. Now z carries {kl:.2f} nats per "
+                             f"sample, {n_active} of {d} units active{counted}. Train longer (more epochs, a smaller "
+                             f"batch, or more samples, e.g. a smaller stride) before reading collapse into it.")
+    rising = len(history.kl) >= 2 and history.kl[-1] > max(KL_RISING * history.kl[-2], history.kl[-2] + 0.1)
+    if looks_collapsed and rising:
+        return "too_early", (f"not collapsed yet: the KL is still rising ({history.kl[-2]:.2f} -> {history.kl[-1]:.2f} "
+                             f"nats over the last two epochs), so the code is still being put to use. Now z carries "
+                             f"{kl:.2f} nats per sample, {n_active} of {d} units active{counted}. Train longer before "
+                             f"judging.")
+    if looks_collapsed:
+        falling = len(history.recon) >= 2 and history.recon[-1] < history.recon[0]
+        facts = [f"z carries only {kl:.2f} nats per sample in total" + (" (less than one nat)" if kl < COLLAPSE_KL
+                                                                          else "")]
+        if near_zero:
+            facts.append(f"KL is ~0 in {near_zero} of {d} dimensions")
         while_recon = " while reconstruction keeps falling" if falling else ""
         # the active-unit test (variance of the means > 0.01) can pass on codes that carry next to nothing
         units = (f" ({n_active} units still pass the active-unit test, but their means vary too little to carry "
                  f"information)") if n_active else ""
-        return "collapsed", (f"posterior collapse: KL is ~0 in {near_zero} of {d} dimensions and z carries only "
-                             f"{kl:.2f} nats per sample in total{while_recon}: the decoder ignores z{units}. "
-                             f"Try KL warm-up, free bits or a lower beta.")
+        return "collapsed", (f"posterior collapse: {' and '.join(facts)}{while_recon}: the decoder ignores z{units}"
+                             f"{counted}. Try KL warm-up, free bits or a lower beta.")
     if n_active <= d // 4 or near_zero >= d - d // 4:
         return "partial", (f"only {d - near_zero} of {d} latent dimensions carry information (KL ~0 in {near_zero}, "
-                           f"{n_active} active units); the rest are unused. "
+                           f"{n_active} active units{counted}); the rest are unused. "
                            f"That is normal for a large latent size or a high beta; a smaller latent size or lower beta "
                            f"uses the code more fully.")
-    return "healthy", f"{n_active} of {d} latent units are active, carrying {kl:.1f} nats per sample."
+    return "healthy", f"{n_active} of {d} latent units are active{counted}, carrying {kl:.1f} nats per sample."
+
+
+@dataclass(frozen=True)
+class ElboTerms:
+    """The ELBO of one input written out: its posterior, a few draws of z, and each term in nats."""
+
+    mu: np.ndarray  # (D,) posterior mean
+    sigma: np.ndarray  # (D,) posterior standard deviation
+    eps: np.ndarray  # (K, D) the noise drawn
+    z: np.ndarray  # (K, D) = mu + sigma * eps
+    recon_per_draw: np.ndarray  # (K,) -log p(x|z) of each draw
+    reconstructions: np.ndarray  # (K, ...) decoded mean of each z
+    mean_reconstruction: np.ndarray  # (...) decoded mean of z = mu
+    kl_per_dim: np.ndarray  # (D,) KL(q(z_d|x) || N(0, 1)) in closed form
+    beta: float
+
+    @property
+    def recon(self) -> float:
+        """The reconstruction term, estimated by the draws' mean."""
+        return float(self.recon_per_draw.mean())
+
+    @property
+    def kl(self) -> float:
+        return float(self.kl_per_dim.sum())
+
+    @property
+    def total(self) -> float:
+        """recon + beta * KL: this input's loss (its negative ELBO when beta = 1), nats."""
+        return self.recon + self.beta * self.kl
+
+
+def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, seed: int = 0) -> ElboTerms:
+    """One input x (...) through the VAE by hand: posterior, `draws` samples of z, each ELBO term (Kingma &
+    Welling 2014); the noise comes from its own seeded generator, so before and after a step compare fairly."""
+    with inference(model) as dev:
+        xt = torch.as_tensor(x[None], device=dev)
+        mu, logvar = model.encode(xt)
+        eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
+        sigma = torch.exp(0.5 * logvar)
+        z = mu + sigma * eps  # (K, D)
+        params = model.decode(z)
+        recon = recon_nll(params, xt.expand(draws, *xt.shape[1:]), model.cfg.loss, model.cfg.huber_delta)
+        kl = kl_per_dim(mu, logvar)[0]
+        means = reconstruction_mean(params, model.cfg.loss)
+        at_mu = reconstruction_mean(model.decode(mu), model.cfg.loss)[0]
+    return ElboTerms(mu[0].cpu().numpy(), sigma[0].cpu().numpy(), eps.cpu().numpy(), z.cpu().numpy(),
+                     recon.cpu().numpy(), means.cpu().numpy(), at_mu.cpu().numpy(), kl.cpu().numpy(), float(beta))
 
 
 def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
@@ -250,22 +322,17 @@ def anomaly_metrics(scores: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def evaluate(model: VAE, data: Dataset, part: str = "test", iwae_k: int = 64,
-             recon_history: Sequence[float] = ()) -> dict:
+             history: TrainingSoFar | Sequence[float] = ()) -> dict:
     """Held-out figures for a summary: neg. ELBO, recon, KL, diagnostics, IWAE NLL, anomaly AUC/AP.
 
-    Seeded, so evaluating the same model on the same data twice gives the same numbers.
+    Seeded with its own generators, so evaluating the same model on the same data twice gives the same
+    numbers, and evaluating never moves the random state of the run being trained.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return _evaluate(model, data, part, iwae_k, recon_history)
-
-
-def _evaluate(model: VAE, data: Dataset, part: str, iwae_k: int, recon_history: Sequence[float]) -> dict:
     x, y = data.part(part)
     if len(x) == 0:
         x, y = data.part("all")
         part = "all"
-    diag = diagnose(model, x, recon_history)
+    diag = diagnose(model, x, history)
     out = {
         "part": part, "n": int(len(x)),
         "test_neg_elbo": diag.recon + diag.kl, "recon": diag.recon, "kl": diag.kl,

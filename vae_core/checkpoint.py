@@ -1,8 +1,9 @@
 """Saved runs: safetensors weights + JSON config + metrics CSV + JSON summary. Never pickle.
 
-A run is four files (config.json, model.safetensors, metrics.csv, summary.json), in a folder for the
-CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from the config
-and checks every tensor's name and shape before trusting it.
+A run is four files (config.json, model.safetensors, metrics.csv, summary.json), plus state.safetensors
+(optimiser moments, the run's generator states and counters) when it can be continued exactly, in a
+folder for the CLI or in a zip for the dashboard's download and upload. Loading rebuilds the model from
+the config and checks every tensor's name and shape before trusting it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import json
 import math
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,50 +24,52 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import VAE, build_model
-from .training import TrainEvent
+from .models import skeleton
+from .run import Run
+from .run_limits import (
+    MAX_FILE_BYTES,
+    MAX_METRICS_ROWS,
+    CheckpointError,
+    check_metrics_csv,
+    check_model_dict,
+    check_model_size,
+    check_safetensors_header,
+    check_size,
+    check_zip_entries,
+    file_limit,
+    read_member,
+)
+from .store_files import write_atomic
+from .training import Change, TrainEvent, TrainState, check_change
 
 FORMAT = "vae-explorer-run"
 VERSION = 1
-FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json")
-MAX_PARAMETERS = 50_000_000  # a config asking for more is refused before anything is allocated
-MAX_FILE_BYTES = 400 * 1024 * 1024
+FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
+REQUIRED = FILES[:2]
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
-                 "seconds", "kl_per_dim", "reason", "message")
+                 "seconds", "kl_per_dim", "reason", "message", "value")
 
 
-class CheckpointError(ValueError):
-    """A saved run that cannot be loaded; the message says which file and what is wrong."""
+SAVED_STEPS = MAX_METRICS_ROWS * 9 // 10  # step rows a saved run keeps, so it always loads again (epochs: all)
 
 
-@dataclass
-class Run:
-    """A trained model with everything needed to explain and reload it."""
+def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
+    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps.
 
-    model: VAE
-    train_cfg: TrainConfig
-    data_info: dict[str, Any]  # name, kind, input_shape, label names, channels, scaling
-    events: list[TrainEvent] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def model_cfg(self) -> ModelConfig:
-        return self.model.cfg
-
-
-def data_info(data) -> dict[str, Any]:
-    """What a run records about its data set (a vae_core Dataset)."""
-    return {"name": data.name, "kind": data.kind, "input_shape": list(data.input_shape),
-            "label_kind": data.label_kind, "label_names": list(data.label_names or []),
-            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
-
-
-def events_to_csv(events: list[TrainEvent]) -> str:
-    """One CSV row per step, epoch and end event."""
+    `header` False leaves out the header row (for rows added to a file that has one).
+    """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
+    n_steps = sum(ev.kind == "step" for ev in events)
+    every = -(-n_steps // SAVED_STEPS)  # ceil: 1 keeps them all
+    seen = 0
     for ev in events:
+        if ev.kind == "step":
+            seen += 1
+            if (seen - 1) % every and seen != n_steps:
+                continue
         row = {k: getattr(ev, k) for k in METRIC_FIELDS}
         row["kl_per_dim"] = ";".join(f"{v:.6g}" for v in ev.kl_per_dim)
         writer.writerow(row)
@@ -81,7 +85,8 @@ def events_from_csv(text: str) -> list[TrainEvent]:
             events.append(TrainEvent(
                 kind=row["kind"], phase=row["phase"], epoch=int(row["epoch"]), step=int(row["step"]),
                 total_steps=0, **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
-                kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", "")))
+                kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", ""),
+                value=float(row.get("value") or "nan")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"metrics.csv is not a VAE Explorer metrics file ({exc})") from None
     return events
@@ -109,13 +114,87 @@ def to_json(obj) -> str:
     return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))), indent=2)
 
 
+def config_dict(run: Run) -> dict[str, Any]:
+    """What config.json holds: format, version, model and train settings, live setting changes, data info, when the
+    run was created."""
+    return {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+            "changes": [asdict(c) for c in run.changes], "data": run.data_info, "created": run.created}
+
+
+def model_bytes(run: Run) -> bytes:
+    """model.safetensors of a run: its weights, on the CPU."""
+    return save_tensors(_cpu(run.model.state_dict()))
+
+
 def run_files(run: Run) -> dict[str, bytes]:
-    """The four files of a run, as bytes."""
-    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
-              "data": run.data_info}
-    weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
-    return {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(weights),
-            "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    """The files of a run, as bytes (state.safetensors only when it has a training state)."""
+    files = {"config.json": to_json(config_dict(run)).encode(), "model.safetensors": model_bytes(run),
+             "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
+    if run.state is not None:
+        files["state.safetensors"] = state_bytes(run.state)
+    return files
+
+
+def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+
+
+_COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_best", "seconds", "first_loss",
+             "announced")
+
+
+def state_bytes(state: TrainState) -> bytes:
+    """A training state as safetensors: optimiser moments, generator states, the epoch under way, counters."""
+    opt = state.optimizer.state_dict()
+    tensors = {f"opt.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()}
+    tensors.update({f"rng.{k}": v for k, v in state.rng.state_dict().items()})
+    if state.order is not None:
+        tensors.update(order=state.order, sums=state.sums)
+    if state.best_weights is not None:
+        tensors.update({f"best.{k}": v for k, v in state.best_weights.items()})
+    counters = {k: getattr(state, k) for k in _COUNTERS}
+    meta = {"param_groups": json.dumps(opt["param_groups"]), "counters": json.dumps(_clean(counters))}
+    return save_tensors(_cpu(tensors), metadata=meta)
+
+
+def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
+    """Rebuild a training state for `model` from state_bytes; CheckpointError when it does not fit the model."""
+    try:
+        tensors = load_tensors(blob)
+        meta = json.loads(_metadata(blob).get("counters", "{}"))
+        groups = json.loads(_metadata(blob).get("param_groups", "[]"))
+    except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
+    state = TrainState(model, train_cfg)
+    params = list(model.parameters())
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, index, name = key.split(".", 2)
+            if not index.isdigit() or int(index) >= len(params) or (
+                    name != "step" and tuple(value.shape) != tuple(params[int(index)].shape)):
+                raise CheckpointError(f"state.safetensors does not match the model: {key} {tuple(value.shape)}")
+            slots.setdefault(int(index), {})[name] = value
+    try:
+        state.optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if "order" in tensors:
+        state.order, state.sums = tensors["order"].to(torch.int64), tensors["sums"]
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    state.best_weights = best or None
+    for k in _COUNTERS:
+        if meta.get(k) is not None:
+            setattr(state, k, float(meta[k]) if k == "first_loss" else type(getattr(state, k))(meta[k]))
+    return state
+
+
+def _metadata(blob: bytes) -> dict[str, str]:
+    """The __metadata__ of a safetensors blob (its JSON header, read without loading tensors)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + size])
+    return header.get("__metadata__") or {}
 
 
 def save_run(run: Run, out_dir: str | Path) -> Path:
@@ -123,7 +202,7 @@ def save_run(run: Run, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, blob in run_files(run).items():
-        (out / name).write_bytes(blob)
+        write_atomic(out / name, blob)  # a crash mid-save leaves each file whole, old or new
     return out
 
 
@@ -157,6 +236,16 @@ def _model_from_config(config: Any) -> tuple[ModelConfig, TrainConfig]:
                               f"{str(exc)[:200]}): save the run again") from None
 
 
+def _checked_config(blob: bytes) -> tuple[dict, ModelConfig, TrainConfig, int]:
+    """config.json parsed and held to the run limits: (config, model settings, train settings, weights)."""
+    check_size("config.json", len(blob), file_limit("config.json"))
+    config = _parse_json(blob, "config.json")
+    check_model_dict(config.get("model") if isinstance(config, dict) else None)
+    model_cfg, train_cfg = _model_from_config(config)
+    return config, model_cfg, train_cfg, check_model_size(model_cfg.arch, model_cfg.input_shape, model_cfg.hidden,
+                                                          model_cfg.latent_dim)
+
+
 def run_from_files(files: dict[str, bytes]) -> Run:
     """Rebuild a run from its files; every name, shape and value is checked, nothing is unpickled."""
     try:
@@ -171,21 +260,21 @@ def run_from_files(files: dict[str, bytes]) -> Run:
 
 
 def _run_from_files(files: dict[str, bytes]) -> Run:
-    for name in ("config.json", "model.safetensors"):
+    for name in REQUIRED:
         if name not in files:
             raise CheckpointError(f"the run has no {name}; a saved run holds {', '.join(FILES)}")
-    config = _parse_json(files["config.json"], "config.json")
-    model_cfg, train_cfg = _model_from_config(config)
-    with torch.device("meta"):  # size the model without allocating it
-        skeleton = build_model(model_cfg)
-    n_params = sum(p.numel() for p in skeleton.parameters())
-    if n_params > MAX_PARAMETERS:
-        raise CheckpointError(f"config.json describes a model with {n_params:,} weights, over the limit of {MAX_PARAMETERS:,}")
+    config, model_cfg, train_cfg, n_params = _checked_config(files["config.json"])
+    for name, blob in files.items():
+        check_size(name, len(blob), file_limit(name, n_params))
+    for name in ("model.safetensors", "state.safetensors"):
+        if name in files:
+            check_safetensors_header(files[name], name)
+    layers = skeleton(model_cfg)  # the expected names and shapes, nothing allocated (the model is within bounds)
     try:
         tensors = load_tensors(files["model.safetensors"])
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"model.safetensors is not a valid safetensors file ({exc})") from None
-    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in layers.state_dict().items()}
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
         raise CheckpointError(f"model.safetensors does not match config.json: missing {missing[:3]}, unexpected {extra[:3]}")
@@ -195,13 +284,43 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
                                   f"{tuple(tensors[key].shape)} but the config needs {shape}")
         if tensors[key].is_floating_point() and not torch.isfinite(tensors[key]).all():
             raise CheckpointError(f"model.safetensors holds NaN or infinite values in {key}")
-    model = build_model(model_cfg)
-    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()})
+    model = layers  # the loaded tensors become its weights (assign): no second copy, no random init to overwrite
+    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()},
+                          assign=True)
     model.eval()
-    events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace")) if "metrics.csv" in files else []
+    events = []
+    if "metrics.csv" in files:
+        check_metrics_csv(files["metrics.csv"])
+        events = events_from_csv(files["metrics.csv"].decode("utf-8", "replace"))
     summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
+    summary = summary if isinstance(summary, dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
-    return Run(model, train_cfg, data, events, summary if isinstance(summary, dict) else {})
+    changes = _changes(config.get("changes", []))
+    state = load_state(files["state.safetensors"], model, train_cfg) if "state.safetensors" in files else None
+    if state is not None:
+        state.changes = list(changes)
+    status = summary.get("stop_reason") if summary.get("stop_reason") in _ENDED else "finished"
+    return Run(model, train_cfg, data, events, summary, status=status, message=str(summary.get("stop_message", "")),
+               state=state, saved_changes=changes)
+
+
+def _changes(raw: Any) -> list[Change]:
+    """The live setting changes config.json records, each checked like one made in the app."""
+    if not isinstance(raw, list):
+        raise CheckpointError("config.json: 'changes' must be a list of {step, name, value}")
+    out = []
+    for item in raw:
+        try:
+            step, name, value = int(item["step"]), str(item["name"]), item["value"]
+            if step < 1:
+                raise ValueError("a step counts from 1")
+            out.append(Change(step, name, check_change(name, value)))
+        except (KeyError, TypeError, ValueError) as exc:  # ConfigError is a ValueError
+            raise CheckpointError(f"config.json: a recorded change is not valid ({str(exc)[:120]})") from None
+    return out
+
+
+_ENDED = ("finished", "early_stopped", "stopped", "diverged")
 
 
 def load_run(path: str | Path) -> Run:
@@ -222,28 +341,38 @@ def _load_run(path: Path) -> Run:
         return run_from_zip(path.read_bytes())
     if not path.is_dir():
         raise CheckpointError("it is neither a folder nor a zip: pass the folder given to 'train --out'")
-    files = {}
-    for name in FILES:
-        f = path / name
-        if f.exists():
-            if f.stat().st_size > MAX_FILE_BYTES:
-                raise CheckpointError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MB")
-            files[name] = f.read_bytes()
-    return run_from_files(files)
+
+    def read(name: str, limit: int) -> bytes:
+        check_size(name, (path / name).stat().st_size, limit)
+        with open(path / name, "rb") as f:
+            blob = f.read(limit + 1)
+        check_size(name, len(blob), limit)
+        return blob
+
+    return run_from_files(_read_files({name for name in FILES if (path / name).is_file()}, read))
+
+
+def _read_files(present: set[str], read: Callable[[str, int], bytes]) -> dict[str, bytes]:
+    """The run's files, each read within its bound; config.json first, as its model bounds the weights."""
+    files: dict[str, bytes] = {}
+    weights = None
+    for name in (n for n in FILES if n in present):  # config.json comes first in FILES
+        if name != "config.json" and weights is None and "config.json" in files:
+            weights = _checked_config(files["config.json"])[3]
+        files[name] = read(name, file_limit(name, weights))
+    return files
 
 
 def run_from_zip(blob: bytes) -> Run:
     """Load a run from a zip made by run_to_zip (members are read by name, never extracted)."""
+    check_zip_entries(blob)
     try:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            files = {}
-            for info in zf.infolist():
-                name = info.filename.rsplit("/", 1)[-1]  # allow one enclosing folder
-                if name in FILES:
-                    if info.file_size > MAX_FILE_BYTES:
-                        raise CheckpointError(f"{name} in the zip unpacks to more than {MAX_FILE_BYTES // 2**20} MB")
-                    with zf.open(info) as member:
-                        files[name] = member.read(MAX_FILE_BYTES + 1)
+            members = {info.filename.rsplit("/", 1)[-1]: info for info in zf.infolist()}  # allow one enclosing folder
+            files = _read_files(set(members) & set(FILES),
+                                lambda name, limit: read_member(zf, members[name], name, limit))
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError,
             RuntimeError) as exc:  # RuntimeError: encrypted; ValueError: e.g. a negative offset in a broken header
         raise CheckpointError(f"the file is not a readable zip of a saved run ({exc})") from None

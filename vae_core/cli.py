@@ -9,17 +9,47 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import CheckpointError, Run, data_info, load_run, save_run, to_json
-from .config import LOSSES, SCHEDULES, WARMUPS, ARCHS, ConfigError, TrainConfig, default_model_config
+from .checkpoint import FILES, CheckpointError, load_run, to_json
+from .config import LIVE, SETTINGS, ConfigError, configs_for
 from .dataset import DataError
+from .settings import parse_sizes
+from .store import RunStore, StoreError, default_runs_dir
 from .sweep import command as sweep_command
+from .tracking import TrackingError
+from .training import Change, check_change
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
+
+
+class OutputError(Exception):
+    """--out names a place where a run cannot be written; the message says which and why."""
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an --out that cannot take a run: a file, a folder of other files, no write access."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot write {out}: it is a file, not a folder; give a new folder for the run")
+    folder = out
+    while not folder.exists():  # the nearest existing folder: where `out` would be created
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise OutputError(f"cannot write {out}: {folder} is a file, not a folder")
+        others = sorted(p.name for p in out.iterdir() if p.name not in FILES) if out.is_dir() else []
+        if others:
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise OutputError(f"cannot write {out}: the folder holds other files ({listed}); give a new or empty "
+                              "folder, or a run folder to replace")
+        with tempfile.TemporaryFile(dir=folder):  # the one sure test of write access (root, read-only mounts)
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,13 +58,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
         sys.exit(EXIT_BAD_INPUT)
-
-
-def _csv_ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, like 400 or 32,64, not {text!r}")
 
 
 def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
@@ -52,46 +75,80 @@ def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
                    help="sensor data: what to do with missing values (default: interpolate)")
 
 
+def _add_setting_flags(group, target: str) -> None:
+    """One flag per declared setting of `target` ('model' | 'train'), its help and default from the declaration.
+
+    Types are read here; ranges are checked when the configs are built, with the declaration's message.
+    """
+    for s in SETTINGS.values():
+        if s.target == target and s.cli:
+            group.add_argument(s.flag, dest=s.name, type=_SIZES if s.type is tuple else s.type, default=None,
+                               choices=s.choices or None, metavar="SIZES" if s.type is tuple else None,
+                               help=f"{s.help} (default: {s.default_text()})")
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    sizes = parse_sizes(text)
+    if sizes is None:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, like 400 or 32,64, not {text!r}")
+    return sizes
+
+
+_SIZES = _sizes
+
+
+def _change(text: str) -> Change:
+    try:
+        step, rest = text.split(":", 1)
+        name, value = rest.split("=", 1)
+        return Change(int(step), name.strip().replace("-", "_"), check_change(name.strip().replace("-", "_"),
+                                                                               float(value)))
+    except (ValueError, ConfigError) as exc:
+        raise argparse.ArgumentTypeError(f"expected STEP:NAME=VALUE like 300:beta=8, not {text!r} ({exc})") from None
+
+
+def given_settings(args: argparse.Namespace) -> dict:
+    """The settings given on the command line (None: not given)."""
+    return {name: getattr(args, name) for name in SETTINGS if getattr(args, name, None) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser (every flag documents its default)."""
-    d = TrainConfig()
     parser = _Parser(prog="vae-explorer", description="Train, evaluate and explore variational autoencoders.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a VAE headless and save the run folder",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       description="Train a VAE and save the run folder. Every setting not given takes the "
+                                   "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
-    m = t.add_argument_group("model")
-    m.add_argument("--arch", choices=ARCHS, default=None, help="network: mlp|conv for images, conv1d|gru|mlp for sensor windows (default: mlp for images, conv1d for sensors)")
-    m.add_argument("--latent-dim", type=int, default=None, help="size of z (default: 16 for images, 8 for sensors)")
-    m.add_argument("--hidden", type=_csv_ints, default=None, help="layer sizes, e.g. 400 (mlp) or 32,64 (conv) (default: per architecture)")
-    m.add_argument("--loss", choices=LOSSES, default=None, help="reconstruction likelihood (default: bce for images, mse for sensors)")
-    m.add_argument("--huber-delta", type=float, default=1.0, help="Huber loss: where squared error turns into absolute error")
-    m.add_argument("--dropout", type=float, default=0.0, help="dropout in hidden layers")
-    o = t.add_argument_group("objective and optimiser")
-    o.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training part")
-    o.add_argument("--batch-size", type=int, default=d.batch_size, help="samples per step")
-    o.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
-    o.add_argument("--beta", type=float, default=d.beta, help="KL weight (1 = plain ELBO, >1 = beta-VAE)")
-    o.add_argument("--warmup", choices=WARMUPS, default=d.warmup, help="KL warm-up shape")
-    o.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs, help="warm-up length (or cycle length) in epochs")
-    o.add_argument("--free-bits", type=float, default=d.free_bits, help="nats per latent dimension not penalised")
-    o.add_argument("--weight-decay", type=float, default=d.weight_decay, help="decoupled weight decay (AdamW)")
-    o.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max gradient norm (0 = off)")
-    o.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="learning-rate schedule")
-    o.add_argument("--early-stopping", type=int, default=d.early_stopping, help="stop after N epochs without a better validation loss (0 = off)")
-    o.add_argument("--seed", type=int, default=d.seed, help="random seed (runs repeat exactly on CPU)")
-    o.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
+    _add_setting_flags(t.add_argument_group("model"), "model")
+    o = t.add_argument_group("objective, optimiser and randomness")
+    _add_setting_flags(o, "train")
+    o.add_argument("--change", action="append", default=[], type=_change, metavar="STEP:NAME=VALUE",
+                   help=f"change a live setting ({', '.join(LIVE)}) from optimiser step STEP on, as a teacher can "
+                        "while a run trains in the dashboard, e.g. --change 300:beta=8 --change 600:beta=1 "
+                        "(repeatable)")
     r = t.add_argument_group("output")
-    r.add_argument("--out", default=None, help="run folder to write (default: runs/<data>-<time>)")
-    r.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue training a saved run (its model; --epochs counts the new epochs)")
-    r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
+    add_runs_dir_flag(r)
+    r.add_argument("--out", default=None, help="write the run to this plain folder instead of the run store "
+                                               "(default: a new folder in --runs-dir)")
+    r.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue a saved run (an id or unique id prefix from 'vae-explorer runs', or a folder) "
+                        "from where it stopped or was interrupted, with its optimiser and generator states: up to the "
+                        "epochs it was started with, or --epochs N more (other setting flags are refused). A run of "
+                        "the store continues in its own folder")
+    r.add_argument("--mlflow", default=None, metavar="URI",
+                   help="also log the run to MLflow at this tracking URI: settings, per-epoch metrics, summary and "
+                        "the run folder (needs pip install 'vae-explorer[mlflow]')")
+    r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip) (default: 64)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last stdout line")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="re-evaluate a saved run on held-out data",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    e.add_argument("run_dir", metavar="RUN_DIR", help="folder written by 'train --out' (or a run zip)")
+    e.add_argument("run_dir", metavar="RUN", help="a run's id (or unique id prefix) from 'vae-explorer runs', or a "
+                                                  "run folder (or a run zip)")
+    add_runs_dir_flag(e)
     _add_data_flags(e, required=False)
     e.add_argument("--part", choices=("test", "val", "train", "all"), default="test", help="which part of the data")
     e.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
@@ -99,12 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("datasets", help="list the bundled data sets")
 
+    ls = sub.add_parser("runs", help="list the runs in the run store")
+    add_runs_dir_flag(ls)
+    ls.add_argument("--json", action="store_true", help="print the runs as one JSON list on the last stdout line")
+
     sweep_command.add_parser(sub, _add_data_flags)
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
     u.add_argument("--port", type=int, default=int(os.environ.get("VAE_EXPLORER_PORT", "8501")), help="port to listen on")
     return parser
+
+
+def add_runs_dir_flag(group) -> None:
+    """--runs-dir: the run store's folder (default $VAE_EXPLORER_RUNS_DIR, else runs/)."""
+    group.add_argument("--runs-dir", type=Path, default=default_runs_dir(), metavar="DIR",
+                       help="the run store, a folder of run folders shared with the dashboard "
+                            "(default: %(default)s; $VAE_EXPLORER_RUNS_DIR sets it)")
 
 
 def _sensor_options(args: argparse.Namespace, source: str, saved: dict | None = None):
@@ -143,52 +211,67 @@ def _print_summary(summary: dict, out: Path | None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .runs import new_model, summarize
-    from .training import TrainState, train
-
+    from . import tracking
     from .data import load
+    from .runs import finish_run, new_run, train_run
+    from .store_writer import RunWriter
+    from .training import check_compatible
 
+    # before any work: an output that cannot be written would lose the whole run
+    store = None if args.out else RunStore(args.runs_dir)
+    if store is None:
+        check_out_folder(Path(args.out))
+    else:
+        store.check_writable()
+    if args.mlflow:
+        tracking.check(args.mlflow)
     sensor = _sensor_options(args, args.data)
     data = load(args.data, sensor)
-    train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
-                            warmup=args.warmup, warmup_epochs=args.warmup_epochs, free_bits=args.free_bits,
-                            weight_decay=args.weight_decay, grad_clip=args.grad_clip, schedule=args.schedule,
-                            early_stopping=args.early_stopping, seed=args.seed, device=args.device)
+    given = given_settings(args)
+    info = {"source": args.data, "sensor": None if sensor is None else asdict(sensor)}
     if args.resume:
-        previous = load_run(args.resume)
-        model, past_events = previous.model, previous.events
+        run = _resumable(args.resume, given, args.runs_dir)
+        run.data_info.update(info)
+        for change in args.change:  # more planned changes, after where it stopped
+            if change.step <= run.state.step:
+                raise ConfigError(f"--change {change.step}:{change.name}: the run already took {run.state.step} "
+                                  "steps; a change on resume must come after them")
+            run.state.changes.append(change)
+        # --epochs N trains N more; without it a stopped run goes on to the total it was started with
+        if "epochs" in given:
+            run.train_cfg = replace(run.train_cfg, epochs=run.state.epoch + given["epochs"])
     else:
-        model_cfg = default_model_config(data.kind, data.input_shape, arch=args.arch, latent_dim=args.latent_dim,
-                                         hidden=args.hidden, loss=args.loss, huber_delta=args.huber_delta,
-                                         dropout=args.dropout)
-        model, past_events = new_model(model_cfg, args.seed), []
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.data).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    events = list(past_events)
-    state = TrainState(model, train_cfg)
+        run = new_run(data, *configs_for(data.kind, data.input_shape, given), changes=args.change, **info)
+    check_compatible(run.model, data)  # before a folder is made for it
+    writer = RunWriter(Path(args.out), run) if args.out else store.writer(run)
     bar = None
-    try:
-        for ev in train(model, data, train_cfg, state):
-            events.append(ev)
-            if bar is None:
-                bar = _progress_bar(ev.total_steps, args.quiet)
-            if ev.kind == "step":
-                bar.update(1)
-                bar.set_postfix(epoch=ev.epoch, loss=f"{ev.loss:.2f}", recon=f"{ev.recon:.2f}", kl=f"{ev.kl:.2f}",
-                                samples_s=f"{ev.samples_per_second:,.0f}", refresh=False)
-    except KeyboardInterrupt:
-        print("\nstopped: saving what was learned so far", file=sys.stderr)
-    finally:
-        if bar is not None:
-            bar.close()
-    summary = summarize(model, data, train_cfg, events, iwae_k=args.iwae_k)
-    info = {**data_info(data), "source": args.data, "sensor": None if sensor is None else asdict(sensor)}
-    save_run(Run(model, train_cfg, info, events, summary), out)
-    summary["run_dir"] = str(out)
-    (out / "summary.json").write_text(to_json(summary))
+    with writer:
+        try:
+            for ev in train_run(run, data):
+                writer.event(ev)  # a checkpoint at each epoch end
+                if bar is None:
+                    bar = _progress_bar(ev.total_steps, args.quiet)
+                    bar.update(ev.step - 1)
+                if ev.kind == "step":
+                    bar.update(1)
+                    bar.set_postfix(epoch=ev.epoch, loss=f"{ev.loss:.2f}", recon=f"{ev.recon:.2f}", kl=f"{ev.kl:.2f}",
+                                    samples_s=f"{ev.samples_per_second:,.0f}", refresh=False)
+        except KeyboardInterrupt:
+            print("\nstopped: saving what was learned so far", file=sys.stderr)
+            writer.stopped()
+        finally:
+            if bar is not None:
+                bar.close()
+        summary = finish_run(run, iwae_k=args.iwae_k).summary
+        summary["run_dir"] = str(writer.folder)
+        writer.finished()
+    out = writer.folder
     if args.json:
-        print(json.dumps(json.loads(to_json(summary)), separators=(",", ":")))
+        print(json.dumps(json.loads(to_json({**summary, "run_id": run.id})), separators=(",", ":")))
     else:
         _print_summary(summary, out)
+    if args.mlflow:
+        print(f"logged to MLflow at {args.mlflow}: run {tracking.log_run(args.mlflow, out)}", file=sys.stderr)
     if summary["stop_reason"] == "diverged":
         print(f"error: training diverged: {summary['stop_message']} The last good weights were saved to {out}.",
               file=sys.stderr)
@@ -196,26 +279,79 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(ref: str, runs_dir: Path):
+    """A saved run by path (folder or zip), or by id or unique id prefix in the run store at `runs_dir`."""
+    path = Path(ref)
+    if path.exists() and path.resolve().parent == runs_dir.resolve():
+        return RunStore(runs_dir).load(path.name)  # a store run keeps its id, so it continues in its own folder
+    if path.exists() or "/" in ref or os.sep in ref:
+        return load_run(path)
+    return RunStore(runs_dir).load(ref)
+
+
+def _resumable(ref: str, given: dict, runs_dir: Path):
+    """A saved run to continue; only --epochs (the new total) may change, the rest is the run's own."""
+    from .runs import fresh_state
+
+    run = _load(ref, runs_dir)
+    others = sorted(set(given) - {"epochs"})
+    if others:
+        raise ConfigError(f"--resume continues the saved run with its own settings; drop "
+                          f"{', '.join(SETTINGS[n].flag for n in others)} (only --epochs, how many more, may be given)")
+    if run.state is None:
+        print(f"note: {ref} has no state.safetensors (saved by an older version): it continues with a fresh "
+              "optimiser and generators, so it will not match a run that never stopped", file=sys.stderr)
+        run.state = fresh_state(run)
+    return run
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .analysis import evaluate
     from .data import load
-    from .training import check_compatible
+    from .training import TrainingSoFar, check_compatible
 
-    run = load_run(args.run_dir)
+    run = _load(args.run_dir, args.runs_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
     if not source:
         raise DataError("the run does not say which data it was trained on; pass --data")
     saved = run.data_info.get("sensor") if not args.data else None
     data = load(source, _sensor_options(args, source, saved))
     check_compatible(run.model, data)
-    epochs = [e for e in run.events if e.kind == "epoch" and e.phase == "train"]
-    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, recon_history=[e.recon for e in epochs])
+    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
     if args.json:
         print(json.dumps(json.loads(to_json(result)), separators=(",", ":")))
     else:
         _print_summary(result, None)
     return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs_dir)
+    for note in store.notes:
+        print(f"note: {note}", file=sys.stderr)
+    entries = store.list()
+    if args.json:
+        print(json.dumps(json.loads(to_json([e.to_dict() for e in entries])), separators=(",", ":")))
+        return 0
+    if not entries:
+        print(f"no runs in {args.runs_dir} yet: 'vae-explorer train --data mnist' saves one there")
+        return 0
+    print(runs_table(entries))
+    return 0
+
+
+def runs_table(entries) -> str:
+    """The store's runs as a plain-text table: id (first 12 characters), name, status, data, epochs, neg. ELBO, ..."""
+    head = ("id", "name", "status", "data", "epochs", "neg.ELBO", "created", "path")
+    rows = [(e.id[:12], e.name, e.status, e.data or "-",
+             f"{e.epochs}/{e.epochs_planned}" if e.epochs_planned else str(e.epochs),
+             "-" if e.test_neg_elbo is None else f"{e.test_neg_elbo:.2f}",
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)), str(e.path)) for e in entries]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (head, *rows)]
+    problems = [f"{e.id[:12]}: {e.message}" for e in entries if e.status in ("broken", "interrupted")]
+    return "\n".join(lines + problems)
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -252,7 +388,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return sweep_command.run(args, _sensor_options)
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "sweep": cmd_sweep, "ui": cmd_ui}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "runs": cmd_runs,
+            "sweep": cmd_sweep, "ui": cmd_ui}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, ConfigError, CheckpointError) as exc:
+    except (DataError, ConfigError, CheckpointError, OutputError, StoreError, TrackingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

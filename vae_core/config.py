@@ -1,23 +1,23 @@
-"""Frozen, validated settings for a model and for a training run.
+"""Frozen, validated settings for a model and for a training run: each setting declared once, here.
 
-Every value has a default a newcomer can start from; `__post_init__` explains a bad value in words a
-student understands. Use `dataclasses.asdict` for JSON and `dataclasses.replace` for changes.
+Every field is declared with `settings.setting` (default, range, help, lesson, widget, sweep): the CLI, sweeps,
+shared links, the Train page and reports are derived from `SETTINGS`. `__post_init__` checks each value against
+its declaration and explains a bad one in words a student understands. Use `to_dict` for JSON and
+`dataclasses.replace` for changes; `configs_for` completes a partial set of values with the recommended ones.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
-IMAGE_ARCHS = ("mlp", "conv")
-SENSOR_ARCHS = ("conv1d", "gru", "mlp")
-ARCHS = ("mlp", "conv", "conv1d", "gru")
-LOSSES = ("bce", "cbce", "mse", "mae", "huber")
-# Losses that model each value as a probability, so the data must lie in [0, 1].
-UNIT_INTERVAL_LOSSES = ("bce", "cbce")
-WARMUPS = ("none", "linear", "cyclical")
-SCHEDULES = ("none", "cosine", "step")
+from .settings import ConfigError, Setting, Widget, collect, format_value, setting
 
+__all__ = ["ARCHS", "ConfigError", "LOSSES", "LOSS_NAMES", "ModelConfig", "SETTINGS", "TrainConfig",
+           "UNIT_INTERVAL_LOSSES", "configs_for", "default_model_config", "from_dict", "losses_for", "to_dict"]
+
+ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
+              "gru": "GRU (recurrent)"}
+ARCHS = tuple(ARCH_NAMES)
 LOSS_NAMES = {
     "bce": "Bernoulli (binary cross-entropy)",
     "cbce": "continuous Bernoulli",
@@ -25,44 +25,73 @@ LOSS_NAMES = {
     "mae": "Laplace (absolute error)",
     "huber": "Huber (squared near 0, absolute far out)",
 }
+LOSSES = tuple(LOSS_NAMES)
+# Losses that model each value as a probability, so the data must lie in [0, 1].
+UNIT_INTERVAL_LOSSES = ("bce", "cbce")
 
 
-class ConfigError(ValueError):
-    """A setting is out of range; the message says which and what is allowed."""
+def _device_problem(value: str) -> str | None:
+    ok = isinstance(value, str) and (value in ("auto", "cpu") or value.startswith("cuda"))
+    return None if ok else f"device must be auto, cpu, cuda or cuda:N, not {value!r}"
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message)
+def _validate(cfg: Any) -> None:
+    """Coerce JSON-ish values (lists, ints for floats) and check each against its declaration."""
+    for f in fields(cfg):
+        s = SETTINGS.get(f.name)
+        if s is not None:
+            value = s.coerce(getattr(cfg, f.name))
+            object.__setattr__(cfg, f.name, value)
+            s.validate(value)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """What the network looks like and how it scores a reconstruction."""
 
-    input_shape: tuple[int, ...] = (1, 28, 28)  # images (C, H, W); sensor windows (T, C)
-    arch: str = "mlp"  # mlp | conv (images); conv1d | gru | mlp (sensor windows)
-    latent_dim: int = 16  # size of z
-    hidden: tuple[int, ...] = (400,)  # MLP: widths of hidden layers; conv/conv1d: channels per layer; gru: (hidden size,)
-    loss: str = "bce"  # bce | cbce | mse | mae | huber: the decoder's likelihood p(x|z)
-    huber_delta: float = 1.0  # where Huber switches from squared to absolute error
-    dropout: float = 0.0  # dropout in the hidden layers, 0 switches it off
+    TARGET: ClassVar[str] = "model"
+
+    input_shape: tuple[int, ...] = (1, 28, 28)  # from the data: images (C, H, W); sensor windows (T, C)
+    arch: str = setting(
+        "mlp", target="model", lesson=1, choices=ARCHS, defaults={"sensor": "conv1d"},
+        choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp")}, sweep="list",
+        help="How the encoder and decoder are built: MLPs treat every input value separately, convolutions share "
+             "weights across positions in space or time.",
+        widget=Widget("Architecture", names=ARCH_NAMES))
+    latent_dim: int = setting(
+        16, lesson=4, low=1, high=512, defaults={"sensor": 8}, sweep="range",
+        help="How many numbers the code z has: 2 can be drawn directly, more rebuild better, and a VAE switches "
+             "off the dimensions it does not need.",
+        widget=Widget("Latent size (dimensions of z)", low=1, high=64, step=1))
+    hidden: tuple[int, ...] = setting(
+        (400,), lesson=1, low=1, high=4096, max_items=6, sweep="list",
+        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,)},
+        help="Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
+             "GRU's state size.",
+        widget=Widget("Layer sizes", more=True))
+    loss: str = setting(
+        "bce", lesson=5, choices=LOSSES, defaults={"sensor": "mse"}, sweep="list",
+        help="The decoder's likelihood p(x|z), i.e. how a reconstruction is scored: Bernoulli for pixels in [0, 1], "
+             "squared error for signals, absolute error or Huber to shrug off outliers.",
+        widget=Widget("Reconstruction loss", names=LOSS_NAMES))
+    huber_delta: float = setting(
+        1.0, lesson=5, low=0, high=1000, low_open=True, sweep="list", active_when=("loss", ("huber",)),
+        help="Huber loss only: the error size where squared error turns into absolute error.",
+        widget=Widget("Huber δ", grid=(0.1, 0.25, 0.5, 1.0, 2.0, 5.0), more=True))
+    dropout: float = setting(
+        0.0, lesson=1, low=0, high=1, high_open=True, sweep="range",
+        help="Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
+        widget=Widget("Dropout", low=0.0, high=0.5, step=0.05, more=True))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        _check(self.arch in ARCHS, f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
-        _check(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
-        _check(1 <= self.latent_dim <= 512, f"latent_dim must be between 1 and 512, not {self.latent_dim}")
-        _check(len(self.hidden) >= 1 and all(1 <= h <= 8192 for h in self.hidden),
-               f"hidden sizes must be 1 to 8192 units, one or more layers, not {self.hidden}")
-        _check(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), not {self.dropout}")
-        _check(self.huber_delta > 0, f"huber_delta must be positive, not {self.huber_delta}")
-        _check(all(s >= 1 for s in self.input_shape), f"input_shape must be positive sizes, not {self.input_shape}")
-        if self.arch == "conv":
-            _check(len(self.input_shape) == 3, "the conv architecture is for images (C, H, W); use conv1d or gru for sensor windows")
-        if self.arch in ("conv1d", "gru"):
-            _check(len(self.input_shape) == 2, f"the {self.arch} architecture is for sensor windows (T, C); use mlp or conv for images")
+        _validate(self)
+        if not all(s >= 1 for s in self.input_shape):
+            raise ConfigError(f"input_shape must be positive sizes, not {self.input_shape}")
+        if self.arch == "conv" and len(self.input_shape) != 3:
+            raise ConfigError("the conv architecture is for images (C, H, W); use conv1d or gru for sensor windows")
+        if self.arch in ("conv1d", "gru") and len(self.input_shape) != 2:
+            raise ConfigError(f"the {self.arch} architecture is for sensor windows (T, C); use mlp or conv for images")
 
     @property
     def kind(self) -> str:
@@ -72,42 +101,89 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How the model is trained: objective weights, optimiser, schedule, stopping."""
+    """How the model is trained: objective weights, optimiser, schedule, stopping, randomness."""
 
-    epochs: int = 20  # passes over the training part (MNIST 5k: about 5 s on 2 cores)
-    batch_size: int = 128  # samples per gradient step
-    lr: float = 2e-3  # Adam learning rate (2e-3 at batch 128 matches 1e-3 at batch 64 in half the time)
-    beta: float = 1.0  # weight on the KL term (Higgins et al. 2017); 1 is the plain ELBO
-    warmup: str = "none"  # none | linear | cyclical: KL weight ramps from 0 to beta (Bowman et al. 2016)
-    warmup_epochs: float = 0.0  # length of the ramp (linear) or of one cycle (cyclical), in epochs
-    free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised (Kingma et al. 2016)
-    weight_decay: float = 0.0  # L2 penalty in Adam (decoupled, AdamW)
-    grad_clip: float = 0.0  # max gradient norm, 0 switches clipping off
-    schedule: str = "none"  # none | cosine | step: learning-rate schedule over the epochs
-    early_stopping: int = 0  # stop after this many epochs without a better validation loss, 0 = never
-    seed: int = 0  # makes runs repeatable on CPU
-    device: str = "auto"  # auto (CUDA when available, else CPU) | cpu | cuda | cuda:N
+    TARGET: ClassVar[str] = "train"
+
+    epochs: int = setting(
+        20, lesson=1, low=1, high=10_000, sweep="list",
+        help="How many times training goes through the whole training part.",
+        widget=Widget("Epochs", low=1, high=200, step=1))
+    batch_size: int = setting(
+        128, lesson=1, low=1, high=65_536, sweep="list",
+        help="Samples per gradient step: bigger batches are faster per sample but take fewer steps per epoch.",
+        widget=Widget("Batch size", grid=(16, 32, 64, 128, 256, 512, 1024)))
+    # 2e-3 at batch 128 matches 1e-3 at batch 64 in half the time
+    lr: float = setting(
+        2e-3, lesson=1, low=0, high=10, low_open=True, sweep="range", live=True,
+        help="Step size of the Adam optimiser: too small learns slowly, too large makes the loss jump or explode.",
+        widget=Widget("Learning rate", grid=(1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 1.0, 10.0)))
+    beta: float = setting(
+        1.0, lesson=2, low=0, high=1000, sweep="range", live=True,
+        help="Weight on the KL term (β-VAE, Higgins et al. 2017): higher β gives a smoother latent space and "
+             "blurrier reconstructions, and too high a β collapses the code.",
+        widget=Widget("β (weight of the KL term)",
+                      grid=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)))
+    warmup: str = setting(
+        "none", lesson=3, choices=("none", "linear", "cyclical"), sweep="list",
+        help="KL warm-up (Bowman et al. 2016): β starts near 0 and ramps up, so the encoder learns to use z before "
+             "the KL term pulls the codes to the prior.",
+        widget=Widget("KL warm-up"))
+    warmup_epochs: float = setting(
+        5.0, lesson=3, low=0, high=10_000, sweep="list", active_when=("warmup", ("linear", "cyclical")),
+        help="Length of the warm-up ramp (or of one cycle), in epochs.",
+        widget=Widget("Warm-up epochs", low=1, high=50, step=1))
+    free_bits: float = setting(
+        0.0, lesson=3, low=0, high=100, unit="nats per dimension", sweep="range", live=True,
+        help="Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
+             "penalty, so switching dimensions off no longer pays.",
+        widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
+    weight_decay: float = setting(
+        0.0, lesson=1, low=0, high=1, sweep="list",
+        help="Pulls the weights gently towards zero (AdamW), another guard against overfitting.",
+        widget=Widget("Weight decay", grid=(0.0, 1e-5, 1e-4, 1e-3, 1e-2), more=True))
+    grad_clip: float = setting(
+        0.0, lesson=1, low=0, high=1e6, sweep="list",
+        help="Caps the gradient's size at each step so a high learning rate cannot blow up (0 = off).",
+        widget=Widget("Gradient clipping (max norm)", grid=(0.0, 0.5, 1.0, 5.0, 10.0, 100.0), more=True))
+    schedule: str = setting(
+        "none", lesson=1, choices=("none", "cosine", "step"), sweep="list",
+        help="How the learning rate changes over the run: constant, cosine decay to zero, or halving in thirds.",
+        widget=Widget("Learning-rate schedule", more=True))
+    early_stopping: int = setting(
+        0, lesson=1, low=0, high=10_000, sweep="list",
+        help="Stop when the validation loss has not improved for this many epochs (0 = never).",
+        widget=Widget("Early stopping patience (epochs, 0 = off)", low=0, high=20, step=1, more=True))
+    seed: int = setting(
+        0, lesson=1, low=0, high=2**31 - 1,
+        help="Fixes every random draw of the run (initial weights, shuffling, noise, dropout), so the same "
+             "settings, seed and threads give the same weights.",
+        widget=Widget("Random seed", low=0, high=2**31 - 1, step=1, number=True, more=True))
+    # CPU results depend on how sums are split over threads: one thread by default, so a run repeats
+    # exactly whether it trains in the CLI, a sweep or the dashboard (0 = one per core, faster, repeats only
+    # with the same core count).
+    threads: int = setting(
+        1, low=0, high=1024,
+        help="Torch threads for training on the CPU (0 = one per core); the same seed repeats a run exactly "
+             "with the same thread count.")
+    device: str = setting(
+        "auto", check=_device_problem,
+        help="Where to train: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.epochs, int) and 1 <= self.epochs <= 10_000, f"epochs must be a whole number from 1 to 10000, not {self.epochs}")
-        _check(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65_536, f"batch_size must be from 1 to 65536, not {self.batch_size}")
-        _check(math.isfinite(self.lr) and 0 < self.lr <= 10, f"lr must be a positive number up to 10, not {self.lr}")
-        _check(math.isfinite(self.beta) and 0 <= self.beta <= 1000, f"beta must be between 0 and 1000, not {self.beta}")
-        _check(self.warmup in WARMUPS, f"warmup must be one of {', '.join(WARMUPS)}, not {self.warmup!r}")
-        _check(0 <= self.warmup_epochs <= 10_000, f"warmup_epochs must be 0 or more, not {self.warmup_epochs}")
-        _check(self.warmup == "none" or self.warmup_epochs > 0, f"{self.warmup} warm-up needs warmup_epochs > 0")
-        _check(0 <= self.free_bits <= 100, f"free_bits must be between 0 and 100 nats per dimension, not {self.free_bits}")
-        _check(0 <= self.weight_decay <= 1, f"weight_decay must be between 0 and 1, not {self.weight_decay}")
-        _check(0 <= self.grad_clip <= 1e6, f"grad_clip must be 0 (off) or a positive norm, not {self.grad_clip}")
-        _check(self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        _check(isinstance(self.early_stopping, int) and self.early_stopping >= 0, f"early_stopping must be 0 (off) or a number of epochs, not {self.early_stopping}")
-        _check(self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"),
-               f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+        _validate(self)
+        if self.warmup != "none" and not self.warmup_epochs > 0:
+            raise ConfigError(f"{self.warmup} warm-up needs warmup_epochs > 0")
+
+
+SETTINGS: dict[str, Setting] = collect(ModelConfig, TrainConfig)
+WIDGETS: dict[str, Setting] = {n: s for n, s in SETTINGS.items() if s.widget is not None}
+LIVE: dict[str, Setting] = {n: s for n, s in SETTINGS.items() if s.live}  # may change while a run trains
 
 
 def to_dict(cfg: ModelConfig | TrainConfig) -> dict[str, Any]:
     """JSON-ready dict (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()}
+    return {f.name: list(v) if isinstance(v := getattr(cfg, f.name), tuple) else v for f in fields(cfg)}
 
 
 def from_dict(cls: type, data: dict[str, Any]):
@@ -124,18 +200,39 @@ def from_dict(cls: type, data: dict[str, Any]):
         raise ConfigError(f"bad {cls.__name__}: {exc}") from None
 
 
+def recommended(kind: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every setting for data of `kind`: the given values over the recommended ones (None counts as not given)."""
+    given = {k: v for k, v in (values or {}).items() if v is not None}
+    arch = given.get("arch", SETTINGS["arch"].default_for(kind))
+    return {name: given[name] if name in given else s.default_for(kind, arch) for name, s in SETTINGS.items()}
+
+
+def configs_for(kind: str, input_shape: tuple[int, ...], values: dict[str, Any] | None = None
+                ) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training configs for data of `kind`: given values over the recommended ones."""
+    full = recommended(kind, values)
+    model = ModelConfig(input_shape=tuple(input_shape), **{n: v for n, v in full.items() if SETTINGS[n].target == "model"})
+    return model, TrainConfig(**{n: v for n, v in full.items() if SETTINGS[n].target == "train"})
+
+
 def default_model_config(kind: str, input_shape: tuple[int, ...], **overrides: Any) -> ModelConfig:
-    """The recommended model for a data kind: MLP for images, 1-D conv for sensor windows."""
-    if kind == "image":
-        base: dict[str, Any] = {"arch": "mlp", "hidden": (400,), "loss": "bce"}
-        if overrides.get("arch") == "conv":
-            base["hidden"] = (32, 64)
-    else:
-        base = {"arch": "conv1d", "hidden": (32, 64), "loss": "mse", "latent_dim": 8}
-        if overrides.get("arch") == "gru":
-            base["hidden"] = (64,)
-        elif overrides.get("arch") == "mlp":
-            base["hidden"] = (256,)
-    base.update(input_shape=tuple(input_shape))
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return ModelConfig(**base)
+    """The recommended model for a data kind (MLP for images, 1-D conv for sensor windows), with overrides."""
+    return configs_for(kind, input_shape, {k: v for k, v in overrides.items() if SETTINGS[k].target == "model"})[0]
+
+
+def losses_for(in_unit_interval: bool) -> list[str]:
+    """Losses that fit data: the Bernoulli ones need every value in [0, 1]."""
+    return [k for k in LOSSES if k not in UNIT_INTERVAL_LOSSES or in_unit_interval]
+
+
+def describe(model: ModelConfig, train: TrainConfig) -> list[tuple[str, str]]:
+    """(label, value) rows of every setting in force, for reports and tables."""
+    values = {**to_dict(model), **to_dict(train)}
+    rows = []
+    for name, s in SETTINGS.items():
+        if s.active_when and values[s.active_when[0]] not in s.active_when[1]:
+            continue
+        label = s.widget.label if s.widget else name.replace("_", " ")
+        rows.append((label, format_value(values[name])))
+    return rows
+

@@ -18,9 +18,17 @@ import numpy as np
 
 from .dataset import DataError, Dataset, Scaling, random_split
 from .formats import common, idx
+
 # The limits live in formats.common, where every reader looks them up (tests patch them there).
-from .formats.common import (MAX_COLUMNS, MAX_IMAGE_PIXELS, MAX_PIXEL_VALUES, MAX_UNPACKED_BYTES,
-                             MAX_UPLOAD_BYTES, base_name, check_upload_size)
+from .formats.common import (
+    MAX_COLUMNS,
+    MAX_IMAGE_PIXELS,
+    MAX_PIXEL_VALUES,
+    MAX_UNPACKED_BYTES,
+    MAX_UPLOAD_BYTES,
+    base_name,
+    check_upload_size,
+)
 from .formats.csv_table import CsvInfo, Table, image_layout, read_table, sniff
 from .formats.image_csv import load_image_csv
 from .formats.image_zip import load_image_zip

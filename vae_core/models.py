@@ -3,6 +3,10 @@
 Every model: `encode(x) -> (mu, logvar)`, `reparameterize(mu, logvar) -> z`, `decode(z) -> params`,
 `forward(x) -> VAEOutput`. `params` are the likelihood's parameters in the shape of x: logits for
 bce/cbce, means otherwise (see losses.reconstruction_mean for the picture to show).
+
+Randomness belongs to the run, never to torch's global generator: `build_model(cfg, generator)` draws the
+initial weights from the generator it is given, and the reparameterisation noise and dropout masks come
+from `model.rng` (a run sets its own with `use_rng`), so two runs in one process never disturb each other.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .config import ConfigError, ModelConfig, UNIT_INTERVAL_LOSSES
+from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
 
 
 class VAEOutput(NamedTuple):
@@ -34,25 +38,56 @@ class VAE(nn.Module):
         self.decoder = decoder
         # Images scored by mse/mae/huber live in [0, 1]: squash the decoder's mean into that range.
         self.squash_output = cfg.kind == "image" and cfg.loss not in UNIT_INTERVAL_LOSSES
+        self.rng = torch.Generator().manual_seed(0)  # noise and dropout; a run sets its own (use_rng)
+
+    def use_rng(self, generator: torch.Generator) -> None:
+        """Draw the reparameterisation noise and the dropout masks from `generator` from now on."""
+        self.rng = generator
+        for module in self.modules():
+            if isinstance(module, Dropout):
+                module.rng = generator
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B, ...) -> mu (B, D), logvar (B, D)."""
         h = self.encoder(x)
         return self.to_mu(h), self.to_logvar(h)
 
-    def reparameterize(self, mu: Tensor, logvar: Tensor) -> Tensor:
-        """z = mu + sigma * eps with eps ~ N(0, I), so gradients flow through mu and sigma: (B, D)."""
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    def reparameterize(self, mu: Tensor, logvar: Tensor, rng: torch.Generator | None = None) -> Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I), so gradients flow through mu and sigma: (B, D).
+
+        eps comes from `rng` when given (an analysis's own), else from the run's `model.rng`.
+        """
+        return mu + noise(mu.shape, rng or self.rng, mu) * torch.exp(0.5 * logvar)
 
     def decode(self, z: Tensor) -> Tensor:
         """(B, D) -> likelihood parameters (B, ...) in the input's shape."""
         out = self.decoder(z)
         return torch.sigmoid(out) if self.squash_output else out
 
-    def forward(self, x: Tensor) -> VAEOutput:
+    def forward(self, x: Tensor, rng: torch.Generator | None = None) -> VAEOutput:
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, rng)
         return VAEOutput(self.decode(z), mu, logvar, z)
+
+
+def noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
+    """Standard normal draws from `rng`, in `like`'s dtype and on its device."""
+    return torch.randn(shape, generator=rng, device=rng.device, dtype=like.dtype).to(like.device)
+
+
+class Dropout(nn.Module):
+    """Dropout whose masks come from the run's generator (nn.Dropout draws from torch's global one)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.rng = torch.Generator().manual_seed(0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.rng, device=self.rng.device).to(x.device) >= self.p
+        return x * keep / (1.0 - self.p)
 
 
 def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
@@ -60,7 +95,7 @@ def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(n_in, n_out), nn.ReLU()]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
     return layers
 
 
@@ -163,12 +198,52 @@ def gru_vae(cfg: ModelConfig) -> VAE:
     return VAE(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(cfg.latent_dim, hidden, length, channels))
 
 
+MAX_PARAMETERS = 50_000_000  # weights of the largest model a run may have (200 MB as float32)
 BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
 
 
-def build_model(cfg: ModelConfig) -> VAE:
-    """The VAE that `cfg.arch` names, sized by the config."""
-    return BUILDERS[cfg.arch](cfg)
+def build_model(cfg: ModelConfig, generator: torch.Generator | None = None) -> VAE:
+    """The VAE that `cfg.arch` names, sized by the config, its initial weights drawn from `generator`.
+
+    Built on the meta device first, so nothing is drawn from torch's global generator; without a
+    generator the weights are those of seed 0.
+    """
+    model = skeleton(cfg).to_empty(device="cpu")
+    init_weights(model, generator or torch.Generator().manual_seed(0))
+    return model
+
+
+def skeleton(cfg: ModelConfig) -> VAE:
+    """The model's layers on the meta device: shapes and parameter counts, no memory, no weights.
+
+    A model over MAX_PARAMETERS weights is refused here, before anything trains: its run could not be loaded.
+    """
+    with torch.device("meta"):
+        model = BUILDERS[cfg.arch](cfg)
+    n = count_parameters(model)
+    if n > MAX_PARAMETERS:
+        raise ConfigError(f"these layers make a model of {n:,} weights, over the limit of {MAX_PARAMETERS:,} a run "
+                          "may have (it could not be saved and loaded again); use fewer or smaller layers")
+    return model
+
+
+def init_weights(model: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default initialisation of every layer, drawn from `generator` in module order."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)):
+                # as nn.Linear/_ConvNd.reset_parameters: kaiming_uniform(a=sqrt 5), bias U(+-1/sqrt(fan_in))
+                nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+                if module.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(module.weight)
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                    nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+            elif isinstance(module, nn.GRU):
+                bound = 1.0 / math.sqrt(module.hidden_size)
+                for weight in module.parameters():
+                    nn.init.uniform_(weight, -bound, bound, generator=generator)
+            elif any(True for _ in module.parameters(recurse=False)):
+                raise TypeError(f"init_weights does not know how to initialise {type(module).__name__}")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -6,14 +6,17 @@ Stopping is `break`: the model keeps what it learned and `TrainState` holds the 
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from .config import UNIT_INTERVAL_LOSSES, TrainConfig
+from .config import LIVE, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
 from .losses import kl_weight, vae_loss
 from .models import VAE
@@ -23,8 +26,8 @@ from .models import VAE
 class TrainEvent:
     """One step, one epoch summary (phase train or val), or the end of a run."""
 
-    kind: str  # step | epoch | end
-    phase: str  # train | val ('' for end events)
+    kind: str  # step | epoch | end | change (a live setting changed from this step on)
+    phase: str  # train | val ('' for end and change events)
     epoch: int  # 1-based epoch this event belongs to
     step: int  # optimiser steps taken so far
     total_steps: int  # steps the whole run plans (for progress and ETA)
@@ -36,22 +39,108 @@ class TrainEvent:
     samples_per_second: float = math.nan
     seconds: float = 0.0  # wall time since this call of train() began
     kl_per_dim: tuple[float, ...] = ()  # epoch events: KL of each latent dimension
-    reason: str = ""  # end events: finished | diverged | early_stopped
-    message: str = ""  # end events: what happened, in words
+    reason: str = ""  # end events: finished | diverged | early_stopped; change events: the setting's name
+    message: str = ""  # end and change events: what happened, in words
+    value: float = math.nan  # change events: the setting's new value
+
+
+@dataclass(frozen=True)
+class Change:
+    """A live setting (config.LIVE: β, learning rate, free bits) set to `value` from optimiser step `step` on."""
+
+    step: int
+    name: str
+    value: float
+
+    def event(self, epoch: int, total_steps: int, seconds: float) -> TrainEvent:
+        word = LIVE[self.name].widget.label if LIVE[self.name].widget else self.name
+        return TrainEvent(kind="change", phase="", epoch=epoch, step=self.step, total_steps=total_steps,
+                          seconds=seconds, reason=self.name, value=self.value,
+                          message=f"{word} set to {self.value:g} from step {self.step}")
+
+
+def check_change(name: str, value: float) -> float:
+    """The value a live setting may take (ConfigError otherwise): a declared live setting, within its range."""
+    if name not in LIVE:
+        raise ConfigError(f"{name} cannot change while a run trains; these can: {', '.join(LIVE)}")
+    value = LIVE[name].coerce(value)
+    LIVE[name].validate(value)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TrainingSoFar:
+    """What training did, so a verdict can tell an under-trained model from a collapsed one."""
+
+    steps: int | None = None  # optimiser steps taken (None: unknown, e.g. an old saved run)
+    recon: tuple[float, ...] = ()  # training reconstruction per epoch
+    kl: tuple[float, ...] = ()  # training KL per epoch
+
+    @classmethod
+    def of(cls, events: list[TrainEvent]) -> TrainingSoFar:
+        """From a run's events (all of them, over every call of `train`)."""
+        epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
+        steps = max((e.step for e in events), default=0) if events else None
+        return cls(steps, tuple(e.recon for e in epochs), tuple(e.kl for e in epochs))
+
+
+class RunRandom:
+    """A run's own random generators, seeded from its seed (torch's global generator is never used).
+
+    `data` shuffles the training part (CPU); `noise` draws the reparameterisation noise and dropout masks
+    on the training device. Their states travel with the run, so a continued run draws what a straight
+    one would have.
+    """
+
+    def __init__(self, seed: int, device: torch.device | str = "cpu") -> None:
+        self.data = torch.Generator().manual_seed(seed + 1)
+        self.noise = torch.Generator(device=device).manual_seed(seed + 2)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"data": self.data.get_state(), "noise": self.noise.get_state()}
+
+    def load_state_dict(self, states: dict[str, Tensor]) -> None:
+        self.data.set_state(states["data"])
+        self.noise.set_state(states["noise"])
 
 
 class TrainState:
-    """What a run carries between calls of `train`: optimiser, counters, last good weights."""
+    """What a run carries between calls of `train`: optimiser, generators, counters, last good weights.
+
+    It is consistent at every event `train` yields, so stopping at any event and continuing later gives
+    the weights of a run that never stopped.
+    """
 
     def __init__(self, model: VAE, cfg: TrainConfig) -> None:
         self.optimizer = _make_optimizer(model, cfg)
+        self.rng = RunRandom(cfg.seed, resolve_device(cfg.device))
         self.epoch = 0  # epochs completed
         self.step = 0
+        self.batch = 0  # steps taken in the epoch under way
+        self.order: Tensor | None = None  # (n_train,) the shuffled order of the epoch under way
+        self.sums: Tensor | None = None  # (3 + D,) that epoch's running sums of total, recon, kl, kl per dim
+        self.val_pending = False  # an epoch ended but its validation has not run yet
+        self.first_loss: float | None = None  # the first step's loss: the yardstick for a blow-up
         self.best_val = math.inf
         self.epochs_since_best = 0
         self.last_good = _copy_weights(model)
         self.best_weights: dict[str, Tensor] | None = None
         self.seconds = 0.0  # training time over every call
+        self.changes: list[Change] = []  # live setting changes, by step: planned ahead or made while training
+        self.announced = 0  # the last step whose changes were announced as events
+        self._lock = threading.Lock()  # changes come from other threads (a teacher's slider) while it trains
+
+    def change(self, name: str, value: float) -> Change:
+        """Set a live setting from the next optimiser step on (thread-safe); the Change is recorded."""
+        with self._lock:
+            change = Change(self.step + 1, name, check_change(name, value))
+            self.changes.append(change)
+            return change
+
+    def changes_until(self, step: int) -> list[Change]:
+        """The changes in force at `step` (those from steps up to it), in order."""
+        with self._lock:
+            return sorted((c for c in self.changes if c.step <= step), key=lambda c: c.step)
 
 
 def _make_optimizer(model: VAE, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -101,53 +190,121 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
           log_every: int | None = None) -> Iterator[TrainEvent]:
     """Train `model` on data's train part, validating on its val part; yields TrainEvents.
 
-    Runs epochs state.epoch + 1 .. cfg.epochs. Pass the same `state` again (with more epochs in cfg)
-    to continue. `log_every` steps between step events (None: every step on CPU, 20 on CUDA, where
-    reading a number back waits for the GPU).
+    Runs epochs state.epoch + 1 .. cfg.epochs, from where `state` stopped (mid-epoch too). Pass the same
+    `state` again (with more epochs in cfg) to continue. `log_every` steps between step events (None:
+    every step on CPU, 20 on CUDA, where reading a number back waits for the GPU). On the CPU it trains
+    on cfg.threads threads (0: one per core) and gives the caller's thread its setting back at the end.
     """
     check_compatible(model, data)
     device = resolve_device(cfg.device)
-    if state is None:
-        torch.manual_seed(cfg.seed)
-        state = TrainState(model, cfg)
+    state = state or TrainState(model, cfg)
     model.to(device)
-    log_every = log_every or (1 if device.type == "cpu" else 20)
+    model.use_rng(state.rng.noise)
+    threads_before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    try:
+        yield from _epochs(model, data, cfg, state, device, log_every or (1 if device.type == "cpu" else 20))
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, device: torch.device,
+            log_every: int) -> Iterator[TrainEvent]:
     x_source, train_index = _train_source(data, device)
     x_val = torch.from_numpy(data.part("val")[0]).to(device)
     n_train = len(train_index)
     batch = min(cfg.batch_size, n_train)
     steps_per_epoch = math.ceil(n_train / batch)
     total_steps = steps_per_epoch * cfg.epochs
-    shuffle = torch.Generator().manual_seed(cfg.seed + state.epoch)
-    loss_kw = dict(loss=model.cfg.loss, free_bits=cfg.free_bits, huber_delta=model.cfg.huber_delta)
     t_start = time.perf_counter()
 
     def event(**kw) -> TrainEvent:
         return TrainEvent(step=state.step, total_steps=total_steps, seconds=time.perf_counter() - t_start, **kw)
 
-    for epoch in range(state.epoch, cfg.epochs):
+    def live(step: int) -> dict[str, float]:
+        """β, learning rate and free bits in force at `step`: the config's, then every change up to it."""
+        values = {name: getattr(cfg, name) for name in LIVE}
+        values.update({c.name: c.value for c in state.changes_until(step)})
+        return values
+
+    def loss_kw(values: dict[str, float]) -> dict:
+        return dict(loss=model.cfg.loss, free_bits=values["free_bits"], huber_delta=model.cfg.huber_delta)
+
+    def validate() -> Iterator[TrainEvent]:
+        """The validation, early-stopping check and last-good copy that close epoch state.epoch."""
+        state.val_pending = False
+        epoch = state.epoch
+        now = live(state.step)
+        beta = kl_weight(epoch, now["beta"], cfg.warmup, cfg.warmup_epochs)
+        if len(x_val):
+            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw(now))
+            if not math.isfinite(val["loss"]):
+                yield _diverged(model, state, cfg, epoch - 1, state.step, total_steps, t_start)
+                return
+            target = val["recon"] + now["beta"] * val["kl"]  # early stopping watches the full-beta objective
+            if target < state.best_val - 1e-4:
+                state.best_val, state.epochs_since_best = target, 0
+                if cfg.early_stopping:
+                    state.best_weights = _copy_weights(model)
+            else:
+                state.epochs_since_best += 1
+            state.last_good = _copy_weights(model)
+            yield event(kind="epoch", phase="val", epoch=epoch, loss=val["loss"], recon=val["recon"], kl=val["kl"],
+                        beta=beta, lr=now["lr"] * lr_factor(cfg.schedule, epoch / cfg.epochs),
+                        kl_per_dim=tuple(val["kl_per_dim"]))
+        else:
+            state.last_good = _copy_weights(model)
+        if cfg.early_stopping and state.epochs_since_best >= cfg.early_stopping and epoch < cfg.epochs:
+            if state.best_weights is not None:
+                model.load_state_dict(state.best_weights)
+            yield event(kind="end", phase="", epoch=epoch, reason="early_stopped",
+                        message=f"validation loss did not improve for {cfg.early_stopping} epochs; "
+                                f"kept the weights of the best epoch")
+
+    if state.order is not None and len(state.order) != n_train:
+        raise DataError(f"the saved training state is for {len(state.order)} training samples, but this data has "
+                        f"{n_train}: continue it on the data it was trained on")
+    if state.val_pending:  # stopped between an epoch's end and its validation
+        for ev in validate():
+            yield ev
+            if ev.kind == "end":
+                return
+    while state.epoch < cfg.epochs:
+        epoch = state.epoch
         model.train()
         t_epoch = time.perf_counter()
-        order = train_index[torch.randperm(n_train, generator=shuffle).to(device)]
-        # one row per step: total, recon, kl, kl per dimension (D); summed weighted by the batch size
-        sums = torch.zeros(3 + model.cfg.latent_dim, device=device)
+        if state.order is None:  # a new epoch (else: continue the one under way, in its order)
+            state.order = torch.randperm(n_train, generator=state.rng.data)
+            state.sums = torch.zeros(3 + model.cfg.latent_dim, device=device)
+            state.batch = 0
+        order = train_index[state.order.to(device)]
+        sums = state.sums
         pending: list[tuple[Tensor, float, float]] = []
         t_log = time.perf_counter()
-        for b in range(steps_per_epoch):
+        steps_before = state.batch
+        for b in range(state.batch, steps_per_epoch):
+            if state.announced <= state.step:  # changes that take effect at this step: said once, before it
+                state.announced = state.step + 1
+                for change in state.changes_until(state.step + 1):
+                    if change.step == state.step + 1:
+                        yield change.event(epoch + 1, total_steps, time.perf_counter() - t_start)
+            now = live(state.step + 1)
             progress = epoch + b / steps_per_epoch
-            beta = kl_weight(progress, cfg.beta, cfg.warmup, cfg.warmup_epochs)
-            lr = cfg.lr * lr_factor(cfg.schedule, progress / cfg.epochs)
+            beta = kl_weight(progress, now["beta"], cfg.warmup, cfg.warmup_epochs)
+            lr = now["lr"] * lr_factor(cfg.schedule, progress / cfg.epochs)
             for group in state.optimizer.param_groups:
                 group["lr"] = lr
             xb = x_source[order[b * batch:(b + 1) * batch]]
             out = model(xb)
-            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw)
+            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw(now))
             state.optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             state.optimizer.step()
             state.step += 1
+            state.batch = b + 1
             # few small ops per step: they cost as much dispatch time as a big one
             values = torch.cat([torch.stack([terms.total, terms.recon, terms.kl]), terms.kl_per_dim]).detach()
             sums.add_(values, alpha=len(xb))
@@ -157,9 +314,16 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
                 now = time.perf_counter()
                 rate = len(pending) * batch / max(now - t_log, 1e-9)
                 first_step = state.step - len(pending) + 1
+                if state.first_loss is None:
+                    state.first_loss = rows[0][0]
+                bad = next((i for i, row in enumerate(rows) if _blown_up(row, state.first_loss)), None)
+                if bad is None and b == steps_per_epoch - 1:  # the epoch's last step: close it before any yield
+                    state.seconds += now - t_epoch
+                    state.epoch, state.order, state.sums, state.batch = epoch + 1, None, None, 0
+                    state.val_pending = True
                 for i, ((loss, recon, kl), (_, beta_i, lr_i)) in enumerate(zip(rows, pending)):
-                    if not all(map(math.isfinite, (loss, recon, kl))):
-                        yield _diverged(model, state, cfg, epoch, first_step + i, total_steps, t_start)
+                    if i == bad:
+                        yield _diverged(model, state, cfg, epoch, first_step + i, total_steps, t_start, loss)
                         return
                     yield TrainEvent(kind="step", phase="train", epoch=epoch + 1, step=first_step + i,
                                      total_steps=total_steps, loss=loss, recon=recon, kl=kl, beta=beta_i, lr=lr_i,
@@ -167,34 +331,15 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
                 pending.clear()
                 t_log = now
         train_seconds = time.perf_counter() - t_epoch
-        state.seconds += train_seconds
         mean = (sums / n_train).tolist()
+        done = steps_per_epoch - steps_before
         yield event(kind="epoch", phase="train", epoch=epoch + 1, loss=mean[0], recon=mean[1], kl=mean[2],
-                    beta=beta, lr=lr, samples_per_second=n_train / max(train_seconds, 1e-9),
+                    beta=beta, lr=lr, samples_per_second=done * batch / max(train_seconds, 1e-9),
                     kl_per_dim=tuple(mean[3:]))
-        state.epoch = epoch + 1
-        if len(x_val):
-            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw)
-            if not math.isfinite(val["loss"]):
-                yield _diverged(model, state, cfg, epoch, state.step, total_steps, t_start)
+        for ev in validate():
+            yield ev
+            if ev.kind == "end":
                 return
-            yield event(kind="epoch", phase="val", epoch=epoch + 1, loss=val["loss"], recon=val["recon"], kl=val["kl"],
-                        beta=beta, lr=lr, kl_per_dim=tuple(val["kl_per_dim"]))
-            target = val["recon"] + cfg.beta * val["kl"]  # early stopping watches the full-beta objective
-            if target < state.best_val - 1e-4:
-                state.best_val, state.epochs_since_best = target, 0
-                if cfg.early_stopping:
-                    state.best_weights = _copy_weights(model)
-            else:
-                state.epochs_since_best += 1
-        state.last_good = _copy_weights(model)
-        if cfg.early_stopping and state.epochs_since_best >= cfg.early_stopping and epoch + 1 < cfg.epochs:
-            if state.best_weights is not None:
-                model.load_state_dict(state.best_weights)
-            yield event(kind="end", phase="", epoch=epoch + 1, reason="early_stopped",
-                        message=f"validation loss did not improve for {cfg.early_stopping} epochs; "
-                                f"kept the weights of the best epoch")
-            return
     yield event(kind="end", phase="", epoch=state.epoch, reason="finished",
                 message=f"trained {state.epoch} epoch{'s' * (state.epoch != 1)} in {state.seconds:.1f} s")
 
@@ -207,28 +352,44 @@ def _train_source(data: Dataset, device: torch.device) -> tuple[Tensor, Tensor]:
     the training part is copied to the device once.
     """
     index = data.indices("train")
-    if device.type == "cpu" and data.x.flags.writeable and data.x.flags.c_contiguous:
-        return torch.from_numpy(data.x), torch.from_numpy(index)
+    if device.type == "cpu" and data.x.flags.c_contiguous:
+        with warnings.catch_warnings():  # a shared, read-only data set: the loop only ever reads (gathers) it
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.from_numpy(data.x), torch.from_numpy(index)
     return torch.from_numpy(data.x[index]).to(device), torch.arange(len(index), device=device)
 
 
+EXPLODED = 1e4  # a step loss this many times the run's first one is a blow-up, even while it stays finite
+
+
+def _blown_up(row: list[float], first_loss: float) -> bool:
+    """NaN or infinite terms, or a loss that exploded past EXPLODED x the run's first step loss."""
+    return not all(map(math.isfinite, row)) or row[0] > EXPLODED * max(abs(first_loss), 1.0)
+
+
 def _diverged(model: VAE, state: TrainState, cfg: TrainConfig, epoch: int, step: int, total_steps: int,
-              t_start: float) -> TrainEvent:
+              t_start: float, loss: float = math.nan) -> TrainEvent:
     """Restore the last good weights, reset the optimiser, and explain what to try."""
     model.load_state_dict(state.last_good)
     state.optimizer = _make_optimizer(model, cfg)
+    state.order, state.sums, state.batch, state.val_pending = None, None, 0, False
     kept = f"the weights from the end of epoch {state.epoch}" if state.epoch else "the starting weights"
+    what = "became NaN or infinite" if not math.isfinite(loss) else \
+        f"exploded to {loss:.3g} nats (over {EXPLODED:,.0f} times its first value, {state.first_loss:.3g})"
     return TrainEvent(kind="end", phase="", epoch=epoch + 1, step=step, total_steps=total_steps,
                       seconds=time.perf_counter() - t_start, reason="diverged",
-                      message=f"the loss became NaN or infinite at step {step} (epoch {epoch + 1}), so training "
+                      message=f"the loss {what} at step {step} (epoch {epoch + 1}), so training "
                               f"stopped and kept {kept}. Try a lower learning rate (now {cfg.lr:g}), "
                               f"gradient clipping, or a smaller beta.")
 
 
 @torch.no_grad()
 def evaluate_loss(model: VAE, x: Tensor, *, loss: str, beta: float = 1.0, free_bits: float = 0.0,
-                  huber_delta: float = 1.0, batch_size: int = 512) -> dict:
-    """Mean objective, recon, KL and KL per dimension over `x` (N, ...), in eval mode."""
+                  huber_delta: float = 1.0, batch_size: int = 512, rng: torch.Generator | None = None) -> dict:
+    """Mean objective, recon, KL and KL per dimension over `x` (N, ...), in eval mode.
+
+    z is sampled with `rng` (an analysis's own generator), else with the run's `model.rng`.
+    """
     was_training = model.training
     model.eval()
     n = len(x)
@@ -236,7 +397,7 @@ def evaluate_loss(model: VAE, x: Tensor, *, loss: str, beta: float = 1.0, free_b
     kl_dim = torch.zeros(model.cfg.latent_dim, device=x.device)
     for i in range(0, n, batch_size):
         xb = x[i:i + batch_size]
-        out = model(xb)
+        out = model(xb, rng)
         terms = vae_loss(out.recon, xb, out.mu, out.logvar, loss=loss, beta=beta, free_bits=free_bits,
                          huber_delta=huber_delta)
         recon += terms.recon.item() * len(xb)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, compare
+from dashboard.components.run_header import explored_run
 from vae_core import analysis
 
 ws = state.workspace()
@@ -16,15 +17,7 @@ st.caption("A VAE trained on normal behaviour rebuilds normal windows well and u
            "The threshold is set from the validation part, which the model did not train on and which holds no "
            "labelled anomalies in the bundled recording.")
 
-run = ws.current_run()
-if run is None:
-    st.info("No trained model yet. Train one on a sensor recording first.", icon=":material/warning:")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ws.busy_run_id() == run.id:
-    st.info(f"{run.label} is training right now. Its anomaly scores appear here when training ends.",
-            icon=":material/hourglass:")
-    st.stop()
+run = explored_run(ws, "the anomaly scores of a model trained on a sensor recording", ":material/warning:")
 data = run.data
 if data.kind != "sensor":
     st.info(f"This page is for sensor recordings, and {run.label} learned images. Load a recording on the Data page "
@@ -33,7 +26,6 @@ if data.kind != "sensor":
     st.page_link("app_pages/data.py", label="Choose sensor data", icon=":material/dataset:")
     st.stop()
 
-st.markdown(f"**{run.label}** · status: {run.status}")
 errors = compare.window_errors(run)
 ref_part = "val" if len(data.indices("val")) else "train"
 if ref_part != "val":
@@ -55,8 +47,7 @@ threshold = analysis.anomaly_threshold(ref_errors, percentile)
 flags = test_errors > threshold
 
 labelled = data.label_kind == "anomaly" and data.y is not None
-metrics = compare.cached(run, "anomaly_metrics", lambda: analysis.anomaly_metrics(test_errors, data.y[test_idx])) \
-    if labelled else None
+metrics = run.anomaly_metrics(test_part) if labelled else None
 part_name = "test" if test_part == "test" else "all"
 m = st.columns(4)
 m[0].metric("Threshold", f"{threshold:.3g} nats",

@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, compare, settings
-from vae_core import analysis
+from dashboard.components import charts, compare
+from dashboard.components.run_header import explored_run
 
 PARTS = {"test": "test part", "val": "validation part", "train": "training part"}
 
@@ -17,26 +17,14 @@ st.caption("A VAE squeezes each input into a code z and is charged, in nats, for
            "decoder the same code for every input (KL ≈ 0), and the decoder learns to produce an average input "
            "without looking at z. This page measures how much each dimension of z is used.")
 
-run = ws.current_run()
-if run is None:
-    st.info("No trained model yet. Train one first; its diagnosis appears here.", icon=":material/monitor_heart:")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ws.busy_run_id() == run.id:
-    st.info(f"{run.label} is training right now. Its diagnosis appears here when training ends.",
-            icon=":material/hourglass:")
-    st.page_link("app_pages/train.py", label="Watch it train", icon=":material/model_training:")
-    st.stop()
-
-st.markdown(f"**{run.label}** · status: {run.status}")
+run = explored_run(ws, "its diagnosis", ":material/monitor_heart:")
 data = run.data
 parts = [p for p in PARTS if len(data.indices(p))] or ["all"]
 part = st.segmented_control("Measured on", parts, default=parts[0], required=True, key="diag_part",
                             format_func=lambda p: PARTS.get(p, "all data"),
                             help="Which samples the KL and active units are measured on. The test part was never "
                                  "used in training, so it shows what the model does on new data.")
-recon_history = [e.recon for e in run.events if e.kind == "epoch" and e.phase == "train"]
-diag = compare.cached(run, ("diagnose", part), lambda: analysis.diagnose(run.model, data.part(part)[0], recon_history))
+diag = run.diagnosis(part)
 
 # ---- the verdict -----------------------------------------------------------------------------------------
 reason = diag.reason[0].upper() + diag.reason[1:]
@@ -44,6 +32,8 @@ if diag.verdict == "collapsed":
     st.error(reason, icon=":material/error:")
 elif diag.verdict == "partial":
     st.info(f"Part of the code is unused: {diag.reason}", icon=":material/info:")
+elif diag.verdict == "too_early":
+    st.warning(reason, icon=":material/hourglass:")
 else:
     st.success(f"Healthy: {diag.reason}", icon=":material/check_circle:")
 
@@ -67,7 +57,7 @@ if diag.verdict in ("collapsed", "partial"):
         for col, fix in zip(st.columns(len(fixes)), fixes):
             if col.button(fix.label, key=fix.key, help=fix.help, width="stretch"):
                 changes = {**compare.run_settings(run), **fix.changes} if same_data else dict(fix.changes)
-                settings.apply(changes)
+                state.apply_settings(changes)
                 like = f"run {run.number}" if same_data else "your current settings"
                 note = "" if same_data else f" (the data in use is {ws.data.name}, not {run.data.name})"
                 state.flash(f"Settings ready: like {like} but with {fix.says}{note}. Press **Train** to try it.")
@@ -80,7 +70,7 @@ with left:
     st.caption("Red bars are active units. Below the dotted line (0.05 nats) a dimension carries next to nothing. "
                "A healthy model spends KL on several dimensions; a collapsed one has every bar near zero.")
 with right:
-    if recon_history:
+    if run.so_far().recon:
         st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
         st.caption("Collapse shows as the KL line dropping to zero early while reconstruction still improves: "

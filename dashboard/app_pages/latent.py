@@ -4,13 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.background import BackgroundTask, get_or_start
-from dashboard.components import charts, explore, images
+from dashboard.components import charts, explore
+from dashboard.components.run_header import explored_run
 from vae_core import analysis
 
 POLL_SECONDS = 0.5
-SHOWN_IMAGES, SHOWN_WINDOWS = 24, 12  # selected inputs drawn beside the map
-MODEL_TOKEN = ("model_token",)  # in run.cache; it vanishes when retraining clears the cache
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "z": "z itself (2-D latent)"}
 PARTS = {"test": "test part (never trained on)", "all": "all parts (train, validation, test)"}
 EXPLAIN = {
@@ -25,23 +23,12 @@ EXPLAIN = {
 }
 
 ws = state.workspace()
-run = ws.current_run()
 st.title("Latent space")
-if run is None:
-    st.info("No trained model yet. Train one first; this page then shows where it puts each input.",
-            icon=":material/scatter_plot:")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-if ws.busy_run_id() == run.id:
-    st.info(f"**{run.label}** is being trained right now. Its map appears here when training ends.",
-            icon=":material/hourglass:")
-    st.page_link("app_pages/train.py", label="Watch training", icon=":material/model_training:")
-    st.stop()
-
+run = explored_run(ws, "where it puts each input", ":material/scatter_plot:")
 data, model = run.data, run.model
 latent_dim = model.cfg.latent_dim
-st.caption(f"Exploring **{run.label}**. Each dot is one input, placed by the mean of its code E[z|x]; "
-           f"the code has {latent_dim} dimension{'s' * (latent_dim != 1)}, so the map shows a 2-D view of it.")
+st.caption(f"Each dot is one input, placed by the mean of its code E[z|x]; the code has {latent_dim} "
+           f"dimension{'s' * (latent_dim != 1)}, so the map shows a 2-D view of it.")
 
 # ---- controls ------------------------------------------------------------------------------------------
 methods = ["pca", "tsne"] + (["z"] if latent_dim == 2 else [])
@@ -68,8 +55,7 @@ if not len(part_idx):
     part, part_idx = "all", data.indices("all")
 picked = analysis.subsample(len(part_idx), points, seed=0)  # positions in the part
 ids = part_idx[picked]  # sample ids in run.data
-means = explore.cached(run.cache, ("means", part), lambda: analysis.encode_means(model, data.x[part_idx]),
-                       ws.lock)[picked]
+means = run.means(part)[picked]
 labels = [data.label_text(int(i)) for i in ids] if data.y is not None else []
 hover = [explore.item_hover(data, int(i)) for i in ids]
 n = len(ids)
@@ -78,39 +64,14 @@ if n < points:
                (" Choose all parts for a fuller map." if part != "all" and n < 100 else ""))
 
 
-def tsne_task(key: tuple, task_key: tuple) -> BackgroundTask:
-    """Start (or find) the t-SNE of `means` in the background; its result lands in run.cache[key]."""
-    cache, lock, background = run.cache, ws.lock, ws.background
-    with lock:
-        token = cache.setdefault(MODEL_TOKEN, object())
-        for other_key, other in background.items():  # only the map being looked at computes (2 cores)
-            if other_key != task_key and other_key[0] == "tsne" and other.active:
-                other.stop()
-    z = means.copy()
-
-    def work(report):
-        return analysis.tsne_2d(z, perplexity=perplexity, seed=0, progress=report)
-
-    def on_done(task: BackgroundTask) -> None:  # in the task's thread: plain dicts only, never st.*
-        with lock:
-            if task.status == "finished" and cache.get(MODEL_TOKEN) is token:  # not retrained meanwhile
-                cache[key] = task.result
-            if task.status != "failed" and background.get(task_key) is task:
-                background.pop(task_key)
-
-    return get_or_start(background, task_key, lambda: BackgroundTask(work, "tsne", on_done), lock)
-
-
 task = None
 coords = None
 if method == "tsne":
     key = ("tsne", n, perplexity, part)
-    with ws.lock:
-        coords = run.cache.get(key)
+    coords = run.memo.peek(key)
     if coords is None:
-        task = tsne_task(key, ("tsne", run.id, n, perplexity, part))
-        with ws.lock:
-            coords = run.cache.get(key)  # it may have finished in the meantime
+        task = explore.tsne_task(ws, run, key, means, perplexity)
+        coords = run.memo.peek(key)  # it may have finished in the meantime
 running = task is not None and task.active
 
 if method == "tsne" and coords is None:
@@ -118,7 +79,7 @@ if method == "tsne" and coords is None:
         st.error(f"The t-SNE map could not be computed: {task.snapshot().error}. The PCA map is shown instead.")
         if st.button("Try t-SNE again", key="latent_tsne_retry"):
             with ws.lock:
-                ws.background.pop(("tsne", run.id, n, perplexity, part), None)
+                ws.background.pop(("tsne", run.id, *key), None)
             st.rerun()
 
     @st.fragment(run_every=POLL_SECONDS if running else None)
@@ -165,25 +126,4 @@ with left:
                     "each input's code is really a small cloud around its dot.")
 
 with right:
-    chosen = explore.labels_in_turn(data, explore.selected_ids(event))
-    st.subheader("Selected inputs")
-    if not chosen:
-        st.info("Drag a box over the map (or pick the lasso in the chart's toolbar), or click a point, to see those "
-                "inputs here. Double-click the map to clear the selection.",
-                icon=":material/touch_app:")
-    else:
-        summary = explore.label_summary(data, chosen)
-        st.markdown(f"**{len(chosen):,}** selected" + (f": {summary}" if summary else ""))
-        if data.kind == "image":
-            first = chosen[:SHOWN_IMAGES]
-            grid = images.mosaic(data.x[first], cols=6, upscale=2)
-            st.image(grid, caption=f"{len(first)} of the {len(chosen)} selected inputs" +
-                                   (", one of each label in turn" if data.y is not None else ""), width="stretch")
-            st.download_button("Download these images (PNG)", images.png_bytes(grid), "selected_inputs.png",
-                               "image/png", key="latent_selected_png", on_click="ignore")
-        else:
-            first = chosen[:SHOWN_WINDOWS]
-            st.plotly_chart(explore.window_grid(data.x[first], [explore.item_name(data, i) for i in first],
-                                                data.channels, f"{len(first)} selected windows (scaled)", cols=2),
-                            key="latent_selected_windows", config=charts.PNG_CONFIG)
-        st.caption(", ".join(explore.item_name(data, i) for i in chosen[:60]) + (" …" if len(chosen) > 60 else ""))
+    explore.selected_inputs(data, explore.labels_in_turn(data, explore.selected_ids(event)))

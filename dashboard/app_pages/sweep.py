@@ -1,62 +1,24 @@
 """Sweep: train one small model per β x latent size x loss, watch the heat maps fill in, open any trial."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, heatmap
-from dashboard.components.settings import BETAS, defaults, losses_for
+from dashboard.components import sweep_view
 from dashboard.components.sidebar import data_line
-from vae_core.config import LOSS_NAMES
-from vae_core.sweep import Choice, SweepError, cpu_cores, make_plan
-from vae_core.sweep.background import BackgroundSweep, SweepSnapshot
+from dashboard.links import defaults
+from vae_core.config import LOSS_NAMES, WIDGETS, losses_for
+from vae_core.sweep import Choice, SweepError, make_plan
+from vae_core.sweep.background import SweepTask
 
-POLL_SECONDS = 1.0
 MAX_TRIALS = 24  # trials run one after another on a shared server: keep a sweep to minutes
 LATENTS = [1, 2, 4, 8, 16, 32, 64]
-SWEEP = "sweep"  # key of this workspace's sweep in ws.background
-OPENED = "sweep_opened"  # session_state: trial key -> workspace run id, so a trial is added once
-LAST_CLICK = "sweep_last_click"
+SWEEP, LAST_CLICK = sweep_view.SWEEP, sweep_view.LAST_CLICK
 
 ws = state.workspace()
 data = ws.data
-sweep: BackgroundSweep | None = ws.background.get(SWEEP)
+sweep: SweepTask | None = ws.background.get(SWEEP)
 running = sweep is not None and sweep.active
-
-
-def other_settings() -> dict:
-    """The Train page's architecture, layer sizes, learning rate, batch size and seed (when for this data kind)."""
-    s = state.settings() if state.settings().get("kind") == data.kind else {}
-    base = defaults(data.kind)
-    arch = s.get("arch", base["arch"])
-    fixed = {"arch": arch, "lr": float(s.get("lr", base["lr"])), "batch_size": int(s.get("batch_size", base["batch_size"]))}
-    try:
-        hidden = tuple(int(v) for v in str(s.get(f"hidden_{arch}", "")).split(",") if v.strip())
-    except ValueError:
-        hidden = ()
-    if hidden:
-        fixed["hidden"] = hidden
-    return {"fixed": fixed, "seed": int(s.get("seed", 0))}
-
-
-def open_trial(sweep: BackgroundSweep, key: str) -> None:
-    """Add the trial's run to the workspace (once) and make it the run the other pages show."""
-    opened = st.session_state.setdefault(OPENED, {})
-    record = ws.run(opened.get(key))
-    if record is None:
-        run = sweep.run_of(key)
-        if run is None:
-            st.warning("That trial's model is not available (it failed, or the sweep was restarted).")
-            return
-        row = next(r for r in sweep.snapshot().rows if r["key"] == key)
-        record = ws.new_run(model=run.model, train_cfg=run.train_cfg, data=sweep.data, events=run.events,
-                            summary=run.summary, status=row["status"],
-                            message=f"sweep trial {row['trial']}")
-        opened[key] = record.id
-    ws.selected_run = record.id
-    state.flash(f"Opened {record.label}: the Latent space, Reconstructions and Diagnostics pages now show it.")
-    st.rerun()
 
 
 st.title("Sweep")
@@ -67,13 +29,13 @@ left, right = st.columns([1, 2.6], gap="large")
 with left:
     st.markdown(f"Data: {data_line(ws)}")
     base = defaults(data.kind)
-    betas = st.multiselect("β values", BETAS, default=[0.5, 1.0, 4.0], key="sweep_betas", format_func=lambda v: f"{v:g}",
+    betas = st.multiselect("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas", format_func=lambda v: f"{v:g}",
                            help="Weights on the KL term to try (β-VAE, Higgins et al. 2017). Large β pushes codes "
                                 "towards the prior: smoother latent space, blurrier reconstructions, then collapse.")
     latents = st.multiselect("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
                              key="sweep_latents", help="Dimensions of the code z to try. A VAE switches off the "
                                                        "dimensions it does not need; the heat map shows how many it kept.")
-    loss_options = losses_for(data)
+    loss_options = losses_for(data.in_unit_interval)
     losses = st.multiselect("Losses", loss_options, default=[base["loss"]], key="sweep_losses",
                             format_func=LOSS_NAMES.get, help="Reconstruction likelihoods to try. Each loss gets its own "
                                                              "heat map: neg. ELBOs under different likelihoods are not "
@@ -92,7 +54,7 @@ with left:
         n = min(trials, combos)
     else:
         trials, n = None, combos
-    other = other_settings()
+    other = sweep_view.other_settings(data)
     f = other["fixed"]
     st.caption(f"**{n}** trial{'s' if n != 1 else ''}, trained one after another. Architecture "
                f"{f['arch']}{' (' + ','.join(map(str, f['hidden'])) + ')' if 'hidden' in f else ''}, learning rate "
@@ -117,11 +79,8 @@ with left:
         except SweepError as exc:
             st.error(str(exc))
         else:
-            slots = state.job_slots()
             if not (ws.background.get(SWEEP) and ws.background[SWEEP].active):  # a second click or tab: one sweep
-                threads = max(1, cpu_cores() // slots.limit)  # slots x threads <= cores, as in the CLI's pool
-                ws.background[SWEEP] = BackgroundSweep(plan, data, acquire=slots.acquire, release=slots.release,
-                                                       threads=threads).start()
+                ws.background[SWEEP] = SweepTask(plan, data, state.job_slots()).start()
                 st.session_state.pop(LAST_CLICK, None)
             st.rerun()
     if b2.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
@@ -130,103 +89,5 @@ with left:
         st.rerun()
 
 
-def status_line(snap: SweepSnapshot, sweep: BackgroundSweep) -> None:
-    done = len(snap.rows)
-    names = {"beta": "β", "latent_dim": "latent size"}
-    current = ", ".join(f"{names.get(k, k)} {v:g}" if isinstance(v, float) else f"{names.get(k, k)} {v}"
-                        for k, v in (snap.current or {}).items())
-    if snap.status == "queued":
-        place = state.job_slots().position(sweep.id)
-        st.info(f"Waiting for a free training slot{f': number {place} in the queue' if place else ''}. Other "
-                f"people's training shares this server; the sweep goes on by itself. "
-                f"{done} of {snap.total or '?'} trials done.", icon=":material/hourglass:")
-    elif snap.status in ("running", "starting"):
-        st.progress(done / max(snap.total, 1), text=f"{done} of {snap.total or '?'} trials done · training {current}"
-                    if current else f"{done} of {snap.total or '?'} trials done")
-    elif snap.status == "finished":
-        st.success(f"Sweep finished: {snap.message} in {snap.seconds:.0f} s.")
-    elif snap.status == "stopped":
-        st.info(f"Sweep stopped: {done} finished trials kept.")
-    else:
-        st.error(f"The sweep could not run: {snap.message}")
-
-
-def results_table(rows: list[dict]) -> None:
-    frame = pd.DataFrame([{
-        "β": r["beta"], "latent size": r["latent_dim"], "loss": r["loss"],
-        "test neg. ELBO": r.get("test_neg_elbo"), "recon": r.get("recon"), "KL": r.get("kl"),
-        "active units": f"{r['active_units']}/{r['latent_dim']}" if r.get("active_units") is not None else "-",
-        "collapsed": "yes" if r.get("collapsed") else "", "seconds": r.get("seconds"), "status": r["status"],
-    } for r in rows])
-    st.dataframe(frame, hide_index=True, key=f"sweep_table_{len(rows)}", height=min(38 + 35 * len(rows), 300),
-                 column_config={
-                     "β": st.column_config.NumberColumn("β", format="%g"),
-                     "test neg. ELBO": st.column_config.NumberColumn(
-                         "test neg. ELBO", format="%.2f", help="Reconstruction + KL on the test part, nats per sample. "
-                                                               "Lower is better (compare within one loss)."),
-                     "recon": st.column_config.NumberColumn("recon", format="%.2f"),
-                     "KL": st.column_config.NumberColumn("KL", format="%.2f"),
-                     "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-                 })
-
-
-def trial_label(row: dict) -> str:
-    score = f"neg. ELBO {row['test_neg_elbo']:.2f}" if row.get("test_neg_elbo") is not None else row["status"]
-    return (f"β={row['beta']:g}, latent size {row['latent_dim']}, {row['loss']}: {score}"
-            + (" (collapsed)" if row.get("collapsed") else ""))
-
-
-@st.fragment(run_every=POLL_SECONDS if running else None)
-def live_panel() -> None:
-    """Redraws while the sweep runs; one full rerun at the end switches the polling off."""
-    sweep: BackgroundSweep | None = ws.background.get(SWEEP)
-    if sweep is None:
-        st.info("Pick the values to compare and press **Start sweep**. Each finished trial appears in the table "
-                "and on the heat maps; click a cell to explore that model on the other pages.",
-                icon=":material/grid_on:")
-        return
-    snap = sweep.snapshot()
-    status_line(snap, sweep)
-    if sweep.data is not ws.data:
-        st.caption(f"This sweep ran on {sweep.data.name}, not on the data chosen now.")
-    if not snap.rows:
-        if running and not sweep.active:
-            st.rerun()
-        return
-    results_table(snap.rows)
-    metric = st.selectbox("Colour the cells by", list(heatmap.METRICS), key="sweep_metric",
-                          format_func=lambda m: heatmap.METRICS[m][0],
-                          help="Neg. ELBO: how well the model explains the test data (lower is better). KL: how much "
-                               "information the codes carry. Active units: latent dimensions the model really uses.")
-    st.caption(f"Colour: {heatmap.METRICS[metric][2]}. ✕ marks a collapsed model (its codes ignore the input). "
-               "Click a cell to open that trial's model on the other pages.")
-    maps = heatmap.sweep_heatmaps(snap.rows, metric)
-    cols = st.columns(len(maps)) if 1 < len(maps) <= 2 else [st.container() for _ in maps]
-    for (loss, fig), col in zip(maps, cols):
-        chart_key = f"sweep_heat_{loss}_{metric}_{len(snap.rows)}_{sweep.id[:8]}"
-        with col:
-            event = st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
-                                    config=charts.PNG_CONFIG)
-        picked = heatmap.picked_key(event)
-        if picked and st.session_state.get(LAST_CLICK) != (chart_key, picked):
-            st.session_state[LAST_CLICK] = (chart_key, picked)
-            open_trial(sweep, picked)
-    finished = [r for r in snap.rows if r["status"] != "failed"]
-    if finished:
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        keys = [r["key"] for r in sorted(finished, key=lambda r: (r["loss"], r["beta"], r["latent_dim"]))]
-        labels = {r["key"]: trial_label(r) for r in finished}
-        pick = c1.selectbox("Trial", keys, format_func=labels.get, key=f"sweep_pick_{len(finished)}",
-                            help="Any finished trial: open it to see its latent space, reconstructions and diagnostics.")
-        if c2.button("Open this trial", key="sweep_open", width="stretch",
-                     help="Adds the trial's model to your runs and makes it the one the other pages show."):
-            open_trial(sweep, pick)
-    failed = [r for r in snap.rows if r["status"] == "failed"]
-    for r in failed[:3]:
-        st.warning(f"Trial {trial_label(r)} failed: {r.get('message')}", icon=":material/error:")
-    if running and not sweep.active:
-        st.rerun()  # full rerun: buttons re-enable, polling stops
-
-
 with right:
-    live_panel()
+    sweep_view.live_panel(ws, running)

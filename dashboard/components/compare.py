@@ -1,7 +1,7 @@
 """Figures, tables and small helpers for the Diagnostics, Anomalies and Runs pages.
 
-Figures take arrays (vae_core's results) and return plotly figures; the cached helpers call vae_core
-once per model and keep the result in `run.cache`, which is cleared whenever the run is retrained.
+Figures take arrays (vae_core's results) and return plotly figures; the helpers that call vae_core keep
+their results in `run.memo`, which is cleared whenever the run is retrained.
 """
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vae_core import analysis
-from vae_core.checkpoint import Run, data_info, run_to_zip
+from vae_core.checkpoint import run_to_zip
+from vae_core.config import WIDGETS, to_dict
 from vae_core.dataset import Dataset
+from vae_core.run import Run
+from vae_core.settings import format_value
 
-from ..workspace import RunRecord
+from .. import links
 from . import charts
 from .charts import PALETTE, TERM_COLOURS, _layout, anomaly_ranges
-from .settings import BETAS
+
+BETAS = WIDGETS["beta"].widget.grid
 
 MAP_POINTS = 1500  # latent means per comparison map: enough to see clusters, quick to draw
 RECON_COUNT = 10  # test images per row in the comparison mosaic
@@ -41,20 +45,12 @@ def eval_part(data: Dataset) -> str:
     return "test" if len(data.indices("test")) else "all"
 
 
-def cached(run: RunRecord, key: Any, compute):
-    """run.cache[key], computed once per trained model."""
-    if key not in run.cache:
-        run.cache[key] = compute()
-    return run.cache[key]
-
-
-def run_zip(run: RunRecord) -> bytes:
+def run_zip(run: Run) -> bytes:
     """The run as a zip (checkpoint.run_to_zip), built once per model."""
-    return cached(run, "zip", lambda: run_to_zip(
-        Run(run.model, run.train_cfg, data_info(run.data), run.events, run.summary)))
+    return run.memo.get("zip", lambda: run_to_zip(run))
 
 
-def zip_name(run: RunRecord) -> str:
+def zip_name(run: Run) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run.data.name).strip("-") or "data"
     return f"vae-run-{run.number}-{safe}.zip"
 
@@ -67,7 +63,7 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def runs_table(runs: list[RunRecord], explored: str | None) -> pd.DataFrame:
+def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
     """One row per run with its settings and held-out figures (missing figures stay empty)."""
     rows = []
     for r in runs:
@@ -87,7 +83,7 @@ def runs_table(runs: list[RunRecord], explored: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def overlay_curves(runs: list[RunRecord], height: int = 380) -> go.Figure:
+def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
     """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
                         horizontal_spacing=0.08)
@@ -110,7 +106,7 @@ def overlay_curves(runs: list[RunRecord], height: int = 380) -> go.Figure:
     return legend_below(_layout(fig, "Loss per epoch, run by run", height), y=-0.22)
 
 
-def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
+def latent_map(run: Run) -> tuple[np.ndarray, list[str], str]:
     """Latent means of (up to MAP_POINTS of) the run's test part -> 2-D coords, labels, method ('z' or 'PCA')."""
     def compute():
         idx = run.data.indices(eval_part(run.data))
@@ -119,7 +115,7 @@ def latent_map(run: RunRecord) -> tuple[np.ndarray, list[str], str]:
         coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
         labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
         return coords, labels, method
-    return cached(run, "runs_latent_map", compute)
+    return run.memo.get("runs_latent_map", compute)
 
 
 def rare_on_top(fig: go.Figure) -> go.Figure:
@@ -140,12 +136,12 @@ def showcase(data: Dataset, n: int = RECON_COUNT) -> np.ndarray:
     return idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
 
 
-def recon_rows(runs: list[RunRecord], inputs: np.ndarray) -> np.ndarray:
+def recon_rows(runs: list[Run], inputs: np.ndarray) -> np.ndarray:
     """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W)."""
     rows = [inputs]
     for run in runs:
         key = ("runs_recon", file_digest(inputs.tobytes()))
-        rows.append(cached(run, key, lambda run=run: analysis.reconstruct(run.model, inputs)))
+        rows.append(run.memo.get(key, lambda run=run: analysis.reconstruct(run.model, inputs)))
     return np.stack(rows)
 
 
@@ -175,15 +171,10 @@ class Fix:
     says: str  # for the message after the click: "... with <says>"
 
 
-def run_settings(run: RunRecord) -> dict[str, Any]:
-    """The Train page's settings that reproduce this run (settings.py keys)."""
-    c, t = run.model.cfg, run.train_cfg
-    return {"arch": c.arch, "latent_dim": c.latent_dim, "beta": t.beta, "loss": c.loss,
-            "epochs": int(min(max(t.epochs, 1), 200)), "batch_size": t.batch_size, "lr": t.lr,
-            "warmup": t.warmup, "warmup_epochs": int(min(max(round(t.warmup_epochs), 1), 50)),
-            "free_bits": t.free_bits, "dropout": c.dropout, "weight_decay": t.weight_decay,
-            "grad_clip": t.grad_clip, "schedule": t.schedule, "early_stopping": t.early_stopping, "seed": t.seed,
-            f"hidden_{c.arch}": ",".join(str(h) for h in c.hidden)}
+def run_settings(run: Run) -> dict[str, Any]:
+    """The Train page's settings that reproduce this run, as far as its controls reach (read as a link would be)."""
+    values = {**to_dict(run.model.cfg), **to_dict(run.train_cfg)}
+    return links.parse({name: format_value(values[name]) for name in links.SETTINGS}).settings
 
 
 def lower_beta(beta: float) -> float:
@@ -193,7 +184,7 @@ def lower_beta(beta: float) -> float:
     return max(b for b in BETAS if b <= beta / 2)
 
 
-def suggested_fixes(run: RunRecord) -> list[Fix]:
+def suggested_fixes(run: Run) -> list[Fix]:
     """Cures for collapse the run does not use yet (Bowman et al. 2016; Kingma et al. 2016; lower β)."""
     t = run.train_cfg
     fixes = []
@@ -219,9 +210,9 @@ def suggested_fixes(run: RunRecord) -> list[Fix]:
 
 
 # ---- anomalies ----------------------------------------------------------------------------------------
-def window_errors(run: RunRecord) -> np.ndarray:
+def window_errors(run: Run) -> np.ndarray:
     """Reconstruction error of every window of the run's data (N,), computed once per model."""
-    return cached(run, "window_errors", lambda: analysis.reconstruction_errors(run.model, run.data.x))
+    return run.recon_errors("all")
 
 
 def channel_names(data: Dataset) -> list[str]:

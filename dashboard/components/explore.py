@@ -1,11 +1,10 @@
-"""Helpers for the Latent space and Reconstructions pages: item names, cached results, small-multiple charts.
+"""Helpers for the Latent space and Reconstructions pages: item names, the background t-SNE, small-multiple charts.
 
-Figures only; no model calls here (the pages call vae_core). Sensor windows are (T, C) arrays.
+Sensor windows are (T, C) arrays.
 """
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,10 +13,14 @@ import streamlit as st
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from vae_core import analysis
 from vae_core.dataset import Dataset
+from vae_core.run import Run
+from vae_core.tasks import Task, get_or_start
 
+from ..workspace import Workspace
 from . import images
-from .charts import PALETTE, _layout
+from .charts import PALETTE, PNG_CONFIG, _layout
 
 SWEEP_SCALE = "RdBu_r"  # low values blue, high values red
 _KEPT = "explore_widget_values"  # session_state: last values of the widgets drawn with keep()
@@ -90,16 +93,33 @@ def labels_in_turn(data: Dataset, ids: Sequence[int]) -> list[int]:
     return [q[k] for k in range(len(queues[0]) if queues else 0) for q in queues if k < len(q)]
 
 
-# ---- per-model cache -----------------------------------------------------------------------------------
+# ---- t-SNE in the background ---------------------------------------------------------------------------
 
-def cached(cache: dict, key: Hashable, compute: Callable[[], Any], lock: threading.RLock | threading.Lock) -> Any:
-    """cache[key], computed once (outside the lock, so a slow compute blocks no one)."""
-    with lock:
-        if key in cache:
-            return cache[key]
-    value = compute()
-    with lock:
-        return cache.setdefault(key, value)
+def tsne_task(ws: Workspace, run: Run, key: tuple, means: np.ndarray, perplexity: float) -> Task:
+    """Start (or find) the t-SNE of `means` (N, D) in the background; its map lands in run.memo under `key`.
+
+    Only the map being looked at computes (2 cores): other t-SNE tasks of this workspace are stopped. A map
+    finished after the run was retrained is dropped (the memo's version moved on).
+    """
+    task_key = ("tsne", run.id, *key)
+    version = run.memo.version
+    with ws.lock:
+        for other_key, other in ws.background.items():
+            if other_key != task_key and other_key[0] == "tsne" and other.active:
+                other.stop()
+    z = means.copy()
+
+    def work(task: Task) -> np.ndarray:
+        return analysis.tsne_2d(z, perplexity=perplexity, seed=0, progress=task.report)
+
+    def on_done(task: Task) -> None:  # in the task's thread: never st.*
+        if task.status == "finished":
+            run.memo.put(key, task.result, version)
+        with ws.lock:
+            if task.status != "failed" and ws.background.get(task_key) is task:
+                ws.background.pop(task_key)
+
+    return get_or_start(ws.background, task_key, lambda: Task(work, "tsne", on_done=on_done), ws.lock)
 
 
 # ---- plotly selections ---------------------------------------------------------------------------------
@@ -225,3 +245,31 @@ def _sweep_colours(values: Sequence[float]) -> list[str]:
     span = v.max() - v.min() if len(v) else 0.0
     pos = (v - v.min()) / span if span > 0 else np.full(len(v), 0.5)
     return sample_colorscale(SWEEP_SCALE, list(pos))
+
+
+SHOWN_IMAGES, SHOWN_WINDOWS = 24, 12  # selected inputs drawn beside the latent map
+
+
+def selected_inputs(data: Dataset, chosen: list[int]) -> None:
+    """The inputs selected on a latent map: a mosaic of images or small multiples of windows, and their names."""
+    st.subheader("Selected inputs")
+    if not chosen:
+        st.info("Drag a box over the map (or pick the lasso in the chart's toolbar), or click a point, to see those "
+                "inputs here. Double-click the map to clear the selection.",
+                icon=":material/touch_app:")
+    else:
+        summary = label_summary(data, chosen)
+        st.markdown(f"**{len(chosen):,}** selected" + (f": {summary}" if summary else ""))
+        if data.kind == "image":
+            first = chosen[:SHOWN_IMAGES]
+            grid = images.mosaic(data.x[first], cols=6, upscale=2)
+            st.image(grid, caption=f"{len(first)} of the {len(chosen)} selected inputs" +
+                                   (", one of each label in turn" if data.y is not None else ""), width="stretch")
+            st.download_button("Download these images (PNG)", images.png_bytes(grid), "selected_inputs.png",
+                               "image/png", key="latent_selected_png", on_click="ignore")
+        else:
+            first = chosen[:SHOWN_WINDOWS]
+            st.plotly_chart(window_grid(data.x[first], [item_name(data, i) for i in first],
+                                        data.channels, f"{len(first)} selected windows (scaled)", cols=2),
+                            key="latent_selected_windows", config=PNG_CONFIG)
+        st.caption(", ".join(item_name(data, i) for i in chosen[:60]) + (" …" if len(chosen) > 60 else ""))

@@ -6,9 +6,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from vae_core.config import losses_for
+
 from .. import links, state
 from ..workspace import Workspace
-from . import settings
 
 _SYNCED = "url_synced"  # session_state: the settings part of the query string last applied or written
 
@@ -35,13 +36,13 @@ def apply_url(ws: Workspace) -> None:
         ws.set_data(state.bundled(link.data), f"bundled:{link.data}")
     messages = list(link.messages)
     if not link.empty and ws.data is not None:
-        values, notes = links.complete(link, ws.data.kind, settings.losses_for(ws.data))
+        values, notes = links.complete(link, ws.data.kind, losses_for(ws.data.in_unit_interval))
         messages += notes
-        settings.apply({**values, "kind": ws.data.kind})
+        state.apply_settings({**values, "kind": ws.data.kind})
         what = f"{ws.data.name} and these settings" if link.data else "these settings"
         st.toast(f"Opened a shared link: the Train page is set up with {what}.", icon=":material/link:")
     for message in messages:
-        st.warning(f"The link asks for {message}.", icon=":material/link_off:")
+        st.warning(f"From the link you opened: {message}.", icon=":material/link_off:")
 
 
 def url_for(query: dict[str, str]) -> str:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Plot, Row, Step, Text
 
 PERCENTILE = 99.0
 TARGET_RECALL = 0.9
 
 
-def scores(run: RunRecord) -> dict:
+def scores(run: Run) -> dict:
     """Errors, threshold, ROC metrics and the confusion counts at the threshold, on the test part."""
     def compute():
         data = run.data
@@ -27,10 +28,10 @@ def scores(run: RunRecord) -> dict:
         counts = compare.confusion(errors[test] > threshold, labels)
         return {"errors": errors, "ref": ref, "n_ref": len(data.indices(ref)), "threshold": threshold, "test": test,
                 "labels": labels, "metrics": metrics, "counts": counts}
-    return compare.cached(run, ("lesson", "anomaly_scores"), compute)
+    return run.memo.get(("lesson", "anomaly_scores"), compute)
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     run = runs[0]
     data, s = run.data, run.summary
     sc = scores(run)
@@ -71,7 +72,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     run = runs[0]
     data = run.data
     sc = scores(run)
@@ -89,7 +90,7 @@ def figures(runs: list[RunRecord]) -> list:
         row.append(Plot(compare.roc_figure(m["fpr"], m["tpr"], m["auc"], point),
                         "Every threshold is one point on this curve; the cross is the 99th-percentile one."))
     worst = int(sc["test"][np.argmax(sc["errors"][sc["test"]])])
-    recon = compare.cached(run, ("lesson", "worst_recon"), lambda: analysis.reconstruct(run.model, data.x[[worst]])[0])
+    recon = run.memo.get(("lesson", "worst_recon"), lambda: analysis.reconstruct(run.model, data.x[[worst]])[0])
     row.append(Plot(charts.window_overlay(data.x[worst], recon, compare.channel_names(data),
                                           f"The worst-rebuilt test window ({data.label_text(worst) or 'unlabelled'})",
                                           height=380),
@@ -99,7 +100,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=6, title="Anomaly detection",
+    number=6, title=TITLES[6],
     summary="Train on normal windows of a real recording, score the labelled anomaly, read the ROC curve.",
     data="bleeding", base={"arch": "conv1d", "latent_dim": 8, "loss": "mse", "epochs": 30, "beta": 1.0},
     steps=(Step("trained on normal windows"),),

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, beta_name, change, dims_off, kl_bars, posterior_sigma
 
 BETAS = (0.5, 1.0, 4.0)
 
 
-def _by_beta(runs: list[RunRecord]) -> dict[float, RunRecord]:
+def _by_beta(runs: list[Run]) -> dict[float, Run]:
     return {r.train_cfg.beta: r for r in runs}
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     out = []
     lines = []
     for r in runs:
@@ -57,7 +58,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     ordered = sorted(runs, key=lambda r: r.train_cfg.beta)
     maps = []
     for r in ordered:
@@ -80,7 +81,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=2, title="The β trade-off",
+    number=2, title=TITLES[2],
     summary="The same VAE at β = 0.5, 1 and 4 on the same digits: what a heavier KL term buys and what it costs.",
     data="mnist", base={"latent_dim": 16, "epochs": 10},
     steps=tuple(Step(f"β = {b:g}", {"beta": b}) for b in BETAS),

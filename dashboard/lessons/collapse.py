@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, dims_off, dims_on, epochs, kl_bars
 
 BETA = 32.0
@@ -13,7 +14,7 @@ WARMUP_EPOCHS = 5
 FREE_BITS = 0.5
 
 
-def roles(runs: list[RunRecord]) -> tuple[RunRecord, RunRecord, RunRecord]:
+def roles(runs: list[Run]) -> tuple[Run, Run, Run]:
     """(plain high β, with warm-up, with free bits), whatever order they come in."""
     plain = next(r for r in runs if r.train_cfg.warmup == "none" and r.train_cfg.free_bits == 0)
     warm = next(r for r in runs if r.train_cfg.warmup != "none")
@@ -21,7 +22,7 @@ def roles(runs: list[RunRecord]) -> tuple[RunRecord, RunRecord, RunRecord]:
     return plain, warm, free
 
 
-def name(run: RunRecord) -> str:
+def name(run: Run) -> str:
     t = run.train_cfg
     if t.warmup != "none":
         return f"β = {t.beta:g} with warm-up"
@@ -30,7 +31,7 @@ def name(run: RunRecord) -> str:
     return f"β = {t.beta:g}"
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     plain, warm, free = roles(runs)
     out = []
     s, ep = plain.summary, epochs(plain)
@@ -44,9 +45,13 @@ def story(runs: list[RunRecord]) -> list:
             f"after epoch 1 and {last.kl:.2f} after epoch {last.epoch}, {recon}. On the test images "
             f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active units: "
             "the decoder draws an average digit and ignores z.", "error"))
+    elif s["verdict"] == "too_early":
+        out.append(Text(
+            f"**Too early to call.** With β = {plain.train_cfg.beta:g} this run is too short to judge: "
+            f"{s['collapse_reason']}", "info"))
     else:
         out.append(Text(
-            f"This time β = {plain.train_cfg.beta:g} did not collapse the code (diagnosis: {s['verdict']}): KL "
+            f"This time β = {plain.train_cfg.beta:g} did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]}): KL "
             f"{s['kl']:.2f} nats, {s['active_units']} of {s['latent_dim']} active units. Collapse also depends on the "
             "epochs and the seed: train longer and watch the KL curve.", "info"))
 
@@ -69,7 +74,7 @@ def story(runs: list[RunRecord]) -> list:
         out.append(Text(
             f"**KL warm-up** ({ramp}) kept the code alive: the KL peaked at {peak.kl:.2f} nats in epoch "
             f"{peak.epoch} and ended at {wep[-1].kl:.2f}, with {w['active_units']} of {w['latent_dim']} active "
-            f"units on the test images (diagnosis: {w['verdict']}).", "info"))
+            f"units on the test images (diagnosis: {analysis.VERDICT_WORDS[w['verdict']]}).", "info"))
 
     f = free.summary
     better = s["recon"] - f["recon"]
@@ -92,7 +97,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     plain, warm, free = roles(runs)
     ordered = [plain, warm, free]
     source = plain.data
@@ -112,9 +117,10 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=3, title="Posterior collapse",
+    number=3, title=TITLES[3],
     summary="Push β high enough and the decoder learns to ignore z. Spot the red flag, then cure it.",
-    data="mnist", base={"latent_dim": 16, "epochs": 10, "beta": BETA},
+    # batch 32: 125 steps an epoch, so even a run capped at 2 epochs has the steps a verdict needs
+    data="mnist", base={"latent_dim": 16, "epochs": 10, "beta": BETA, "batch_size": 32},
     steps=(Step(f"β = {BETA:g}"),
            Step(f"β = {BETA:g} with KL warm-up", {"warmup": "linear", "warmup_epochs": WARMUP_EPOCHS}),
            Step(f"β = {BETA:g} with free bits", {"free_bits": FREE_BITS})),

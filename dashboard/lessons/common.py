@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 from vae_core import analysis
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.dataset import Dataset
+from vae_core.run import Run
 from vae_core.training import TrainEvent
 
 from ..components import compare, settings
-from ..links import default_hidden
-from ..workspace import RunRecord
+from ..links import defaults
 
 EPOCH_LIMIT_ENV = "VAE_EXPLORER_LESSON_EPOCHS"  # caps every lesson run's epochs (tests keep lessons short)
 
@@ -85,18 +85,17 @@ class Lesson:
     base: dict[str, Any]  # settings (components/settings.py keys) over the data kind's defaults
     steps: tuple[Step, ...]
     look_for: tuple[str, ...]  # what to watch for, before and while it runs
-    story: Callable[[list[RunRecord]], list[Block]]  # what happened, from the runs' numbers
-    figures: Callable[[list[RunRecord]], list[Block]]
+    story: Callable[[list[Run]], list[Block]]  # what happened, from the runs' numbers
+    figures: Callable[[list[Run]], list[Block]]
     intro: tuple[Block, ...] = ()  # theory shown before running (lesson 1's ELBO)
     prepare: Callable[[Dataset], Dataset] | None = None  # e.g. lesson 5's seeded spikes
-    after: Callable[[list[RunRecord]], None] | None = None  # slow analysis, run in the background after training
+    after: Callable[[list[Run]], None] | None = None  # slow analysis, run in the background after training
     minutes: str = "under a minute"  # how long the runs take on a laptop
 
     def settings(self, step: Step, kind: str) -> dict[str, Any]:
         """Complete Train-page settings for one step (settings.py keys, plus 'kind')."""
-        values = {**settings.defaults(kind), **self.base, **step.changes, "kind": kind}
-        values.setdefault(f"hidden_{values['arch']}", default_hidden(kind, values["arch"]))
-        return values
+        given = {**self.base, **step.changes}
+        return {**defaults(kind, given.get("arch")), **given, "kind": kind}
 
     def plans(self, data: Dataset) -> list[tuple[Step, ModelConfig, TrainConfig]]:
         """The configs of every step for `data`, epochs capped by $VAE_EXPLORER_LESSON_EPOCHS when set."""
@@ -116,7 +115,7 @@ def epoch_limit() -> int | None:
 
 
 # ---- reading runs ------------------------------------------------------------------------------------------
-def epochs(run: RunRecord, phase: str = "train") -> list[TrainEvent]:
+def epochs(run: Run, phase: str = "train") -> list[TrainEvent]:
     """The run's per-epoch events of one phase, in order."""
     return [e for e in run.events if e.kind == "epoch" and e.phase == phase]
 
@@ -130,19 +129,17 @@ def dims_on(summary: dict) -> int:
     return len(summary["kl_per_dim"]) - dims_off(summary)
 
 
-def diagnosis(run: RunRecord) -> analysis.Diagnostics:
+def diagnosis(run: Run) -> analysis.Diagnostics:
     """Diagnostics on the test part, shared with the Diagnostics page's cache."""
-    part = compare.eval_part(run.data)
-    history = [e.recon for e in epochs(run)]
-    return compare.cached(run, ("diagnose", part), lambda: analysis.diagnose(run.model, run.data.part(part)[0], history))
+    return run.diagnosis(compare.eval_part(run.data))
 
 
-def posterior_sigma(run: RunRecord) -> float:
+def posterior_sigma(run: Run) -> float:
     """Average posterior standard deviation over the test part and all latent dimensions."""
     def compute():
         _, logvar = analysis.encode(run.model, run.data.part(compare.eval_part(run.data))[0])
         return float(np.exp(0.5 * logvar).mean())
-    return compare.cached(run, ("lesson", "sigma"), compute)
+    return run.memo.get(("lesson", "sigma"), compute)
 
 
 def change(old: float, new: float, up: str, down: str) -> str:
@@ -150,7 +147,7 @@ def change(old: float, new: float, up: str, down: str) -> str:
     return up if new > old else down
 
 
-def beta_name(run: RunRecord) -> str:
+def beta_name(run: Run) -> str:
     return f"β = {run.train_cfg.beta:g}"
 
 
@@ -158,7 +155,7 @@ def pct(v: float) -> str:
     return f"{100 * v:.0f}%"
 
 
-def kl_bars(run: RunRecord, title: str) -> go.Figure:
+def kl_bars(run: Run, title: str) -> go.Figure:
     diag = diagnosis(run)
     fig = compare.kl_bars(diag.kl_per_dim, diag.active)
     fig.update_layout(title=title)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
 from ..components.charts import TERM_COLOURS
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Graph, Latex, Lesson, Picture, Plot, Step, Text, dims_on, epochs
 
 RECON, KL = TERM_COLOURS["recon"], TERM_COLOURS["kl"]
@@ -55,7 +56,7 @@ def intro() -> tuple:
     )
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     run = runs[0]
     s = run.summary
     ep = epochs(run)
@@ -98,16 +99,16 @@ def story(runs: list[RunRecord]) -> list:
                         f"the training part: {verdict}."))
     out.append(Text(f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units (their mean code "
                     f"changes from image to image), and {dims_on(s)} carry more than {analysis.NEAR_ZERO_KL:g} nats: "
-                    f"the diagnosis is **{s['verdict']}**."))
+                    f"the diagnosis is **{analysis.VERDICT_WORDS[s['verdict']]}**."))
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     run = runs[0]
     idx = compare.showcase(run.data)
     originals = run.data.x[idx]
     recon = compare.recon_rows([run], originals)[1]
-    samples = compare.cached(run, ("lesson", "prior_samples", len(idx)),
+    samples = run.memo.get(("lesson", "prior_samples", len(idx)),
                              lambda: analysis.sample_prior(run.model, len(idx), seed=0))
     grid = images.grid(np.stack([originals, recon, samples]))
     return [
@@ -119,7 +120,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=1, title="What a VAE is",
+    number=1, title=TITLES[1],
     summary="Encoder, sampled code, decoder: train a VAE on real handwritten digits and watch the ELBO's two "
             "terms pull against each other.",
     data="mnist", base={"beta": 1.0, "latent_dim": 16, "epochs": 10},

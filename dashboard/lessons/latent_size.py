@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core import analysis
+from vae_core.run import Run
 
 from ..components import charts, compare, images
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Picture, Plot, Row, Step, Text, dims_on, pct
 
 SIZES = (2, 16)
@@ -19,13 +20,13 @@ KNN_FIT_MAX = 2000  # training codes the neighbour vote looks at
 TSNE_POINTS = 1000
 
 
-def roles(runs: list[RunRecord]) -> tuple[RunRecord, RunRecord]:
+def roles(runs: list[Run]) -> tuple[Run, Run]:
     small = min(runs, key=lambda r: r.model.cfg.latent_dim)
     large = max(runs, key=lambda r: r.model.cfg.latent_dim)
     return small, large
 
 
-def knn_accuracy(run: RunRecord) -> float | None:
+def knn_accuracy(run: Run) -> float | None:
     """Share of test inputs whose label a 5-nearest-neighbour vote over training codes gets right (None if
     unlabelled): how much of what tells classes apart survives in the code."""
     data = run.data
@@ -40,10 +41,10 @@ def knn_accuracy(run: RunRecord) -> float | None:
         test = data.indices(compare.eval_part(data))
         vote = KNeighborsClassifier(KNN_NEIGHBOURS).fit(analysis.encode_means(run.model, data.x[train]), data.y[train])
         return float(vote.score(analysis.encode_means(run.model, data.x[test]), data.y[test]))
-    return compare.cached(run, ("lesson", "knn"), compute)
+    return run.memo.get(("lesson", "knn"), compute)
 
 
-def tsne_map(run: RunRecord) -> tuple[np.ndarray, list[str]]:
+def tsne_map(run: Run) -> tuple[np.ndarray, list[str]]:
     """t-SNE of (up to TSNE_POINTS) test codes, computed once per model (the lesson runner does it in the
     background, before the page asks)."""
     def compute():
@@ -51,30 +52,30 @@ def tsne_map(run: RunRecord) -> tuple[np.ndarray, list[str]]:
         idx = idx[analysis.subsample(len(idx), TSNE_POINTS, seed=0)]
         coords = analysis.tsne_2d(analysis.encode_means(run.model, run.data.x[idx]), seed=0)
         return coords, [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
-    return compare.cached(run, ("lesson", "tsne"), compute)
+    return run.memo.get(("lesson", "tsne"), compute)
 
 
-def traversal(run: RunRecord, dims: list[int]) -> np.ndarray:
+def traversal(run: Run, dims: list[int]) -> np.ndarray:
     """Decoded images along each chosen dimension from the centre of the prior: (len(dims), len(TRAVERSE), ...)."""
     key = ("lesson", "traverse", tuple(dims))
     z0 = np.zeros(run.model.cfg.latent_dim, np.float32)
-    return compare.cached(run, key, lambda: analysis.traverse(run.model, z0, dims, TRAVERSE))
+    return run.memo.get(key, lambda: analysis.traverse(run.model, z0, dims, TRAVERSE))
 
 
-def top_dims(run: RunRecord, n: int) -> list[int]:
+def top_dims(run: Run, n: int) -> list[int]:
     kl = np.asarray(run.summary["kl_per_dim"])
     return [int(d) for d in np.argsort(-kl, kind="stable")[:n]]
 
 
-def walk(run: RunRecord) -> np.ndarray:
+def walk(run: Run) -> np.ndarray:
     """A 2-D latent decoded on a grid: rows from z2 = +2 (top) to -2, columns z1 = -2 to +2."""
     def compute():
         z1, z2 = np.meshgrid(WALK, WALK[::-1])
         return analysis.decode(run.model, np.column_stack([z1.ravel(), z2.ravel()]))
-    return compare.cached(run, ("lesson", "walk"), compute)
+    return run.memo.get(("lesson", "walk"), compute)
 
 
-def after(runs: list[RunRecord]) -> None:
+def after(runs: list[Run]) -> None:
     """Slow parts, in the lesson's background thread: t-SNE of the larger code, neighbour votes."""
     small, large = roles(runs)
     tsne_map(large)
@@ -82,7 +83,7 @@ def after(runs: list[RunRecord]) -> None:
         knn_accuracy(r)
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     small, large = roles(runs)
     a, b = small.summary, large.summary
     diff = a["test_neg_elbo"] - b["test_neg_elbo"]
@@ -111,7 +112,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     small, large = roles(runs)
     blocks = []
     coords, labels, method = compare.latent_map(small)
@@ -144,7 +145,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=4, title="Latent size",
+    number=4, title=TITLES[4],
     summary="A 2-dimensional code you can see and walk, against a 16-dimensional one that rebuilds better but has "
             "to be projected to be seen.",
     data="mnist", base={"beta": 1.0, "epochs": 10},

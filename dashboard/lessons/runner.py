@@ -1,23 +1,23 @@
 """Trains a lesson's runs one after another, in the background, through the normal training machinery.
 
 Each run is an ordinary `TrainJob` set as the workspace's job, so it waits its turn in the server-wide
-`JobSlots` queue, shows up in the sidebar and on the Train page while it trains, and becomes an ordinary run
-(Runs page, Latent space, ...) when it ends. A `BackgroundTask` strings the jobs together; it never touches
-Streamlit. The Learn page polls `snapshot()`.
+`Slots` queue, shows up in the sidebar and on the Train page while it trains, and becomes an ordinary run
+(Runs page, Latent space, ...) when it ends. The runner itself is a vae_core `Task` that strings the jobs
+together; it never touches Streamlit. The Learn page polls `snapshot()`.
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.dataset import Dataset
+from vae_core.run import Run, Status
+from vae_core.tasks import Slots, Task
 
-from ..background import BackgroundTask, Report
-from ..jobs import JobSlots, JobSnapshot, TrainJob
-from ..workspace import RunRecord, Workspace
+from ..jobs import JobSnapshot, TrainJob
+from ..workspace import Workspace
 from .common import Step
 
 POLL = 0.2
@@ -32,7 +32,7 @@ def key(number: int) -> tuple[str, int]:
 class LessonSnapshot:
     """A consistent copy of a runner's progress for one redraw."""
 
-    status: str  # running | finished | stopped | failed
+    status: Status  # running | finished | stopped | failed
     index: int  # step being trained (0-based); == total when all are done
     total: int
     names: list[str]
@@ -45,43 +45,30 @@ class LessonSnapshot:
     seconds: float
 
 
-class LessonRunner:
+class LessonRunner(Task):
     """Runs `plans` (step, model config, train config) on `data`, one TrainJob after another."""
 
     def __init__(self, number: int, data: Dataset, plans: list[tuple[Step, ModelConfig, TrainConfig]],
-                 ws: Workspace, slots: JobSlots, after: Callable[[list[RunRecord]], None] | None = None) -> None:
+                 ws: Workspace, slots: Slots, after: Callable[[list[Run]], None] | None = None) -> None:
+        super().__init__(self._work, name=f"lesson-{number}")
         self.number = number
         self.data, self.plans, self._after = data, plans, after
         self.analysing = False
         self._ws, self._slots = ws, slots
-        self.lock = threading.Lock()
         self.run_ids: list[str] = []
         self.index = 0
         self.job: TrainJob | None = None
         self.waiting = False
-        self.task = BackgroundTask(self._work, name=f"lesson-{number}")
-
-    def start(self) -> "LessonRunner":
-        self.task.start()
-        return self
 
     def stop(self) -> None:
         """Stop the lesson: the run in training keeps what it learned (as a stopped run); the rest never start."""
-        self.task.stop()
+        super().stop()
         job = self.job
         if job is not None:
             job.stop()
 
-    @property
-    def active(self) -> bool:
-        return self.task.active
-
-    @property
-    def stop_event(self) -> threading.Event:  # so background.get_or_start and Workspace treat it like a task
-        return self.task.stop_event
-
     def snapshot(self) -> LessonSnapshot:
-        task = self.task.snapshot()
+        task = super().snapshot()
         with self.lock:
             job = self.job
             index = self.index
@@ -91,10 +78,11 @@ class LessonRunner:
         epochs = self.plans[min(index, len(self.plans) - 1)][2].epochs
         return LessonSnapshot(task.status, index, len(self.plans), [s.name for s, _, _ in self.plans], run_ids,
                               job.snapshot() if job is not None and job.active else None, epochs, waiting,
-                              analysing, task.error, task.seconds)
+                              analysing, self.error, task.seconds)
 
     # ---- the background thread -------------------------------------------------------------------------
-    def _work(self, report: Report) -> list[str]:
+    def _work(self, _: Task) -> list[str]:
+        report = self.report
         total = len(self.plans)
         for i, (step, model_cfg, train_cfg) in enumerate(self.plans):
             with self.lock:
@@ -109,7 +97,7 @@ class LessonRunner:
             if run is not None:
                 with self.lock:
                     self.run_ids.append(run.id)
-            if self.task.stop_event.is_set():
+            if self.stopping:
                 return self.run_ids
             if run is None:  # the settings did not fit the data, or training crashed: say so, go no further
                 raise RuntimeError(f"{step.name}: {job.message or job.status}")
@@ -127,7 +115,7 @@ class LessonRunner:
         while True:
             with ws.lock:
                 if ws.job is None or not ws.job.active:
-                    job = TrainJob(self.data, model_cfg, train_cfg, self._slots, ws.job_finished)
+                    job = TrainJob.new(self.data, model_cfg, train_cfg, self._slots, ws.job_finished)
                     with self.lock:
                         self.job, self.waiting = job, False
                     ws.job = job.start()
@@ -144,9 +132,6 @@ class LessonRunner:
         last = next((e for e in reversed(snap.events) if e.kind == "step"), None)
         return min(1.0, last.step / max(last.total_steps, 1)) if last else 0.0
 
-    def _run_of(self, job: TrainJob):
+    def _run_of(self, job: TrainJob) -> Run | None:
         """The run the finished job handed to the workspace (None when it failed before training)."""
-        if job.result is None:
-            return None
-        with self._ws.lock:
-            return next((r for r in self._ws.runs if r.model is job.result.model), None)
+        return self._ws.run(job.run.id)

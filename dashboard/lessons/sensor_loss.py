@@ -17,10 +17,11 @@ import plotly.graph_objects as go
 
 from vae_core import analysis
 from vae_core.dataset import Dataset
+from vae_core.run import Run
 
 from ..components import charts, compare
 from ..components.charts import PALETTE, _layout
-from ..workspace import RunRecord
+from ..lesson_titles import TITLES
 from .common import Lesson, Plot, Step, Text, pct
 
 LOSSES = ("mse", "mae", "huber")
@@ -85,7 +86,7 @@ class Effect:
     ap: float | None
 
 
-def effect(run: RunRecord) -> Effect:
+def effect(run: Run) -> Effect:
     def compute():
         data = run.data
         window, g = data.input_shape[0], glitches(data)
@@ -104,14 +105,14 @@ def effect(run: RunRecord) -> Effect:
         typical = float(np.abs(analysis.reconstruct(run.model, data.x[normal]) - data.x[normal]).mean())
         return Effect(float(np.mean(shares)), float(np.abs(recon - clean_windows).mean()), typical,
                       run.summary.get("anomaly_auc"), run.summary.get("anomaly_ap"))
-    return compare.cached(run, ("lesson", "loss_effect"), compute)
+    return run.memo.get(("lesson", "loss_effect"), compute)
 
 
-def ordered(runs: list[RunRecord]) -> list[RunRecord]:
+def ordered(runs: list[Run]) -> list[Run]:
     return sorted(runs, key=lambda r: LOSSES.index(r.model.cfg.loss) if r.model.cfg.loss in LOSSES else 99)
 
 
-def story(runs: list[RunRecord]) -> list:
+def story(runs: list[Run]) -> list:
     runs = ordered(runs)
     data = runs[0].data
     g = glitches(data)
@@ -161,7 +162,7 @@ def story(runs: list[RunRecord]) -> list:
     return out
 
 
-def glitch_figure(runs: list[RunRecord]) -> go.Figure:
+def glitch_figure(runs: list[Run]) -> go.Figure:
     """The most central spike's window: input with the spike, the clean signal, each loss's reconstruction."""
     runs = ordered(runs)
     data = runs[0].data
@@ -177,7 +178,7 @@ def glitch_figure(runs: list[RunRecord]) -> go.Figure:
                              line=dict(color="#999", width=1.5)))
     fig.add_trace(go.Scatter(x=t, y=clean, mode="lines", name="clean signal", line=dict(color="black", dash="dot")))
     for i, r in enumerate(runs):
-        recon = compare.cached(r, ("lesson", "glitch_recon", k), lambda r=r: analysis.reconstruct(r.model, data.x[[k]])[0])
+        recon = r.memo.get(("lesson", "glitch_recon", k), lambda r=r: analysis.reconstruct(r.model, data.x[[k]])[0])
         fig.add_trace(go.Scatter(x=t, y=recon[:, 0], mode="lines", name=SHORT[r.model.cfg.loss],
                                  line=dict(color=PALETTE[i], width=2)))
     fig.update_xaxes(title_text="time step")
@@ -186,7 +187,7 @@ def glitch_figure(runs: list[RunRecord]) -> go.Figure:
     return compare.legend_below(fig)
 
 
-def roc_figure(runs: list[RunRecord]) -> go.Figure | None:
+def roc_figure(runs: list[Run]) -> go.Figure | None:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(color="#aaa", dash="dash")))
     drawn = False
@@ -194,9 +195,7 @@ def roc_figure(runs: list[RunRecord]) -> go.Figure | None:
         data = r.data
         if data.y is None:
             continue
-        test = data.indices(compare.eval_part(data))
-        m = compare.cached(r, "anomaly_metrics", lambda r=r, test=test:
-                           analysis.anomaly_metrics(compare.window_errors(r)[test], r.data.y[test]))
+        m = r.anomaly_metrics(compare.eval_part(data))
         if m["auc"] is None:
             continue
         drawn = True
@@ -207,7 +206,7 @@ def roc_figure(runs: list[RunRecord]) -> go.Figure | None:
     return compare.legend_below(_layout(fig, "ROC curves on the test part, one per loss", 420)) if drawn else None
 
 
-def figures(runs: list[RunRecord]) -> list:
+def figures(runs: list[Run]) -> list:
     data = ordered(runs)[0].data
     end = data.split_starts[1] if data.split_starts else len(data.series)
     series = charts.sensor_lines(data.series[:end], compare.channel_names(data),
@@ -222,7 +221,7 @@ def figures(runs: list[RunRecord]) -> list:
 
 
 LESSON = Lesson(
-    number=5, title="Choosing the loss for sensor data",
+    number=5, title=TITLES[5],
     summary="Squared error, absolute error and Huber on a real physiological recording with a few glitches: "
             "what each does to the reconstructions and to the anomaly scores.",
     data="bleeding", base={"arch": "conv1d", "latent_dim": 8, "epochs": 30, "beta": 1.0},

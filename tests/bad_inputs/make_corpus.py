@@ -10,11 +10,13 @@ the engine's message must contain. Everything is built in memory from a few hund
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
 import struct
 import sys
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -119,7 +121,7 @@ def _run_entries() -> list[Entry]:
     variants = {
         "run_config_latent_changed": (_tampered_config(good, latent_dim=5), "does not match config.json"),
         "run_config_bad_value": (_tampered_config(good, arch="evil"), "arch must be one of"),
-        "run_config_huge_model": (_tampered_config(good, hidden=[8192, 8192, 8192]), "over the limit"),
+        "run_config_huge_model": (_tampered_config(good, hidden=[4096, 4096, 4096]), "over the limit"),
         "run_config_not_json": ({**good, "config.json": b"{\"format\": \"vae-explorer-run\", "}, "not valid JSON"),
         "run_tensor_shape_changed": (_tampered_shapes(good), "has shape"),
         "run_tensor_bytes_garbage": ({**good, "model.safetensors": b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage"},
@@ -151,6 +153,125 @@ def _patched_run_bomb(files: dict[str, bytes]) -> bytes:
             blob[at + 24:at + 28] = struct.pack("<I", 0xF000_0000)
         at += 46
     return bytes(blob)
+
+
+# ---- hostile saved runs (issue 18, item 1): small zips that describe something huge -----------------
+# Each was measured to cost the server gigabytes before the run limits (vae_core/run_limits.py); now each is
+# refused before anything is built. tests/robustness/test_hostile_runs.py loads each in a child process and
+# holds its peak memory under 300 MB; `python -m bench hostile` times them.
+
+def _repeated(chunk: bytes, times: int, head: bytes = b"", tail: bytes = b"") -> tuple[bytes, bytes, int, bytes]:
+    return head, chunk, times, tail
+
+
+def _zip_big(members: dict[str, bytes | tuple[bytes, bytes, int, bytes]]) -> bytes:
+    """A deflated zip; a member given as _repeated(...) is streamed in, never built whole in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            if isinstance(content, bytes):
+                archive.writestr(name, content)
+                continue
+            head, chunk, times, tail = content
+            with archive.open(name, "w") as member:
+                member.write(head)
+                block = chunk * max(1, (1 << 20) // len(chunk))  # ~1 MB per write
+                for _ in range(times // (len(block) // len(chunk))):
+                    member.write(block)
+                member.write(chunk * (times % (len(block) // len(chunk))))
+                member.write(tail)
+    return buffer.getvalue()
+
+
+def _config_with(files: dict[str, bytes], **model) -> bytes:
+    return _tampered_config(files, **model)["config.json"]
+
+
+@functools.lru_cache(maxsize=2)
+def _header_blob(entries: int) -> bytes:
+    """The header as bytes: ~60 bytes an entry (1.3 million entries: 78 MB, 3.4 MB zipped)."""
+    body = b",".join(b'"t%07d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i for i in range(entries))
+    header = b"{" + body + b"}"
+    return struct.pack("<Q", len(header)) + header
+
+
+def _metrics_rows(rows: int, kl_values: int = 0) -> tuple[bytes, bytes, int, bytes]:
+    header = "kind,phase,epoch,step,loss,recon,kl,beta,lr,samples_per_second,seconds,kl_per_dim,reason,message\n"
+    kl = ";".join(["0.1"] * kl_values)
+    row = f"epoch,train,1,1,540.25,530.5,9.75,1.0,0.002,31234.5,0.5,{kl},,\n".encode()
+    return _repeated(row, rows, header.encode())
+
+
+def _many_entries_zip(files: dict[str, bytes], extra: int) -> bytes:
+    return _zip({**files, **{f"x/{i}": b"" for i in range(extra)}})
+
+
+@functools.lru_cache(maxsize=1)
+def _hostile_run_entries() -> tuple[Entry, ...]:
+    good = _valid_run_files()
+    bare = {"config.json": good["config.json"], "model.safetensors": _header_blob(0)}  # no weights: a 3.5 KB zip
+    wide = _config_with(good, hidden=[4096, 2048])  # 23 million weights: model.safetensors may hold ~185 MB
+    cases = {  # name: (members, the message's fragment, also as a folder)
+        "run_hidden_million_layers": ({**bare, "config.json": _config_with(good, hidden=[1] * 10**6)},
+                                      "hidden layers, more than the limit of", True),
+        "run_hidden_100k_wide_layers": ({**bare, "config.json": _config_with(good, hidden=[8192] * 100_000)},
+                                        "hidden layers, more than the limit of", True),
+        "run_input_shape_1e18": ({**bare, "config.json": _config_with(good, input_shape=[1, 10**9, 10**9])},
+                                 "values, more than the limit of", True),
+        "run_config_50mb": ({**good, "config.json": _repeated(b" ", 50 * 10**6, good["config.json"])},
+                            "config.json in the zip unpacks to more than", False),
+        "run_safetensors_1m_entries": ({**good, "model.safetensors": _header_blob(1_300_000)},
+                                       "model.safetensors in the zip unpacks to more than", False),
+        "run_safetensors_header_78mb": ({**good, "config.json": wide, "model.safetensors": _header_blob(1_300_000)},
+                                        "declares a header of", False),
+        "run_safetensors_5000_tensors": ({**good, "model.safetensors": _header_blob(5_000)},
+                                         "tensors, more than the limit of", True),
+        "run_weights_50mb_of_zeros": ({**good, "model.safetensors": _repeated(bytes(1 << 16), 800)},
+                                      "model.safetensors in the zip unpacks to more than", False),
+        "run_metrics_100mb": ({**good, "metrics.csv": _metrics_rows(1_800_000)},
+                              "metrics.csv in the zip unpacks to more than", False),
+        "run_metrics_200k_rows": ({**good, "metrics.csv": _metrics_rows(200_000)},
+                                  "lines, more than the limit of", False),
+        "run_metrics_2m_kl_values": ({**good, "metrics.csv": _metrics_rows(2_000, 1_000)},
+                                     "KL values, more than the limit of", False),
+        "run_summary_2mb": ({**good, "summary.json": b"[" + b"[]," * 700_000 + b"[]]"},
+                            "more than 1 MB, the limit for this file in a saved run", True),
+    }
+    made = []
+    for name, (members, expect, as_folder) in cases.items():
+        made.append(Entry(f"{name}_zip", "run", expect, (f"{name}.zip",), {f"{name}.zip": _zip_big(members)}))
+        if as_folder:
+            made.append(Entry(f"{name}_folder", "run", expect, (name,), {
+                f"{name}/{member}": blob if isinstance(blob, bytes) else blob[0] + blob[1] * blob[2] + blob[3]
+                for member, blob in members.items()}, browser=False))
+    made.append(Entry("run_zip_10000_entries", "run", "more than 64 files", ("run_many.zip",),
+                      {"run_many.zip": _many_entries_zip(good, 10_000)}))
+    return tuple(made)
+
+
+def runs_at_the_bounds() -> dict[str, dict[str, bytes]]:
+    """Runs that are not refused but cost the most the run limits let through: files at their bounds.
+
+    A config.json of 4 MB of `[]` (the JSON that costs most memory per byte), a metrics.csv of 100,000 rows
+    holding 999,000 KL values, a summary.json of 1 MB of `[]`; each beside a real tiny model.
+    """
+    from vae_core import run_limits as L
+
+    good = _valid_run_files()
+    config = json.loads(good["config.json"])
+    config["data"]["padding"] = []
+    text = json.dumps(config)
+    lists = (L.MAX_CONFIG_BYTES - len(text) - 16) // 3
+    config_at_bound = text.replace('"padding": []', '"padding": [' + "[]," * lists + "[]]").encode()
+    head = b"kind,phase,epoch,step,loss,recon,kl,beta,lr,samples_per_second,seconds,kl_per_dim,reason,message\n"
+    kl_row = b"epoch,train,1,1,540.25,530.5,9.75,1.0,0.002,31234.5,0.5," + b";".join([b"0.1"] * 11) + b",,\n"
+    step_row = b"step,train,1,1,540.25,530.5,9.75,1.0,0.002,31234.5,0.5,,,\n"
+    kl_rows = L.MAX_METRICS_KL_VALUES // 10 - 100
+    metrics = head + kl_row * kl_rows + step_row * (L.MAX_METRICS_ROWS - kl_rows)
+    summary = b"[" + b"[]," * ((L.MAX_SUMMARY_BYTES - 8) // 3) + b"[]]"
+    return {"config_at_its_bound": {**good, "config.json": config_at_bound},
+            "metrics_at_its_bounds": {**good, "metrics.csv": metrics},
+            "summary_at_its_bound": {**good, "summary.json": summary}}
 
 
 # ---- data files --------------------------------------------------------------------------------------
@@ -267,7 +388,7 @@ def _real_world_refused() -> list[Entry]:
 
 def entries() -> list[Entry]:
     """Every corpus entry, in memory."""
-    return _data_entries() + _real_world_refused() + _run_entries()
+    return _data_entries() + _real_world_refused() + _run_entries() + list(_hostile_run_entries())
 
 
 def write_corpus(folder: str | Path) -> list[Entry]:

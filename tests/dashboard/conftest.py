@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from app_session import open_app
+from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture()

@@ -1,34 +1,20 @@
 """The Anomalies page headless: real runs on the bundled InternalBleeding16 and BasicMotions recordings."""
 from __future__ import annotations
 
-import base64
-import json
-
 import numpy as np
 import pytest
+from app_session import metrics, open_app, spec, train_tiny, workspace
 
-from app_session import open_app, train_tiny, workspace
 from vae_core import analysis
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import load_bundled
-from vae_core.runs import new_model
+from vae_core.runs import new_run
 
 PAGE = "app_pages/anomalies.py"
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def chart(at, key: str) -> dict:
@@ -59,8 +45,7 @@ def test_an_image_run_is_sent_to_sensor_data():
     at = open_app()
     ws = workspace(at)
     mnist = ws.data
-    ws.new_run(model=new_model(default_model_config("image", mnist.input_shape)), train_cfg=TrainConfig(),
-               data=mnist, events=[], summary={}, status="finished")
+    ws.add_run(new_run(mnist, default_model_config("image", mnist.input_shape), TrainConfig()))
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "This page is for sensor recordings" in at.info[0].value and "InternalBleeding16" in at.info[0].value

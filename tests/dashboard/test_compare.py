@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
-from dashboard.components import compare
 from test_runs_page import by_prefix, chart, spec
+
+from dashboard.components import compare
 from vae_core.data import load_bundled
 
 RUNS = 5

@@ -5,7 +5,6 @@ import gzip
 import json
 
 import numpy as np
-
 from app_session import open_app, workspace
 from filemakers import bundled_digits, idx_images, idx_labels, npz_bytes
 

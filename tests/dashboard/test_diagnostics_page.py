@@ -1,14 +1,11 @@
 """The Diagnostics page headless: collapse verdicts on real tiny runs, one-click fixes, a run in training."""
 from __future__ import annotations
 
-import base64
-import json
 import time
 
-import numpy as np
 import pytest
+from app_session import metrics, open_app, spec, train_tiny
 
-from app_session import open_app, train_tiny
 from vae_core import analysis
 
 PAGE = "app_pages/diagnostics.py"
@@ -16,11 +13,11 @@ PAGE = "app_pages/diagnostics.py"
 
 @pytest.fixture(scope="module")
 def trained():
-    """One session with two real one-epoch MNIST runs: β = 64 (run 1) and β = 1 (run 2)."""
+    """One session with two real one-epoch MNIST runs of 250 steps: β = 64 (run 1) and β = 1 (run 2)."""
     at = open_app()
-    ws = train_tiny(at, epochs=1, beta=64.0)
+    ws = train_tiny(at, epochs=1, beta=64.0, batch_size=16)  # enough steps for a verdict (over 200)
     high = ws.runs[-1]
-    train_tiny(at, epochs=1, beta=1.0)
+    train_tiny(at, epochs=1, beta=1.0, batch_size=16)
     plain = ws.runs[-1]
     assert (high.train_cfg.beta, plain.train_cfg.beta) == (64.0, 1.0)
     return at, ws, high, plain
@@ -35,23 +32,11 @@ def show(at, ws, run):
 
 def expected(run):
     x, _ = run.data.part("test")
-    history = [e.recon for e in run.events if e.kind == "epoch" and e.phase == "train"]
-    return analysis.diagnose(run.model, x, history)
+    return analysis.diagnose(run.model, x, run.so_far())
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_without_a_run_the_page_points_to_training():
@@ -129,7 +114,7 @@ def test_a_run_in_training_is_left_alone(trained):
         assert ws.busy_run_id() == plain.id
         at.switch_page(PAGE).run()
         assert not at.exception
-        assert any("is training right now" in i.value for i in at.info)
+        assert any("is being trained right now" in i.value for i in at.info)
         assert not at.metric and not at.get("plotly_chart")
     finally:
         job.stop()

@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
+from app_session import open_app, train_on, train_tiny
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from app_session import open_app, train_tiny
 from dashboard.components import images
 from vae_core import analysis
 
@@ -188,12 +188,7 @@ def values(trace: dict, field: str) -> np.ndarray:
 
 @pytest.mark.slow
 def test_sensor_windows_are_drawn_as_lines():
-    at = open_app()
-    at.switch_page("app_pages/data.py").run()
-    at.get("button_group")[0].set_value("basicmotions").run()
-    ws = train_tiny(at, epochs=2)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at, ws = train_on("basicmotions", 2, PAGE)
     run = ws.current_run()
     specs = charts(at)
     titles = [s["layout"]["title"]["text"] for s in specs]

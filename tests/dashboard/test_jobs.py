@@ -1,40 +1,93 @@
-"""Training jobs in the server: how they share the cores."""
+"""Training jobs in the server: the threads they train on, and runs that repeat exactly beside other visitors."""
 from __future__ import annotations
+
+import hashlib
 
 import torch
 
-from dashboard import jobs
-from dashboard.jobs import JobSlots, TrainJob
+import vae_core.runs
+from dashboard.jobs import TrainJob
+from dashboard.workspace import WorkspaceStore
 from vae_core.config import TrainConfig, default_model_config
+from vae_core.runs import fit
+from vae_core.tasks import Slots
 
 
-def threads_seen_while_training(monkeypatch, data, slots: JobSlots) -> list[int]:
+def small(data):
+    return default_model_config("image", data.input_shape, hidden=(32,), latent_dim=2, dropout=0.1)
+
+
+def digest(model) -> str:
+    return hashlib.sha256(b"".join(v.numpy().tobytes() for v in model.state_dict().values())).hexdigest()
+
+
+def threads_seen_while_training(monkeypatch, data, cfg: TrainConfig) -> list[int]:
     """torch's thread count in the job's own thread at every event it trains through."""
     seen: list[int] = []
-    real = jobs.train
+    real = vae_core.runs.train
 
     def spy(*args, **kwargs):
         for event in real(*args, **kwargs):
             seen.append(torch.get_num_threads())
             yield event
 
-    monkeypatch.setattr(jobs, "train", spy)
-    job = TrainJob(data, default_model_config("image", data.input_shape, hidden=(32,), latent_dim=2),
-                   TrainConfig(epochs=1, batch_size=256), slots, lambda job: None).start()
-    assert job.done.wait(120) and job.result is not None, job.message
+    monkeypatch.setattr(vae_core.runs, "train", spy)
+    job = TrainJob.new(data, small(data), cfg, Slots(2), lambda job: None).start()
+    assert job.done.wait(120) and job.status == "finished", job.snapshot().message
     return seen
 
 
-def test_a_lone_job_leaves_a_share_of_the_cores_to_the_server_and_the_browser(monkeypatch, mnist_small):
-    # a 2-thread job beside the server and a browser on 2 cores trained 12x slower than with 1 thread
-    monkeypatch.setattr(jobs, "THREADS", 4)
-    seen = threads_seen_while_training(monkeypatch, mnist_small, JobSlots(2))
-    assert seen and set(seen) == {2}  # 4 cores shared 2 ways: this job and the server
-
-
-def test_on_two_cores_a_job_trains_on_one_thread_and_the_server_keeps_its_own(monkeypatch, mnist_small):
-    monkeypatch.setattr(jobs, "THREADS", 2)
+def test_a_job_trains_on_its_runs_threads_and_the_server_keeps_its_own(monkeypatch, mnist_small):
+    # a 2-thread job beside the server and a browser on 2 cores trained 12x slower than with 1 thread, and a
+    # thread count that followed the number of jobs would make a run depend on who else trains
     before = torch.get_num_threads()
-    seen = threads_seen_while_training(monkeypatch, mnist_small, JobSlots(2))
-    assert seen and set(seen) == {1}
+    assert set(threads_seen_while_training(monkeypatch, mnist_small, TrainConfig(epochs=1, batch_size=256))) == {1}
+    assert set(threads_seen_while_training(monkeypatch, mnist_small,
+                                           TrainConfig(epochs=1, batch_size=256, threads=2))) == {2}
     assert torch.get_num_threads() == before  # the setting stayed in the job's thread
+
+
+def test_two_visitors_training_at_once_get_the_weights_of_a_run_trained_alone(mnist_small):
+    cfg = TrainConfig(epochs=2, batch_size=64, seed=7)
+    alone = fit(mnist_small, small(mnist_small), cfg, iwae_k=0)
+    store, slots = WorkspaceStore(), Slots(2)
+    jobs = []
+    for key in ("visitor-a", "visitor-b"):
+        space = store.get(key)
+        space.set_data(mnist_small, "bundled:mnist")
+        space.job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished).start()
+        jobs.append(space.job)
+    for job in jobs:
+        assert job.done.wait(300) and job.status == "finished", job.snapshot().message
+    assert digest(jobs[0].run.model) == digest(jobs[1].run.model) == digest(alone.model)
+    assert [r.id for r in store.get("visitor-a").runs] == [jobs[0].run.id]  # each run went to its own workspace
+
+
+def test_two_runs_in_one_workspace_and_stop_and_continue_match_a_straight_run(mnist_small):
+    cfg = TrainConfig(epochs=3, batch_size=64, seed=3)
+    space = WorkspaceStore().get("one")
+    space.set_data(mnist_small, "bundled:mnist")
+    slots = Slots(1)
+    weights = []
+    for _ in range(2):
+        space.job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished).start()
+        assert space.job.done.wait(300)
+        weights.append(digest(space.job.run.model))
+    # stop the third one after a few steps, then continue it up to the same 3 epochs
+    job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished)
+
+    class StopAfterStep11(list):
+        def append(self, event):
+            super().append(event)
+            if event.kind == "step" and event.step == 11:
+                job.stop()
+
+    job.run.events = StopAfterStep11()
+    space.job = job.start()
+    assert job.done.wait(300) and job.status == "stopped"
+    run = space.run(job.run.id)
+    run.events = list(run.events)
+    assert run is not None and run.state.step == 11
+    space.job = TrainJob(run, slots, space.job_finished, epochs=3).start()
+    assert space.job.done.wait(300) and space.job.status == "finished"
+    assert weights[0] == weights[1] == digest(run.model)

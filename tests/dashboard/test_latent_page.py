@@ -1,18 +1,15 @@
 """The Latent space page headless: PCA at once, t-SNE in the background and cached per run, z itself for
-2-D latents, selections show the inputs, a busy model is left alone; and the generic BackgroundTask."""
+2-D latents, selections show the inputs, a busy model is left alone."""
 from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 
 import numpy as np
 import pytest
+from app_session import open_app, train_on, train_tiny
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
-from app_session import open_app, train_tiny
-from dashboard.background import BackgroundTask, get_or_start
 from vae_core import analysis
 
 PAGE = "app_pages/latent.py"
@@ -117,13 +114,13 @@ def test_selected_points_show_their_images(trained):
     select(at, chosen)
     assert not at.exception
     shown = " ".join(m.value for m in at.markdown)
-    assert f"**4** selected: digit 0 ×3, digit 5 ×1" in shown
+    assert "**4** selected: digit 0 ×3, digit 5 ×1" in shown
     assert any(img.captions == ["4 of the 4 selected inputs, one of each label in turn"] for img in at.image)
     names = [c.value for c in at.caption if c.value.startswith("#")]
     in_turn = [chosen[0], chosen[3], chosen[1], chosen[2]]  # the lone 5 is not hidden behind the zeros
     assert names == [", ".join(f"#{i} (digit {data.label_text(i)})" for i in in_turn)]
     at.run()  # the selection survives other reruns, as in the browser until the user clears it
-    assert f"**4** selected" in " ".join(m.value for m in at.markdown)
+    assert "**4** selected" in " ".join(m.value for m in at.markdown)
 
 
 @pytest.mark.slow
@@ -148,13 +145,13 @@ def test_tsne_runs_in_the_background_once_and_is_cached_per_run(trained):
     assert task.status == "finished", task.error
     at.run()
     key = ("tsne", 500, 20, "test")
-    assert key in run.cache and run.cache[key].shape == (500, 2)
+    assert run.memo.peek(key) is not None and run.memo.peek(key).shape == (500, 2)
     assert not [k for k in ws.background if k[0] == "tsne"]  # finished tasks leave the registry
     spec = latent_map(at)
     assert spec["layout"]["title"]["text"].startswith("t-SNE map of the latent means (perplexity 20)")
     coords = points_by_id(spec)
     test_ids = run.data.indices("test")
-    np.testing.assert_allclose([coords[i] for i in test_ids], run.cache[key], rtol=1e-5)
+    np.testing.assert_allclose([coords[i] for i in test_ids], run.memo.peek(key), rtol=1e-5)
     assert not at.get("progress")
     # a later visit is instant: no task, same map
     at.switch_page("app_pages/train.py").run()
@@ -198,12 +195,7 @@ def test_a_two_dimensional_latent_is_shown_as_it_is():
 
 @pytest.mark.slow
 def test_sensor_windows_are_coloured_by_anomaly_flag_and_selections_draw_windows():
-    at = open_app()
-    at.switch_page("app_pages/data.py").run()
-    at.get("button_group")[0].set_value("bleeding").run()
-    ws = train_tiny(at, epochs=1)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
+    at, ws = train_on("bleeding", 1, PAGE)
     spec = latent_map(at)
     assert [t["name"] for t in spec["data"]] == ["normal", "anomaly"]  # the rare anomalies drawn on top
     assert spec["layout"]["legend"]["title"]["text"] == "anomaly flag"
@@ -218,62 +210,3 @@ def test_sensor_windows_are_coloured_by_anomaly_flag_and_selections_draw_windows
     assert len(windows) == 1
     titles = [a["text"] for a in windows[0]["layout"]["annotations"]]
     assert titles == [f"window {i} ({run.data.label_text(i)})" for i in chosen]
-
-
-# ---- the generic background task -------------------------------------------------------------------------
-
-def test_background_task_reports_progress_and_result():
-    gate = threading.Event()
-
-    def work(report):
-        report(0.5)
-        gate.wait(5)
-        return 42
-
-    done = []
-    task = BackgroundTask(work, "t", on_done=lambda t: done.append(t.status)).start()
-    deadline = time.time() + 5
-    while task.snapshot().progress < 0.5:
-        assert time.time() < deadline
-        time.sleep(0.01)
-    assert task.active and task.snapshot().status == "running"
-    gate.set()
-    assert task.done.wait(5)
-    snap = task.snapshot()
-    assert (snap.status, snap.progress, task.result, done) == ("finished", 1.0, 42, ["finished"])
-
-
-def test_background_task_stops_and_fails_cleanly():
-    def slow(report):
-        while not report(0.1):
-            time.sleep(0.01)
-        return "partial"
-
-    task = BackgroundTask(slow).start()
-    task.stop()
-    assert task.done.wait(5)
-    assert task.status == "stopped" and task.result is None
-
-    def broken(report):
-        raise ValueError("perplexity too large")
-
-    task = BackgroundTask(broken).start()
-    assert task.done.wait(5)
-    assert task.snapshot().status == "failed" and task.snapshot().error == "ValueError: perplexity too large"
-
-
-def test_get_or_start_never_runs_two_tasks_for_one_key():
-    gate = threading.Event()
-    registry, lock, made = {}, threading.RLock(), []
-
-    def make():
-        made.append(1)
-        return BackgroundTask(lambda report: gate.wait(5))
-
-    first = get_or_start(registry, "k", make, lock)
-    assert get_or_start(registry, "k", make, lock) is first and len(made) == 1
-    first.stop()  # a task asked to stop is replaced by a fresh one
-    second = get_or_start(registry, "k", make, lock)
-    assert second is not first and len(made) == 2
-    gate.set()
-    assert second.done.wait(5) and get_or_start(registry, "k", make, lock) is second  # finished: kept

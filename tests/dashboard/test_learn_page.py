@@ -10,8 +10,8 @@ from functools import cache
 
 import numpy as np
 import pytest
-
 from app_session import open_app, workspace
+
 from dashboard import state
 from dashboard.components import presenter
 from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss
@@ -139,7 +139,7 @@ def test_lesson_one_explains_the_elbo_with_its_runs_numbers():
     shown(at, f"On the {s['n']} test images the negative ELBO is **{s['test_neg_elbo']:.1f} nats**",
           f"reconstruction {s['recon']:.1f} + KL {s['kl']:.1f}", f"{s['iwae_nll']:.1f} nats")
     shown(at, f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units",
-          f"{dims_on(s)} carry more than", f"**{s['verdict']}**")
+          f"{dims_on(s)} carry more than", f"**{analysis.VERDICT_WORDS[s['verdict']]}**")
     val = epochs(run, "val")[-1]
     shown(at, f"The validation loss after the last epoch was {val.loss:.1f} nats against {last.loss:.1f}")
     assert curve_points(at) == [sum(e.kind == "step" for e in run.events)]  # the live curve is this run's
@@ -187,9 +187,12 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
         assert "**Red flag: posterior collapse.**" in flag
         assert f"the KL was {ep[0].kl:.2f} nats after epoch 1 and {ep[-1].kl:.2f} after epoch {EPOCHS}" in flag
         assert f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active" in flag
+    elif s["verdict"] == "too_early":
+        assert not at.error
+        shown(at, "**Too early to call.**", s["collapse_reason"])
     else:
         assert not at.error
-        shown(at, f"did not collapse the code (diagnosis: {s['verdict']})")
+        shown(at, f"did not collapse the code (diagnosis: {analysis.VERDICT_WORDS[s['verdict']]})")
     if not f["collapsed"] and f["active_units"] > s["active_units"]:
         fix = " ".join(e.value for e in at.success)
         assert f"recovered the code: {f['active_units']} of {f['latent_dim']} active units (against " \

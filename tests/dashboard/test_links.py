@@ -5,24 +5,23 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-
 from app_session import open_app, workspace
+
 from dashboard import links
 from dashboard.components import settings
+from vae_core.config import WIDGETS
 
 # A value other than the default for every setting a link may carry (image data, MLP).
-CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "mse", "epochs": 7, "batch_size": 64,
-                 "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3, "free_bits": 0.25, "hidden": "16,48",
+CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "huber", "epochs": 7, "batch_size": 64,
+                 "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3.0, "free_bits": 0.25, "hidden": (16, 48),
                  "dropout": 0.1, "weight_decay": 1e-4, "grad_clip": 5.0, "schedule": "cosine", "early_stopping": 4,
-                 "seed": 1234}
-CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "gru", "latent_dim": 5, "loss": "huber", "hidden": "48"}
+                 "seed": 1234, "huber_delta": 2.0}
+CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "gru", "latent_dim": 5, "loss": "huber", "hidden": (48,)}
 
 
 def as_settings(changed: dict, kind: str) -> dict:
-    """The Train page's settings dict (hidden sizes live under hidden_<arch>)."""
-    values = {**settings.defaults(kind), **{k: v for k, v in changed.items() if k != "hidden"}}
-    values[f"hidden_{values['arch']}"] = changed["hidden"]
-    return values
+    """The Train page's settings dict: setting name -> value."""
+    return {**links.defaults(kind, changed.get("arch")), **changed}
 
 
 def through_url(data: str | None, values: dict, kind: str, losses: list[str]) -> tuple[links.Link, dict, list]:
@@ -35,8 +34,9 @@ def through_url(data: str | None, values: dict, kind: str, losses: list[str]) ->
 
 
 def test_the_table_covers_every_train_page_setting():
-    assert set(links.SETTINGS) == set(settings.defaults("image")) | {"hidden"}
-    assert set(links.SETTINGS) == set(settings.HELP)  # every control a link can set explains itself
+    laid_out = [name for row in settings.LAYOUT + settings.MORE for name in row]
+    assert sorted(laid_out) == sorted(links.SETTINGS) == sorted(links.defaults("image"))  # each control once
+    assert all(WIDGETS[name].help and WIDGETS[name].lesson for name in links.SETTINGS)  # each explains itself
 
 
 @pytest.mark.parametrize("kind, changed, data", [("image", CHANGED_IMAGE, "mnist"),
@@ -49,12 +49,11 @@ def test_every_setting_survives_the_round_trip(kind, changed, data):
     assert link.data == data and link.messages == [] and notes == []
     assert set(link.settings) == set(links.SETTINGS)  # each one differs from its default, so each is in the URL
     for name in links.SETTINGS:
-        key = f"hidden_{values['arch']}" if name == "hidden" else name
-        assert back[key] == values[key], name
+        assert back[name] == values[name], name
 
 
 def test_defaults_make_a_short_link_and_come_back_as_defaults():
-    values = {**settings.defaults("image"), "hidden_mlp": links.default_hidden("image", "mlp")}
+    values = links.defaults("image")
     assert links.to_query("mnist", values, "image") == {"data": "mnist"}
     link, back, notes = through_url("mnist", values, "image", ["bce", "mse"])
     assert back == values and notes == []
@@ -63,7 +62,7 @@ def test_defaults_make_a_short_link_and_come_back_as_defaults():
 
 
 def test_warmup_epochs_are_left_out_when_no_warmup_is_in_force():
-    values = {**settings.defaults("image"), "warmup_epochs": 9}
+    values = {**links.defaults("image"), "warmup_epochs": 9.0}
     assert "warmup_epochs" not in links.to_query(None, values, "image")
     assert links.to_query(None, {**values, "warmup": "cyclical"}, "image")["warmup_epochs"] == "9"
 

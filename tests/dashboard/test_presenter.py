@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app_session import open_app
+
 from dashboard.components import presenter
 
 

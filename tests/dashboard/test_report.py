@@ -9,11 +9,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
-from dashboard import report
 from streamlit.runtime.media_file_manager import MediaFileManager
 from test_runs_page import by_prefix
+
+from dashboard import report
+from vae_core import analysis
 from vae_core.data import load_bundled
 
 EVIL = '<script>alert("x")</script>'
@@ -145,7 +146,7 @@ def test_the_image_report_is_valid_html_with_its_figures_settings_and_verdict(ru
     s = run.summary
     diag = report._diagnosis(run)
     verdict = next(a for t, a in doc.tags if t == "div" and "verdict" in a.get("class", ""))
-    assert verdict["class"] == f"verdict {diag.verdict}" and f"Diagnosis: {diag.verdict}." in text
+    assert verdict["class"] == f"verdict {diag.verdict}" and f"Diagnosis: {analysis.VERDICT_WORDS[diag.verdict]}." in text
     assert f"{s['test_neg_elbo']:.4g}" in text and f"{s['active_units']} of {s['latent_dim']}" in text
     for name, value in (("beta", run.train_cfg.beta), ("latent_dim", run.model.cfg.latent_dim),
                         ("lr", run.train_cfg.lr), ("loss", run.model.cfg.loss)):

@@ -1,36 +1,25 @@
 """The Runs page headless: the table, picking, comparing, downloading, uploading and deleting real runs."""
 from __future__ import annotations
 
-import base64
 import io
-import json
 import zipfile
 
 import numpy as np
 import pytest
 import torch
+from app_session import open_app, spec, train_tiny, workspace
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test
 
-from app_session import open_app, train_tiny, workspace
 from dashboard.components import images
 from vae_core import analysis
-from vae_core.checkpoint import Run, data_info, run_from_zip, run_to_zip
+from vae_core.checkpoint import run_from_zip, run_to_zip
 from vae_core.data import load_bundled
 
 PAGE = "app_pages/runs.py"
 
 
-def spec(chart) -> dict:
-    """A plotly chart's JSON with plotly's binary arrays ({dtype, bdata}) decoded to lists."""
-    def decode(obj):
-        if isinstance(obj, dict) and set(obj) >= {"dtype", "bdata"}:
-            return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-        if isinstance(obj, dict):
-            return {k: decode(v) for k, v in obj.items()}
-        return [decode(v) for v in obj] if isinstance(obj, list) else obj
-    return decode(json.loads(chart.proto.spec))
 
 
 def chart(at, key: str) -> dict:
@@ -42,8 +31,8 @@ def by_prefix(widgets, prefix: str):
     return next(w for w in widgets if (w.key or "").startswith(prefix))
 
 
-def zip_of(record) -> bytes:
-    return run_to_zip(Run(record.model, record.train_cfg, data_info(record.data), record.events, record.summary))
+def zip_of(run) -> bytes:
+    return run_to_zip(run)
 
 
 def same_weights(a, b) -> bool:
@@ -176,9 +165,10 @@ def test_download_gives_a_zip_that_loads_and_uploading_it_adds_a_run(two_runs, d
     by_prefix(at.button, "runs_add_").click().run()
     assert len(ws.runs) == before + 1
     added = ws.runs[-1]
-    assert added.status == "uploaded" and added.data is ws.data and same_weights(added.model, second.model)
+    assert added.status == second.status == "finished" and added.message == "uploaded from saved.zip"
+    assert added.data is ws.data and same_weights(added.model, second.model)
     assert ws.current_run() is added
-    assert list(at.dataframe[0].value["status"])[-1] == "uploaded"
+    assert list(at.dataframe[0].value["status"])[-1] == "finished"
     at.switch_page("app_pages/diagnostics.py").run()  # the uploaded model works on the other pages
     assert not at.exception and at.metric
     at.switch_page(PAGE).run()

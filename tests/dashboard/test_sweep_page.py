@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from app_session import open_app, workspace
+
 SWEEP = "sweep"  # the page keeps its sweep under this key in ws.background
 
 PAGE = "app_pages/sweep.py"
@@ -43,7 +43,7 @@ def test_page_before_a_sweep_explains_itself():
 @pytest.mark.slow
 def test_tiny_sweep_draws_a_heat_map_and_opens_a_trial():
     at = open_app(PAGE)
-    at.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden_mlp": "32"}  # small models
+    at.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden": (32,)}  # small models
     sweep = start_sweep(at, betas=[0.5, 16.0], latents=[2])
     snap = sweep.snapshot()
     assert snap.status == "finished", snap.message
@@ -99,7 +99,7 @@ def test_a_sweep_waits_in_the_queue_when_the_server_is_busy():
     from dashboard.state import job_slots
 
     at = open_app(PAGE)
-    at.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden_mlp": "16"}
+    at.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden": (16,)}
     slots = job_slots()  # the server-wide slots the page uses (one shared object per server)
     held = [slots.acquire(f"someone-else-{i}", lambda: False) for i in range(slots.limit)]
     assert all(held)

@@ -5,7 +5,6 @@ import json
 import time
 
 import pytest
-
 from app_session import open_app, train_tiny, workspace
 
 

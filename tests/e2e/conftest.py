@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from e2e_support import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, TIMINGS, free_port, start_server, stop_server
 
 

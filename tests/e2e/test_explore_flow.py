@@ -6,9 +6,8 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from e2e_support import TIMINGS, shot, wait_idle
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

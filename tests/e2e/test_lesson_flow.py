@@ -8,10 +8,10 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from e2e_support import SHOTS, TIMINGS, free_port, shot, start_server, stop_server, wait_idle
 from playwright.sync_api import Page, expect
 
 from dashboard.lessons.common import EPOCH_LIMIT_ENV
-from e2e_support import SHOTS, TIMINGS, free_port, shot, start_server, stop_server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,17 +44,17 @@ def query_of(url: str) -> dict:
 
 def test_a_shared_link_then_lesson_three_collapse_and_fix(page: Page, app_url: str) -> None:
     query = "&".join(f"{k}={v}" for k, v in SHARED.items())
-    page.goto(f"{app_url}/?{query}")  # the Train page is the app's first page, at its root
+    page.goto(f"{app_url}/?{query}")  # the app's root opens the Train page at /train, the link carried along
     wait_idle(page)
     expect(page.get_by_role("heading", name="Train")).to_be_visible()
     expect(page.get_by_text("Opened a shared link").first).to_be_visible()
     shown = {name: slider_value(page, label) for name, label in SLIDERS.items()}
-    assert shown == {"beta": "4.0", "latent_dim": "2", "epochs": "7", "free_bits": "0.50", "warmup_epochs": "3"}
+    assert shown == {"beta": "4", "latent_dim": "2", "epochs": "7", "free_bits": "0.50", "warmup_epochs": "3"}
     expect(page.get_by_role("combobox", name="KL warm-up")).to_have_value("linear")
-    assert query_of(page.url) == SHARED  # the address bar still holds the same link
+    assert urlsplit(page.url).path == "/train" and query_of(page.url) == SHARED  # the same link, on /train
     page.get_by_role("button", name="Copy link for this exercise").click()
     offered = page.get_by_test_id("stCode").inner_text().strip()
-    assert offered.startswith(app_url + "/?") and query_of(offered) == SHARED  # the link to hand out
+    assert offered.startswith(app_url + "/train?") and query_of(offered) == SHARED  # the link to hand out
     shot(page, "lesson-shared-link")
 
     page.keyboard.press("Escape")

@@ -14,9 +14,8 @@ import time
 
 import psutil
 import pytest
-from playwright.sync_api import Page, expect
-
 from e2e_support import ROOT, PeakRss, free_port, start_server, stop_server, wait_idle
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from e2e_support import free_port, start_server, stop_server, wait_idle
 from playwright.sync_api import expect
 
-from e2e_support import free_port, start_server, stop_server, wait_idle
 from vae_core import cli
 from vae_core.checkpoint import run_from_zip
 

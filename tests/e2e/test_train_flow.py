@@ -6,10 +6,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from e2e_support import CURVE_POINTS, TIMINGS, shot, wait_idle
 from filemakers import bundled_digits, idx_images, idx_labels
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

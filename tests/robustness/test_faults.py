@@ -10,7 +10,8 @@ import time
 import torch
 
 from dashboard import state
-from dashboard.jobs import JobSlots, TrainJob
+from dashboard.jobs import TrainJob
+from vae_core.tasks import Slots
 from dashboard.workspace import WorkspaceStore
 from filemakers import bundled_digits, npz_bytes
 from vae_core import cli
@@ -38,7 +39,7 @@ def long_job(data, store: WorkspaceStore, key: str, session: str) -> TrainJob:
     space.attach(session)
     space.set_data(data, "bundled:mnist")
     cfg = default_model_config("image", data.input_shape, hidden=(32,))
-    space.job = TrainJob(data, cfg, TrainConfig(epochs=200), JobSlots(2), space.job_finished).start()
+    space.job = TrainJob.new(data, cfg, TrainConfig(epochs=200), Slots(2), space.job_finished).start()
     return space.job
 
 
@@ -90,8 +91,8 @@ def test_the_watchdog_thread_stops_orphans_by_itself(mnist_small):
 def test_jobs_without_a_browser_session_are_never_orphaned(mnist_small):
     store = WorkspaceStore(is_alive=lambda s: False, orphan_seconds=0)
     space = store.get("cli-like")
-    space.job = TrainJob(mnist_small, default_model_config("image", mnist_small.input_shape, hidden=(32,)),
-                         TrainConfig(epochs=200), JobSlots(2), space.job_finished).start()
+    space.job = TrainJob.new(mnist_small, default_model_config("image", mnist_small.input_shape, hidden=(32,)),
+                             TrainConfig(epochs=200), Slots(2), space.job_finished).start()
     try:
         assert store.stop_orphans(time.time() + 10_000) == []
     finally:

@@ -22,6 +22,7 @@ from app_session import open_app, train_tiny, workspace
 from dashboard.workspace import WorkspaceStore, browser_key
 from filemakers import bundled_digits, npz_bytes
 from vae_core import data as D
+from vae_core.run import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for folder in ("vae_core", "dashboard") for p in (ROOT / folder).rglob("*.py"))
@@ -209,8 +210,7 @@ def test_run_ids_are_random_and_workspace_keys_come_from_secrets():
     store = WorkspaceStore()
     space = store.get("k1")
     assert store.get("k1") is space and store.get("k2") is not space
-    ids = [space.new_run(model=None, train_cfg=None, data=None, events=[], summary={}, status="finished").id
-           for _ in range(30)]
+    ids = [space.add_run(Run(model=None, train_cfg=None, data_info={})).id for _ in range(30)]
     assert len(set(ids)) == 30 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
     assert len({i[:8] for i in ids}) == 30  # no shared prefix or counter
     # the XSRF cookie's token decides the key; another mask of the same token gives the same key

@@ -9,8 +9,16 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from vae_core.checkpoint import (CheckpointError, Run, load_run, run_files, run_from_files, run_from_zip,
-                                 run_to_zip, save_run)
+from vae_core.checkpoint import (
+    CheckpointError,
+    Run,
+    load_run,
+    run_files,
+    run_from_files,
+    run_from_zip,
+    run_to_zip,
+    save_run,
+)
 from vae_core.config import ModelConfig, TrainConfig, default_model_config
 from vae_core.runs import new_model
 from vae_core.training import TrainEvent
@@ -79,7 +87,7 @@ def _set_config(files, edit):
     (lambda f: _set_config(f, lambda c: c.update(version=99)), "version 99"),
     (lambda f: _set_config(f, lambda c: c["model"].update(latent_dim=5)), r"to_mu.weight has shape \(4, 32\) but the config needs \(5, 32\)"),
     (lambda f: _set_config(f, lambda c: c["model"].update(arch="warp")), "arch must be one of"),
-    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[8192, 8192, 8192], input_shape=[1, 512, 512])), "over the limit"),
+    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[4096, 4096, 4096], input_shape=[1, 512, 512])), "over the limit"),
     (lambda f: f.update({"model.safetensors": b"\x00" * 64}), "not a valid safetensors file"),
     (lambda f: f.update({"model.safetensors": save_tensors({"w": torch.zeros(2)})}), "does not match config.json: missing"),
 ])
@@ -121,3 +129,21 @@ def test_zip_with_one_enclosing_folder_loads():
         for name, blob in run_files(_run()).items():
             zf.writestr(f"my-run/{name}", blob)
     assert run_from_zip(buf.getvalue()).model_cfg.latent_dim == 4
+
+
+def test_a_very_long_run_saves_evenly_spaced_steps_and_loads_again():
+    from vae_core.checkpoint import SAVED_STEPS, events_from_csv, events_to_csv
+    from vae_core.run_limits import check_metrics_csv
+
+    n = 2 * SAVED_STEPS + 7
+    steps = [TrainEvent("step", "train", 1 + i // 1000, i + 1, n, loss=float(i)) for i in range(n)]
+    epochs = [TrainEvent("epoch", "train", e, 1000 * e, n, loss=1.0) for e in range(1, 5)]
+    text = events_to_csv(steps[:3000] + epochs + steps[3000:])
+    check_metrics_csv(text.encode())  # within the bound a saved run is loaded with
+    back = events_from_csv(text)
+    kept = [e.step for e in back if e.kind == "step"]
+    assert len(kept) <= SAVED_STEPS and kept[0] == 1 and kept[-1] == n  # first and last kept, evenly between
+    assert len(set(b - a for a, b in zip(kept[:-2], kept[1:-1], strict=True))) == 1
+    assert sum(e.kind == "epoch" for e in back) == 4  # every epoch row stays
+    short = events_to_csv(steps[:50])
+    assert [e.step for e in events_from_csv(short)] == list(range(1, 51))

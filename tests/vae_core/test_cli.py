@@ -9,18 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_session import run_cli
 
-from vae_core.cli import build_parser, main
+from vae_core.cli import build_parser
 from vae_core.config import TrainConfig
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse exits for --help and bad flags
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, capsys):
@@ -34,7 +26,8 @@ def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, 
         assert key in summary, key
     assert summary["epochs"] == 2 and len(summary["kl_per_dim"]) == 8
     assert summary["test_neg_elbo"] == pytest.approx(summary["recon"] + summary["kl"])
-    assert sorted(p.name for p in out_dir.iterdir()) == ["config.json", "metrics.csv", "model.safetensors", "summary.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["config.json", "metrics.csv", "model.safetensors",
+                                                         "state.safetensors", "summary.json"]
     rows = list(csv.DictReader((out_dir / "metrics.csv").open()))
     assert {r["kind"] for r in rows} == {"step", "epoch", "end"}
     assert sum(r["kind"] == "epoch" and r["phase"] == "train" for r in rows) == 2
@@ -100,7 +93,7 @@ def test_a_broken_file_is_reported_not_raised(tmp_path, capsys):
 def test_help_documents_every_flag_with_its_default():
     parser = build_parser()
     train = parser._subparsers._group_actions[0].choices["train"]
-    text = train.format_help()
+    text = " ".join(train.format_help().split())  # a default may be wrapped onto the next line
     for action in train._actions:
         if action.option_strings and action.dest != "help":
             assert action.help, action.dest
@@ -133,3 +126,44 @@ def test_ui_command_serves_the_app_with_the_upload_bound_and_no_gc_after_each_ru
     assert flags["--server.port"] == "8123" and flags["--server.address"] == "127.0.0.1"
     assert flags["--server.maxUploadSize"] == str(MAX_UPLOAD_BYTES // 2**20)
     assert flags["--runner.postScriptGC"] == "false"
+
+
+def _weights_digest(run_dir: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256((run_dir / "model.safetensors").read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [
+    ["--data", "mnist", "--epochs", "2", "--dropout", "0.2", "--latent-dim", "8"],  # MLP with dropout
+    ["--data", "bleeding", "--epochs", "3"],  # conv1d on a sensor recording
+    ["--data", "basicmotions", "--epochs", "3", "--arch", "gru"],
+], ids=["mlp-dropout", "conv1d", "gru"])
+def test_the_same_seed_gives_the_same_weights_from_two_processes(tmp_path, flags):
+    """Two separate `vae-explorer train --seed 7` processes write bit-identical model.safetensors."""
+    digests = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        done = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "7", "--iwae-k", "0",
+                               "--quiet", "--out", str(out)], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        digests.append(_weights_digest(out))
+    assert digests[0] == digests[1]
+    other = tmp_path / "seed8"
+    subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "8", "--iwae-k", "0", "--quiet",
+                    "--out", str(other)], check=True, capture_output=True, timeout=600)
+    assert _weights_digest(other) != digests[0]  # the seed really decides
+
+
+@pytest.mark.slow
+def test_a_resumed_run_ends_with_the_weights_of_a_run_that_never_stopped(tmp_path, capsys):
+    flags = ["--data", "mnist", "--latent-dim", "4", "--dropout", "0.1", "--iwae-k", "0", "--seed", "5", "--quiet"]
+    assert run_cli(capsys, "train", *flags, "--epochs", "3", "--out", str(tmp_path / "straight"))[0] == 0
+    assert run_cli(capsys, "train", *flags, "--epochs", "1", "--out", str(tmp_path / "first"))[0] == 0
+    code, _, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(tmp_path / "first"), "--epochs", "2",
+                           "--iwae-k", "0", "--quiet", "--out", str(tmp_path / "resumed"))
+    assert code == 0, err
+    assert _weights_digest(tmp_path / "resumed") == _weights_digest(tmp_path / "straight")
+    code, _, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(tmp_path / "first"), "--beta", "2")
+    assert code == 2 and "--resume continues the saved run with its own settings; drop --beta" in err

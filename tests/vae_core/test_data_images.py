@@ -8,13 +8,12 @@ import zipfile
 
 import numpy as np
 import pytest
+from filemakers import bundled_digits, idx_images, idx_labels, npz_bytes, png_bytes, zip_bytes
 from PIL import Image
 
 from vae_core import data as D
 from vae_core.dataset import DataError
 from vae_core.formats import common
-
-from filemakers import bundled_digits, idx_images, idx_labels, npz_bytes, png_bytes, zip_bytes
 
 N = 60  # small real subset: fast tests
 

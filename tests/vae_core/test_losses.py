@@ -8,8 +8,16 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import ContinuousBernoulli, Laplace, Normal, kl_divergence
 
-from vae_core.losses import (cb_log_norm, cb_mean, kl_per_dim, kl_weight, log_importance_weights, recon_nll,
-                             reconstruction_mean, vae_loss)
+from vae_core.losses import (
+    cb_log_norm,
+    cb_mean,
+    kl_per_dim,
+    kl_weight,
+    log_importance_weights,
+    recon_nll,
+    reconstruction_mean,
+    vae_loss,
+)
 
 
 @pytest.fixture()

@@ -9,12 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_session import run_cli
 
 from vae_core import runs
 from vae_core.checkpoint import load_run
 from vae_core.cli import main
-from vae_core.sweep import (Choice, InlineEngine, Range, SweepError, grid, grid_size, make_plan, normalize,
-                            parse_values, read, run, sample)
+from vae_core.sweep import (
+    Choice,
+    InlineEngine,
+    Range,
+    SweepError,
+    grid,
+    grid_size,
+    make_plan,
+    normalize,
+    parse_values,
+    read,
+    run,
+    sample,
+)
 from vae_core.sweep.results import RESULTS
 from vae_core.sweep.trial import FIELDS
 
@@ -27,15 +40,6 @@ CLI_TINY = ["--data", "mnist", "--latent-dim", "2", "--hidden", "32", "--epochs"
 def tiny(mnist):
     """The first 600 bundled MNIST digits (their split codes travel with them)."""
     return replace(mnist, x=mnist.x[:600], split=mnist.split[:600], y=mnist.y[:600])
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def csv_rows(folder: Path) -> list[dict]:
@@ -62,7 +66,7 @@ def test_values_parse_lists_ranges_and_layer_options():
     ("lr", "1e-2:1e-4", "--lr: a range needs 0 <= LOW < HIGH"),
     ("loss", "bce:mse", "--loss takes a list like a,b,c, not a range"),
     ("hidden", ["64,x"], "--hidden: '64,x' is not layer sizes"),
-    ("schedule", "cosine", "cannot sweep 'schedule'"),
+    ("seed", "1,2", "cannot sweep 'seed'"),
 ])
 def test_bad_values_say_what_is_wrong(name, text, message):
     with pytest.raises(SweepError, match=message.replace("(", r"\(")):
@@ -327,3 +331,16 @@ def test_cli_bad_sweeps_are_one_error_line_and_exit_2(flags, message, tmp_path, 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), err
     assert not (tmp_path / "x" / RESULTS).exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_trial_has_the_weights_of_the_same_run_from_train(local_sweep, tmp_path, capsys):
+    import hashlib
+
+    row = next(r for r in csv_rows(local_sweep) if r["beta"] == "4.0")
+    code, _, err = run_cli(capsys, "train", *CLI_TINY, "--beta", "4", "--iwae-k", "0", "--quiet",
+                           "--out", str(tmp_path / "single"))
+    assert code == 0, err
+    digest = [hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+              for folder in (local_sweep / "trials" / row["trial"], tmp_path / "single")]
+    assert digest[0] == digest[1]

@@ -1,21 +1,17 @@
-"""A sweep in a daemon thread, for an app that polls it (the dashboard's Sweep page). No UI calls here.
+"""A sweep as a background Task, for an app that polls it (the dashboard's Sweep page). No UI calls here.
 
 Trials run one after another in this process (the in-process engine, same driver as the CLI) on a data
-set already in memory. `acquire`/`release` let the app hold a server-wide training slot per trial;
-`threads` caps torch's threads for this thread's trials (torch's OpenMP backend keeps that per thread),
-so slots x threads can match the cores.
+set already in memory. With `slots`, each trial waits for a process-wide training slot, so sweeps and
+training jobs share the cores; each trial trains on its config's threads.
 """
 from __future__ import annotations
 
-import threading
-import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..checkpoint import Run
 from ..dataset import Dataset
+from ..run import Run, Status
+from ..tasks import Slots, Task
 from . import search
 from .engines import InlineEngine
 from .trial import TrialTask
@@ -25,7 +21,7 @@ from .trial import TrialTask
 class SweepSnapshot:
     """A consistent copy of a background sweep's progress for one redraw."""
 
-    status: str  # starting | queued | running | finished | stopped | failed
+    status: Status  # queued | running | finished | stopped | failed
     rows: list[dict[str, Any]]  # one per finished trial, in the order they finished (failed ones too)
     total: int  # trials planned
     current: dict[str, Any] | None  # the swept values of the trial running or waiting now
@@ -33,60 +29,37 @@ class SweepSnapshot:
     seconds: float
 
 
-class BackgroundSweep:
+class SweepTask(Task):
     """Runs `search.run(plan, InlineEngine(data))` in a daemon thread; Stop ends it after the current step."""
 
-    def __init__(self, plan: search.Plan, data: Dataset,
-                 acquire: Callable[[str, Callable[[], bool]], bool] | None = None,
-                 release: Callable[[], None] | None = None, threads: int | None = None) -> None:
-        self.id = uuid.uuid4().hex
-        self.plan, self.data, self.threads = plan, data, threads
-        self._acquire, self._release = acquire, release
-        self.lock = threading.Lock()
-        self.stop_event = threading.Event()
-        self.done = threading.Event()
-        self.status, self.message = "starting", ""
+    def __init__(self, plan: search.Plan, data: Dataset, slots: Slots | None = None) -> None:
+        super().__init__(self._sweep, name="sweep")
+        self.plan, self.data, self._trial_slots = plan, data, slots
         self.rows: list[dict[str, Any]] = []
         self.runs: dict[str, Run] = {}  # trial key -> its trained run
         self.total = 0
         self.current: dict[str, Any] | None = None
-        self.started, self.ended = time.time(), None
-        self.thread = threading.Thread(target=self._run, daemon=True, name=f"sweep-{self.id[:8]}")
-
-    def start(self) -> "BackgroundSweep":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop after the current training step; finished trials are kept, the current one is dropped."""
-        self.stop_event.set()
-
-    @property
-    def active(self) -> bool:
-        return not self.done.is_set()
 
     def snapshot(self) -> SweepSnapshot:
+        task = super().snapshot()
         with self.lock:
-            end = self.ended if self.ended is not None else time.time()
-            return SweepSnapshot(self.status, list(self.rows), self.total, self.current, self.message,
-                                 end - self.started)
+            return SweepSnapshot(task.status, list(self.rows), self.total, self.current, task.message, task.seconds)
 
     def run_of(self, key: str) -> Run | None:
         """The trained run of a finished trial (by its key)."""
         with self.lock:
             return self.runs.get(key)
 
-    def _set(self, **kw) -> None:
-        with self.lock:
-            for k, v in kw.items():
-                setattr(self, k, v)
-
     def _before(self, task: TrialTask) -> bool:
-        self._set(current=task.params, status="queued" if self._acquire else "running")
-        if self._acquire is not None and not self._acquire(self.id, self.stop_event.is_set):
+        self.set(current=task.params, status="queued" if self._trial_slots else "running")
+        if self._trial_slots is not None and not self._trial_slots.acquire(self.id, self.stop_event.is_set):
             return False
-        self._set(status="running")
+        self.set(status="running")
         return True
+
+    def _after(self) -> None:
+        if self._trial_slots is not None:
+            self._trial_slots.release()
 
     def _progress(self, p: search.Progress) -> None:
         with self.lock:
@@ -96,17 +69,11 @@ class BackgroundSweep:
             if p.run is not None:
                 self.runs[p.row["key"]] = p.run
 
-    def _run(self) -> None:
-        try:
-            engine = InlineEngine(self.data, should_stop=self.stop_event.is_set, acquire=self._before,
-                                  release=self._release, threads=self.threads)
-            outcome = search.run(self.plan, engine, None, on_progress=self._progress,
-                                 should_stop=self.stop_event.is_set)
-            status = "stopped" if outcome.stopped else "finished"
-            self._set(status=status, current=None,
-                      message=outcome.note or f"{len(outcome.new)} of {outcome.total} trials finished")
-        except Exception as exc:  # noqa: BLE001 - the thread must end cleanly and say why
-            self._set(status="failed", current=None, message=f"{type(exc).__name__}: {exc}")
-        finally:
-            self._set(ended=time.time())
-            self.done.set()
+    def _sweep(self, _: Task) -> search.Outcome:
+        engine = InlineEngine(self.data, should_stop=self.stop_event.is_set, acquire=self._before, release=self._after)
+        outcome = search.run(self.plan, engine, None, on_progress=self._progress, should_stop=self.stop_event.is_set)
+        self.set(current=None, message=outcome.note or f"{len(outcome.new)} of {outcome.total} trials finished")
+        return outcome
+
+    def final_status(self, result: search.Outcome) -> Status:
+        return "stopped" if result.stopped else "finished"

@@ -15,8 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..settings import format_value
 from . import results
-from .space import Range, SweepError, Values, format_value
+from .space import Range, SweepError, Values
 from .trial import TrialOutcome, TrialTask
 
 if TYPE_CHECKING:
@@ -25,6 +26,34 @@ if TYPE_CHECKING:
 HEARTBEAT_SECONDS = 20  # a trial's sweep process says it is alive this often...
 GRACE_SECONDS = 90  # ...and is taken for dead (its trial retried) after this long without a word
 MAX_DUPLICATES = 50  # this many proposals in a row that were already run = the space is exhausted
+
+
+# Python module of a database driver -> the package that installs it
+DRIVER_PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "'psycopg[binary]'", "pymysql": "PyMySQL",
+                   "MySQLdb": "mysqlclient"}
+
+
+def storage_problem(url: str, exc: BaseException) -> str:
+    """One line saying why an Optuna storage URL could not be opened (a missing driver: which package to install)."""
+    shown = _hide_password(url)
+    cause: BaseException | None = exc
+    while cause is not None:  # Optuna and SQLAlchemy wrap the driver's ModuleNotFoundError
+        if isinstance(cause, ModuleNotFoundError) and cause.name:
+            module = cause.name.split(".")[0]
+            return (f"--storage {shown} needs the database driver {module}, which is not installed: "
+                    f"pip install {DRIVER_PACKAGES.get(module, module)}")
+        cause = cause.__cause__ or cause.__context__
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()  # SQLAlchemy's own error, without its links
+    return f"cannot open the Optuna storage {shown}: {reason[0] if reason else type(exc).__name__}"
+
+
+def _hide_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show it as given
+        return url
 
 
 class OptunaProposer:
@@ -59,7 +88,7 @@ class OptunaProposer:
                     url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
                     heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2))
             except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable server, a missing driver
-                raise SweepError(f"cannot open the Optuna storage {url!r}: {type(exc).__name__}: {exc}") from None
+                raise SweepError(storage_problem(url, exc)) from None
         self.storage = storage
         name = "vae-sweep-" + hashlib.sha256(json.dumps(
             {"data": plan.base.source, "sensor": plan.base.sensor, "fixed": plan.base.fixed, "seed": plan.base.seed,

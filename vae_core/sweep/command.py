@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import ARCHS, LOSSES, WARMUPS, TrainConfig
-from .space import SEARCHES
+from ..config import TrainConfig
+from .space import PARAMS, SEARCHES
 
 SWEEP_EPOCHS = 5  # a sweep multiplies every epoch by its trials: a short default
 EXIT_INTERRUPTED = 130
@@ -38,19 +38,15 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_flags(s, required=True)
     v = s.add_argument_group("what to vary (a value, a comma list, or LOW:HIGH where noted)")
-    v.add_argument("--beta", default=None, help=f"KL weight; range allowed (default: {d.beta:g})")
-    v.add_argument("--latent-dim", default=None, help="size of z; range allowed (default: 16 for images, 8 for sensors)")
-    v.add_argument("--loss", default=None, help=f"likelihoods from {','.join(LOSSES)} (default: bce for images, mse for sensors)")
-    v.add_argument("--lr", default=None, help=f"Adam learning rate; range allowed, e.g. 1e-4:1e-2 (default: {d.lr:g})")
-    v.add_argument("--arch", default=None, help=f"networks from {','.join(ARCHS)} (default: mlp for images, conv1d for sensors)")
-    v.add_argument("--hidden", nargs="+", default=None, metavar="SIZES",
-                   help="layer sizes, options separated by spaces: 64 128,64 (default: per architecture, e.g. 400)")
-    v.add_argument("--batch-size", default=None, help=f"samples per step (default: {d.batch_size})")
-    v.add_argument("--epochs", default=None, help=f"passes over the training part (default: {SWEEP_EPOCHS})")
-    v.add_argument("--free-bits", default=None, help=f"nats per latent dimension not penalised; range allowed (default: {d.free_bits:g})")
-    v.add_argument("--warmup", default=None, help=f"KL warm-up from {','.join(WARMUPS)} (default: {d.warmup})")
-    v.add_argument("--warmup-epochs", default=None, help="warm-up length in epochs (default: 5 when a warm-up is on)")
-    v.add_argument("--dropout", default=None, help="dropout in hidden layers; range allowed (default: 0)")
+    for p in PARAMS.values():
+        default = SWEEP_EPOCHS if p.name == "epochs" else p.default_text()
+        if p.type is tuple:
+            v.add_argument(p.flag, dest=p.name, nargs="+", default=None, metavar="SIZES",
+                           help=f"{p.help} Options separated by spaces: 64 128,64 (default: {default})")
+        else:
+            choices = f" From {','.join(p.choices)}." if p.choices else ""
+            ranged = "; range allowed" if p.sweep == "range" else ""
+            v.add_argument(p.flag, dest=p.name, default=None, help=f"{p.help}{choices} (default: {default}{ranged})")
     h = s.add_argument_group("search and engine")
     h.add_argument("--search", choices=SEARCHES, default="grid",
                    help="grid: every combination; random: --trials settings drawn from the lists and ranges; "
@@ -60,10 +56,11 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
                    help="training seed of every trial (same start, so differences come from the settings) and seed "
                         f"of the random and Bayesian samplers (default: {d.seed})")
     h.add_argument("--workers", type=int, default=None,
-                   help="trials at once (default: local: the cores, at most one per trial; Ray: the cluster's CPUs / --threads)")
+                   help="trials at once (default: local: cores / --threads, at most one per trial; Ray: the cluster's "
+                        "CPUs / --threads)")
     h.add_argument("--threads", type=int, default=None,
-                   help="torch threads per trial (default: local: cores / workers; Ray: 1). Same threads and seed give "
-                        "the same numbers on either engine")
+                   help=f"torch threads per trial (default: {d.threads}, as `train`). The same settings, seed and "
+                        "threads give the same weights as `train` and on either engine")
     h.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
                    help="run the trials on a Ray cluster instead of local processes; needs "
                         "pip install 'vae-explorer[ray]' and vae-explorer on every node (default: none, local pool)")
@@ -75,13 +72,13 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
     o = s.add_argument_group("output")
     o.add_argument("--out", default=None, help="sweep folder: results.csv, trials/<id>/, study.db "
                                                "(default: sweeps/<data name>)")
+    o.add_argument("--mlflow", default=None, metavar="URI",
+                   help="also log each finished trial to MLflow at this tracking URI, as one MLflow run with the "
+                        "trial's settings, per-epoch metrics, summary and run folder (needs pip install "
+                        "'vae-explorer[mlflow]') (default: off)")
     o.add_argument("--json", action="store_true", help="print the outcome as one JSON object on the last stdout line (default: off)")
     o.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
     return s
-
-
-_SWEPT = ("beta", "latent_dim", "loss", "lr", "arch", "hidden", "batch_size", "epochs", "free_bits", "warmup",
-          "warmup_epochs", "dropout")
 
 
 def _progress_bar(total: int, initial: int, quiet: bool):
@@ -104,7 +101,7 @@ def run(args: argparse.Namespace, sensor_options) -> int:
     from .space import parse_values
 
     sensor = sensor_options(args, args.data)
-    space = {name: parse_values(name, getattr(args, name)) for name in _SWEPT if getattr(args, name) is not None}
+    space = {name: parse_values(name, getattr(args, name)) for name in PARAMS if getattr(args, name) is not None}
     fixed = {}
     if "epochs" not in space:
         fixed["epochs"] = SWEEP_EPOCHS
@@ -116,6 +113,10 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         raise search.SweepError("--storage is for --search bayes (it holds the Optuna study)")
     if args.iwae_k < 0:
         raise search.SweepError(f"--iwae-k must be 0 or more, not {args.iwae_k}")
+    if args.mlflow:
+        from .. import tracking
+
+        tracking.check(args.mlflow)  # before any trial runs
     data = load(args.data, sensor)
     plan = search.make_plan(data, args.data, space, search=args.search, trials=args.trials, seed=args.seed,
                             fixed=fixed, sensor=sensor, iwae_k=args.iwae_k, storage=args.storage, device=args.device)
@@ -124,23 +125,25 @@ def run(args: argparse.Namespace, sensor_options) -> int:
     if args.ray_address:
         engine = engines.RayEngine(args.ray_address, args.workers, args.threads or 1)
     else:
-        workers, threads = engines.plan_workers(args.workers, planned)
-        engine = engines.ProcessEngine(workers, args.threads or threads)
+        workers, threads = engines.plan_workers(args.workers, planned, args.threads or TrainConfig().threads)
+        engine = engines.ProcessEngine(workers, threads)
     where = f"Ray ({engine.slots} at once)" if args.ray_address else \
         f"{engine.slots} local process{'es' if engine.slots > 1 else ''} x {engine.threads} thread{'s' if engine.threads > 1 else ''}"
-    print(f"sweep: {args.search}, {planned} trials on {args.data}, {where}; results in {out}/results.csv",
-          file=sys.stderr)
     bar = None
 
     def progress(p: search.Progress) -> None:
         nonlocal bar
-        if bar is None:
+        if bar is None:  # the first call comes once the sweep folder and its storage are open
+            print(f"sweep: {args.search}, {planned} trials on {args.data}, {where}; results in {out}/results.csv",
+                  file=sys.stderr)
             bar = _progress_bar(p.total, p.done, args.quiet or args.json)
             if p.done:
                 bar.write(f"resuming: {p.done} trials already done, skipped", file=sys.stderr)
         else:
             bar.update(1)
         bar.set_postfix_str(f"best neg. ELBO {_best_text(p.best)}")
+        if args.mlflow and p.row is not None and (out / "trials" / p.row["trial"] / "config.json").exists():
+            _log_trial(args.mlflow, out, p.row, bar)
 
     started = time.time()
     try:
@@ -174,6 +177,17 @@ def run(args: argparse.Namespace, sensor_options) -> int:
     for row in failed[:3]:
         print(f"warning: trial {row['trial']} failed: {row['message']}", file=sys.stderr)
     return 1 if outcome.new and len(failed) == len(outcome.new) else 0
+
+
+def _log_trial(uri: str, out: Path, row: dict, bar) -> None:
+    """Log one finished trial's run folder to MLflow from the driver (workers never talk to the server)."""
+    from .. import tracking
+
+    try:
+        tracking.log_run(uri, out / "trials" / row["trial"], run_name=f"{out.name}/{row['trial']}",
+                         tags={"vae_explorer.sweep": str(out.resolve()), "vae_explorer.trial_key": row["key"]})
+    except tracking.TrackingError as exc:  # the trial is saved; say so once per trial and go on
+        bar.write(f"warning: {exc}", file=sys.stderr)
 
 
 def _json(outcome, out: Path, failed: list, seconds: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import socket
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,13 +28,13 @@ def cpu_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def plan_workers(workers: int | None, pending: int, cores: int | None = None) -> tuple[int, int]:
+def plan_workers(workers: int | None, pending: int, threads: int = 1, cores: int | None = None) -> tuple[int, int]:
     """(workers, torch threads per worker) for a local pool: workers x threads <= cores."""
     cores = cores or cpu_cores()
-    n = workers or min(cores, max(1, pending))
+    n = workers or max(1, min(cores // max(threads, 1), pending))
     if n < 1:
         raise SweepError(f"--workers must be 1 or more, not {n}")
-    return n, max(1, cores // n)
+    return n, threads
 
 
 def _failed(task: TrialTask, exc: BaseException) -> TrialOutcome:
@@ -51,11 +52,10 @@ class InlineEngine:
 
     def __init__(self, data: Dataset, should_stop: Callable[[], bool] | None = None,
                  acquire: Callable[[TrialTask], bool] | None = None, release: Callable[[], None] | None = None,
-                 keep_runs: bool = True, threads: int | None = None) -> None:
+                 keep_runs: bool = True) -> None:
         self.data, self.should_stop = data, should_stop
         self.acquire, self.release, self.keep_runs = acquire, release, keep_runs
-        # torch threads per trial; with torch's OpenMP backend this is the calling thread's own setting
-        self.threads = threads
+        self.threads = None  # each trial trains on its config's threads (train() sets them for its thread)
         self.slots = 1
         self._queue: deque[TrialTask] = deque()
 
@@ -156,6 +156,52 @@ def _script_main_hidden() -> Iterator[None]:
             main.__file__ = path
 
 
+RAY_PROBE_SECONDS = 10  # a Ray head answers at once; ray.init retries an address that does not for many minutes
+
+
+def probe_ray(address: str, seconds: float = RAY_PROBE_SECONDS) -> None:
+    """SweepError naming `address` unless a gRPC server (a Ray head) answers there within `seconds`.
+
+    ray.init has no overall timeout: against an unreachable address it retries for many minutes, printing
+    each retry (ray-project/ray#46863, where Ray's maintainers suggest a check of one's own). This one dials
+    the address ray.init would dial: TCP first (refused or unreachable fails at once), then gRPC's own
+    handshake, which a port held by anything but a gRPC server never completes.
+    """
+    target = _ray_target(address)
+    host, _, port = target.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror or str(exc) if isinstance(exc, OSError) else f"{port!r} is not a port"
+        raise SweepError(f"cannot reach a Ray cluster at {address} ({target}): {reason or 'timed out'}") from None
+    try:
+        import grpc
+    except ImportError:  # Ray without grpcio: the TCP check above is all there is
+        return
+    channel = grpc.insecure_channel(target)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=seconds)
+    except grpc.FutureTimeoutError:
+        raise SweepError(f"cannot reach a Ray cluster at {address} ({target}): it accepts connections but did not "
+                         f"answer as a Ray head does within {seconds:g} s") from None
+    finally:
+        channel.close()
+
+
+def _ray_target(address: str) -> str:
+    """HOST:PORT that ray.init would dial for `address` (auto, HOST:PORT or ray://HOST:PORT)."""
+    if address.startswith("ray://"):
+        return address[len("ray://"):]
+    try:
+        from ray._private.services import canonicalize_bootstrap_address_or_die  # private: absent in some versions
+    except ImportError:
+        return address
+    try:
+        return canonicalize_bootstrap_address_or_die(address)  # e.g. 127.0.0.1 -> this node's IP, as Ray dials it
+    except (ConnectionError, ValueError) as exc:  # auto with no cluster running, a malformed address
+        raise SweepError(f"cannot reach a Ray cluster at {address}: {exc}") from None
+
+
 class RayEngine:
     """Trials as Ray tasks on a running cluster (`address` auto or HOST:PORT), or on a Ray already started.
 
@@ -171,6 +217,7 @@ class RayEngine:
             raise SweepError("--ray-address needs Ray: pip install 'vae-explorer[ray]'") from None
         self._ray = ray
         if not ray.is_initialized():
+            probe_ray(address or "auto")
             try:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:

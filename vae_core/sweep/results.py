@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .trial import FIELDS
+from ..config import SETTINGS
+from .trial import CONFIG_FIELDS, FIELDS
 
 RESULTS = "results.csv"
-_INTS = {"latent_dim", "batch_size", "epochs", "seed", "active_units"}
-_FLOATS = {"beta", "lr", "free_bits", "warmup_epochs", "dropout", "test_neg_elbo", "recon", "kl", "iwae_nll",
-           "seconds"}
+_INTS = {n for n in CONFIG_FIELDS if SETTINGS[n].type is int} | {"active_units"}
+_FLOATS = {n for n in CONFIG_FIELDS if SETTINGS[n].type is float} | {"test_neg_elbo", "recon", "kl", "iwae_nll",
+                                                                    "seconds"}
 DONE = ("finished", "early_stopped", "diverged")  # a diverged trial is an answer too: these settings blow up
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..config import UNIT_INTERVAL_LOSSES, ConfigError, to_dict
 from ..dataset import Dataset
-from ..models import build_model
+from ..models import skeleton
+from ..store_files import commit_files
 from . import results
 from .space import SEARCHES, Base, Choice, Range, SweepError, Values, configs, describe, grid, sample, trial_key
 from .trial import TrialOutcome, TrialTask, sensor_dict
@@ -58,6 +57,8 @@ class Plan:
     def task(self, params: dict[str, Any], threads: int | None = None, files: bool = True) -> TrialTask:
         """The task for one setting (checked: it must fit the data)."""
         model, train = self.check(params)
+        if threads:
+            train = replace(train, threads=threads)
         key = trial_key(self.base, model, train)
         return TrialTask(trial=key[:8], key=key, params=dict(params), model=to_dict(model), train=to_dict(train),
                          source=self.base.source, sensor=self.base.sensor, iwae_k=self.iwae_k, threads=threads,
@@ -66,8 +67,7 @@ class Plan:
     def check(self, params: dict[str, Any]):
         try:
             model, train = configs(self.base, params)
-            with torch.device("meta"):  # do the layers fit the data's size? allocates nothing
-                build_model(model)
+            skeleton(model)  # do the layers fit the data's size? allocates nothing
         except (ConfigError, ValueError, RuntimeError) as exc:
             raise SweepError(f"{describe(params)}: {exc}") from None
         if model.loss in UNIT_INTERVAL_LOSSES and not self.unit_interval:
@@ -171,6 +171,14 @@ class _ListProposer:
         pass
 
 
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; one that is not empty stays, and so do its parents
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dict] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] | None = None) -> Outcome:
@@ -180,7 +188,9 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
     stops the engine and keeps every trial already written; it is re-raised after cleaning up.
     """
     out = Path(out) if out is not None else None
+    made: list[Path] = []  # folders this call creates, deepest first: removed again if the storage fails
     if out is not None:
+        made = [p for p in (out, *out.parents) if not p.exists()]
         out.mkdir(parents=True, exist_ok=True)
         rows = results.read(out)
         kept = [r for r in rows if results.is_done(r)]
@@ -193,7 +203,11 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
     if plan.search == "bayes":
         from .bayes import OptunaProposer
 
-        proposer: Any = OptunaProposer(plan, threads, files, done, out)
+        try:
+            proposer: Any = OptunaProposer(plan, threads, files, done, out)
+        except BaseException:
+            _remove_empty(made)
+            raise
     else:
         proposer = _ListProposer(plan, threads, files, done)
     ours = proposer.keys()
@@ -213,8 +227,7 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
                     if trial.files:
                         folder = out / "trials" / trial.task.trial
                         folder.mkdir(parents=True, exist_ok=True)
-                        for name, blob in trial.files.items():
-                            (folder / name).write_bytes(blob)
+                        commit_files(folder, trial.files)  # all of the trial's files or none, even if killed
                     results.append(out, trial.row)
                 proposer.tell(trial)
                 trial.files = None  # written: free the memory

@@ -1,7 +1,7 @@
 """What a sweep varies: parameters, their values (lists or ranges), grid and random trials, stable keys.
 
-A search space maps a parameter name (a ModelConfig or TrainConfig field, see PARAMS) to a `Choice` of
-values or a `Range` sampled log-uniformly. A trial's identity is a hash of everything that shapes its
+A search space maps a setting's name (any declared with `sweep=...` in config.py, see PARAMS) to a `Choice`
+of values or a `Range` sampled log-uniformly. A trial's identity is a hash of everything that shapes its
 result (data source, both configs, seed), so re-running a sweep can recognise trials it already has.
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from ..config import ARCHS, LOSSES, WARMUPS, ConfigError, ModelConfig, TrainConfig, default_model_config, to_dict
+from ..config import SETTINGS, ConfigError, ModelConfig, TrainConfig, configs_for, to_dict
+from ..settings import Setting, format_value
 
 SEARCHES = ("grid", "random", "bayes")
 MAX_TRIALS = 10_000  # a grid larger than this is a typo, not a plan
@@ -26,29 +27,8 @@ class SweepError(ConfigError):
     """A sweep that cannot run as asked; the message says which setting and what is allowed."""
 
 
-@dataclass(frozen=True)
-class Param:
-    """One setting a sweep can vary."""
-
-    target: str  # "model" (ModelConfig field) or "train" (TrainConfig field)
-    kind: type  # float | int | str | tuple (layer sizes)
-    ranged: bool = False  # accepts LOW:HIGH (sampled log-uniformly; uniformly when LOW is 0)
-
-
-PARAMS: dict[str, Param] = {
-    "beta": Param("train", float, ranged=True),
-    "latent_dim": Param("model", int, ranged=True),
-    "loss": Param("model", str),
-    "lr": Param("train", float, ranged=True),
-    "arch": Param("model", str),
-    "hidden": Param("model", tuple),
-    "batch_size": Param("train", int),
-    "epochs": Param("train", int),
-    "free_bits": Param("train", float, ranged=True),
-    "warmup": Param("train", str),
-    "warmup_epochs": Param("train", float),
-    "dropout": Param("model", float, ranged=True),
-}
+# What a sweep can vary: every setting declared with sweep="list" or "range" (config.py).
+PARAMS: dict[str, Setting] = {name: s for name, s in SETTINGS.items() if s.sweep}
 
 
 @dataclass(frozen=True)
@@ -85,63 +65,43 @@ class Range:
 Values = Union[Choice, Range]
 
 
-_WORDS = {"loss": LOSSES, "arch": ARCHS, "warmup": WARMUPS}
-
-
-def _number(name: str, text: str, kind: type) -> float | int:
-    try:
-        v = float(text)
-    except ValueError:
-        raise SweepError(f"--{_flag(name)}: {text!r} is not a number") from None
-    if kind is int:
-        if v != int(v):
-            raise SweepError(f"--{_flag(name)}: {text!r} is not a whole number")
-        return int(v)
-    return v
-
-
 def _flag(name: str) -> str:
     return name.replace("_", "-")
 
 
+def _value(p: Setting, text: str) -> Any:
+    try:
+        return p.parse(text)
+    except ConfigError as exc:
+        raise SweepError(f"--{_flag(p.name)}: {exc}") from None
+
+
 def parse_values(name: str, text: str | Sequence[str]) -> Values:
-    """Command-line text -> values: '0.5,1,4' (a list) or '1e-4:1e-2' (a range); hidden takes '64 128,64'."""
+    """Command-line text -> values: '0.5,1,4' (a list) or '1e-4:1e-2' (a range); hidden takes '64 128,64'.
+
+    Each value is read and checked by the setting's declaration.
+    """
     if name not in PARAMS:
         raise SweepError(f"cannot sweep {name!r}; choose from {', '.join(PARAMS)}")
     p = PARAMS[name]
-    if p.kind is tuple:
+    if p.type is tuple:
         options = [text] if isinstance(text, str) else list(text)
-        sizes = []
-        for option in options:
-            try:
-                sizes.append(tuple(int(v) for v in option.split(",") if v.strip()))
-            except ValueError:
-                raise SweepError(f"--hidden: {option!r} is not layer sizes like 400 or 32,64") from None
-            if not sizes[-1]:
-                raise SweepError("--hidden: give layer sizes like 400 or 32,64 (several options separated by spaces)")
-        return Choice(tuple(dict.fromkeys(sizes)))
+        return Choice(tuple(dict.fromkeys(_value(p, option) for option in options)))
     text = text if isinstance(text, str) else ",".join(text)
     if ":" in text:
-        if not p.ranged:
+        if p.sweep != "range":
             raise SweepError(f"--{_flag(name)} takes a list like a,b,c, not a range")
         parts = text.split(":")
         if len(parts) != 2:
             raise SweepError(f"--{_flag(name)}: a range is LOW:HIGH, like 1e-4:1e-2, not {text!r}")
-        low, high = (_number(name, t.strip(), p.kind) for t in parts)
-        if not 0 <= low < high:
+        low, high = (_value(p, t) for t in parts)
+        if not low < high:
             raise SweepError(f"--{_flag(name)}: a range needs 0 <= LOW < HIGH, not {text!r}")
-        if p.kind is int and low < 1:
-            raise SweepError(f"--{_flag(name)}: a range of whole numbers starts at 1 or more, not {text!r}")
-        return Range(float(low), float(high), integer=p.kind is int)
+        return Range(float(low), float(high), integer=p.type is int)
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise SweepError(f"--{_flag(name)}: give one value or several separated by commas")
-    values = [v.lower() for v in items] if p.kind is str else [_number(name, v, p.kind) for v in items]
-    allowed = _WORDS.get(name)
-    bad = [v for v in values if allowed and v not in allowed]
-    if bad:
-        raise SweepError(f"--{_flag(name)}: {bad[0]!r} is not one of {', '.join(allowed)}")
-    return Choice(tuple(dict.fromkeys(values)))  # drop repeats, keep the order given
+    return Choice(tuple(dict.fromkeys(_value(p, v) for v in items)))  # drop repeats, keep the order given
 
 
 def normalize(space: dict[str, Any]) -> dict[str, Values]:
@@ -153,7 +113,7 @@ def normalize(space: dict[str, Any]) -> dict[str, Values]:
         if isinstance(v, (Choice, Range)):
             out[name] = v
             continue
-        kind = PARAMS[name].kind
+        kind = PARAMS[name].type
         if kind is tuple:  # (64,) is one option, [(64,), (128, 64)] two
             many = list(v) if all(isinstance(x, (list, tuple)) for x in v) else [v]
             out[name] = Choice(tuple(dict.fromkeys(tuple(int(h) for h in x) for x in many)))
@@ -220,21 +180,13 @@ class Base:
 
 
 def configs(base: Base, params: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
-    """The model and training configs of one trial (swept values on top of the fixed ones)."""
-    values = {**base.fixed, **params}
-    model_kw = {k: v for k, v in values.items() if PARAMS[k].target == "model"}
-    train_kw = {k: v for k, v in values.items() if PARAMS[k].target == "train"}
-    if train_kw.get("warmup", "none") != "none" and not train_kw.get("warmup_epochs"):
-        train_kw["warmup_epochs"] = 5.0
-    if train_kw.get("warmup", "none") == "none":
-        train_kw["warmup_epochs"] = 0.0
-    model = default_model_config(base.kind, base.input_shape, **model_kw)
-    return model, TrainConfig(**train_kw, seed=base.seed, device=base.device)
+    """The model and training configs of one trial: swept values over the fixed ones over the recommended."""
+    return configs_for(base.kind, base.input_shape, {**base.fixed, **params, "seed": base.seed, "device": base.device})
 
 
 def trial_key(base: Base, model: ModelConfig, train: TrainConfig) -> str:
-    """A stable 12-hex id of everything that shapes a trial's result (not the device)."""
-    train_d = {k: v for k, v in to_dict(train).items() if k != "device"}
+    """A stable 12-hex id of everything that shapes a trial's result (not where or on how many threads it runs)."""
+    train_d = {k: v for k, v in to_dict(train).items() if k not in ("device", "threads")}
     blob = json.dumps({"data": base.source, "sensor": base.sensor, "model": to_dict(model), "train": train_d},
                       sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
@@ -243,11 +195,3 @@ def trial_key(base: Base, model: ModelConfig, train: TrainConfig) -> str:
 def describe(params: dict[str, Any]) -> str:
     """'beta=0.5 latent_dim=2 loss=bce' for tables and labels."""
     return " ".join(f"{k}={format_value(v)}" for k, v in params.items())
-
-
-def format_value(v: Any) -> str:
-    if isinstance(v, (tuple, list)):
-        return ",".join(str(int(x)) for x in v)
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)

@@ -19,14 +19,15 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import Run, data_info, run_files
-from ..config import ConfigError, ModelConfig, TrainConfig, from_dict
+from ..checkpoint import run_files
+from ..config import SETTINGS, ConfigError, ModelConfig, TrainConfig, from_dict
 from ..dataset import DataError, Dataset
-from .space import format_value
+from ..run import Run
+from ..settings import format_value
 
-# results.csv columns, in order: who, what was set, what came out, when and where
-CONFIG_FIELDS = ("arch", "hidden", "latent_dim", "loss", "beta", "lr", "batch_size", "epochs", "free_bits", "warmup",
-                 "warmup_epochs", "dropout", "seed")
+# results.csv columns, in order: who, what was set (every setting a sweep can vary, and the seed), what came
+# out, when and where
+CONFIG_FIELDS = (*(n for n, s in SETTINGS.items() if s.sweep), "seed")
 METRIC_FIELDS = ("test_neg_elbo", "recon", "kl", "active_units", "collapsed", "iwae_nll")
 FIELDS = ("trial", "key", "status", "data", *CONFIG_FIELDS, *METRIC_FIELDS, "seconds", "finished_at", "host", "message")
 
@@ -90,7 +91,7 @@ def make_row(task: TrialTask, status: str, summary: dict, seconds: float, messag
     row: dict[str, Any] = {"trial": task.trial, "key": task.key, "status": status, "data": task.source}
     for name in CONFIG_FIELDS:
         v = cfg.get(name)
-        row[name] = format_value(tuple(v)) if name == "hidden" else v
+        row[name] = format_value(tuple(v)) if isinstance(v, (list, tuple)) else v
     for name in METRIC_FIELDS:
         row[name] = _number(summary.get(name))
     row.update(seconds=round(seconds, 3), host=socket.gethostname(), message=message,
@@ -117,7 +118,7 @@ def run_trial(task: TrialTask, data: Dataset, should_stop: Callable[[], bool] | 
                                            f"{type(exc).__name__}: {exc}"))
     if should_stop is not None and should_stop():
         return None
-    run.data_info = {**data_info(data), "source": task.source, "sensor": task.sensor}
+    run.data_info.update(source=task.source, sensor=task.sensor)
     status = run.summary.get("stop_reason", "finished")
     message = "" if status == "finished" else str(run.summary.get("stop_message", ""))
     row = make_row(task, status, run.summary, time.perf_counter() - start, message)

@@ -1,0 +1,60 @@
+"""The Runs page's comparison: several runs' curves on one chart, their latent maps and reconstructions side by side."""
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_core.run import Run
+
+from ..workspace import Workspace
+from . import images
+from .charts import PNG_CONFIG, latent_scatter
+from .compare import file_digest, latent_map, legend_below, overlay_curves, rare_on_top, recon_rows, showcase
+
+MAPS_PER_ROW = 3
+
+
+def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
+    """Pick runs to compare: their curves overlaid, latent maps side by side, reconstructions of the same inputs."""
+    st.subheader("Compare runs")
+    ready = [r for r in reversed(runs) if r.id != busy]
+    signature = file_digest("".join(r.id for r in ready).encode())[:8]
+    chosen_ids = st.multiselect("Runs to compare", [r.id for r in ready], default=[r.id for r in ready[:2]],
+                                format_func=lambda i: ws.run(i).label, key=f"runs_compare_{signature}",
+                                help="Pick two or more runs: their training curves are drawn on top of each other, "
+                                     "their latent maps side by side (three to a row).")
+    chosen = sorted((ws.run(i) for i in chosen_ids if ws.run(i) is not None), key=lambda r: r.number)
+    if len(chosen) < 2:
+        st.caption("Pick at least two runs to compare them.")
+    else:
+        st.plotly_chart(overlay_curves(chosen), key="runs_curves", config=PNG_CONFIG)
+        st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
+                   "is posterior collapse.")
+        per_row = min(len(chosen), MAPS_PER_ROW)
+        cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
+        for col, run in zip(cells, chosen):
+            coords, map_labels, method = latent_map(run)
+            how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
+            with col:
+                figure = latent_scatter(coords, map_labels, f"Run {run.number}: latent means",
+                                               axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
+                                               height=430)
+                st.plotly_chart(legend_below(rare_on_top(figure), y=-0.2),
+                                key=f"runs_map_{run.id[:8]}", config=PNG_CONFIG)
+                st.caption(f"{run.label}. Test part, {how}.")
+        image_runs = [r for r in chosen if r.data.kind == "image"]
+        shape = image_runs[0].data.input_shape if image_runs else None
+        image_runs = [r for r in image_runs if r.data.input_shape == shape]
+        if image_runs:
+            source = image_runs[0].data
+            idx = showcase(source)
+            rows = recon_rows(image_runs, source.x[idx])
+            st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
+            names = ["original", *(f"run {r.number}" for r in image_runs)]
+            for name, row in zip(names, rows):
+                line = st.columns([1, 10], vertical_alignment="center")
+                line[0].markdown(f"**{name}**")
+                line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")
+            st.download_button("Download these reconstructions (PNG)", images.png_bytes(images.grid(rows)),
+                               file_name="reconstructions-" + "-".join(f"run{r.number}" for r in image_runs) + ".png",
+                               mime="image/png", key="runs_recon_png", on_click="ignore",
+                               help="One image: the originals on top, then one row per run, in the order above.")

@@ -1,0 +1,128 @@
+"""The Train page's moving parts: starting and continuing jobs, and the live panel that polls the job."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from vae_core.run import STATUS_WORDS, Run
+
+from .. import state
+from ..jobs import JobSnapshot, TrainJob
+from ..workspace import Workspace
+from . import charts
+
+POLL_SECONDS = 0.5
+FINAL = {"finished": st.success, "early_stopped": st.success, "stopped": st.info, "diverged": st.error,
+         "failed": st.error}
+
+
+def start(ws: Workspace, job: TrainJob) -> None:
+    """Make `job` the workspace's job and start it, unless one is already training (a second click or tab)."""
+    with ws.lock:
+        if ws.job is not None and ws.job.active:
+            return
+        ws.job = job.start()
+
+
+def start_new(ws: Workspace, configs) -> None:
+    start(ws, TrainJob.new(ws.data, *configs, state.job_slots(), ws.job_finished))
+
+
+def continuable(ws: Workspace, run: Run | None) -> bool:
+    """A run can train further when it kept its training state, on the data in use, and did not diverge."""
+    return run is not None and run.state is not None and run.data is ws.data and run.status != "diverged"
+
+
+def start_continue(ws: Workspace, run: Run, extra_epochs: int) -> None:
+    start(ws, TrainJob(run, state.job_slots(), ws.job_finished, epochs=run.state.epoch + extra_epochs))
+
+
+def progress_line(snap: JobSnapshot, epochs: int) -> None:
+    steps = [e for e in snap.events if e.kind == "step"]
+    if snap.status == "queued":
+        st.info(f"Waiting for a free training slot: you are number {snap.queue_position or 1} in the queue. "
+                f"Training starts by itself.", icon=":material/hourglass:")
+        return
+    if not steps:
+        st.progress(0.0, text="Starting…")
+        return
+    last = steps[-1]
+    fraction = min(1.0, last.step / max(last.total_steps, 1))
+    left_s = last.seconds / max(last.step - steps[0].step + 1, 1) * (last.total_steps - last.step)
+    eta = f" · about {left_s:.0f} s left" if snap.status == "running" else ""
+    st.progress(fraction, text=f"Epoch {last.epoch}/{epochs} · step {last.step}/{last.total_steps}{eta}")
+    cols = st.columns(3) + st.columns(3)
+    cols[0].metric("Total loss", f"{last.loss:.1f}", help="Reconstruction + β × KL, nats per sample (this step).")
+    cols[1].metric("Reconstruction", f"{last.recon:.1f}", help="-log p(x|z): how badly the input is rebuilt.")
+    cols[2].metric("KL", f"{last.kl:.2f}", help="How far the codes are from the prior N(0, I), in nats.")
+    cols[3].metric("β in force", f"{last.beta:.3g}", help="The KL weight right now (it ramps during warm-up).")
+    cols[4].metric("Learning rate", f"{last.lr:.2g}")
+    cols[5].metric("Samples/s", f"{last.samples_per_second:,.0f}")
+
+
+def final_message(snap: JobSnapshot, job: TrainJob) -> None:
+    show = FINAL.get(snap.status)
+    if show is None:
+        if snap.status == "evaluating":
+            st.info("Training done; evaluating on the test part…", icon=":material/hourglass:")
+        return
+    show(f"{STATUS_WORDS[snap.status][:1].upper()}{STATUS_WORDS[snap.status][1:]}: {snap.message}")
+    run = job.run
+    if snap.status != "failed" and run.summary:
+        s = run.summary
+        st.markdown(f"**{run.label}**: test neg. ELBO **{s['test_neg_elbo']:.2f}** nats "
+                    f"(reconstruction {s['recon']:.2f} + KL {s['kl']:.2f}), {s['active_units']} of "
+                    f"{s['latent_dim']} latent units active.")
+        if s.get("collapsed"):
+            reason = s["collapse_reason"]
+            st.warning(reason[:1].upper() + reason[1:], icon=":material/warning:")
+        links = st.columns(4)
+        links[0].page_link("app_pages/latent.py", label="Latent space", icon=":material/scatter_plot:")
+        links[1].page_link("app_pages/generate.py", label="Reconstructions", icon=":material/auto_awesome:")
+        links[2].page_link("app_pages/diagnostics.py", label="Diagnostics", icon=":material/monitor_heart:")
+        links[3].page_link("app_pages/runs.py", label="All runs", icon=":material/table_chart:")
+
+
+def first_steps(job: TrainJob, wait_seconds: float = 1.0) -> JobSnapshot:
+    """The job's snapshot; right after the start, waits (up to a second) for its first step.
+
+    The first step comes a fraction of a second after Train: waiting for it here puts the first curve
+    point on screen in this run instead of the next poll, half a second later.
+    """
+    deadline = time.monotonic() + wait_seconds
+    snap = job.snapshot()
+    while snap.status in ("queued", "running") and snap.queue_position is None and \
+            not any(e.kind == "step" for e in snap.events) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        snap = job.snapshot()
+    return snap
+
+
+def live_panel(ws: Workspace, running: bool) -> None:
+    """The curves, the latent map and the outcome; redrawn every POLL_SECONDS while the job runs."""
+
+    @st.fragment(run_every=POLL_SECONDS if running else None)
+    def panel() -> None:
+        job = ws.job
+        if job is None:
+            st.info("Press **Train** to start. The curves and the latent map appear here while the model learns; "
+                    "the page stays usable and **Stop** keeps what was learned.", icon=":material/model_training:")
+            # the empty chart shows where the curves will come, and has the browser load plotly before the first point
+            st.plotly_chart(charts.loss_curves([]), key="live_curves", config=charts.PNG_CONFIG)
+            return
+        snap = first_steps(job)
+        progress_line(snap, job.train_cfg.epochs)
+        if snap.events:
+            st.plotly_chart(charts.loss_curves(snap.events), key="live_curves", config=charts.PNG_CONFIG)
+        if snap.live_map is not None:
+            m = snap.live_map
+            title = (f"Latent means after epoch {m.epoch}" if m.epoch else "Latent means before training") + \
+                    (" (the 2-D code itself)" if m.method == "z" else " (first two principal components)")
+            st.plotly_chart(charts.latent_scatter(m.coords, m.labels, title, height=420), key="live_map",
+                            config=charts.PNG_CONFIG)
+        final_message(snap, job)
+        if running and not job.active:
+            st.rerun()  # full rerun: buttons re-enable, polling stops
+
+    panel()

@@ -1,0 +1,141 @@
+"""One run type, one status vocabulary, and the results derived from a run's model, memoised on it.
+
+A `Run` is a model with its settings, history and results: the CLI saves it, a sweep trial returns it,
+the dashboard lists it, a lesson explains it. `vae_core.runs` builds and trains runs; `checkpoint` saves
+and loads them. Results derived from the model (diagnosis, latent means, errors, maps) are computed once
+through `run.memo` and the typed accessors below, the same way wherever they are shown.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+
+from . import analysis
+from .config import ModelConfig, TrainConfig
+from .dataset import Dataset
+from .models import VAE
+from .training import Change, TrainEvent, TrainingSoFar, TrainState
+
+# Every status a run, a training job or a background task can be in.
+Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
+                 "interrupted"]
+ACTIVE: tuple[Status, ...] = ("queued", "running", "evaluating")
+STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CLI say it
+    "queued": "waiting for a training slot", "running": "training", "evaluating": "evaluating on the test part",
+    "finished": "finished", "early_stopped": "stopped early", "stopped": "stopped", "diverged": "training diverged",
+    "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
+}
+T = TypeVar("T")
+
+
+class Memo:
+    """Results computed from one model, each once; `clear()` when the model changes (retrained)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._values: dict[Hashable, Any] = {}
+        self.version = 0  # bumped by clear(): a result computed before it is dropped
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value under `key`, computed (outside the lock) the first time it is asked for."""
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+            version = self.version
+        value = compute()
+        return self.put(key, value, version)
+
+    def peek(self, key: Hashable) -> Any:
+        """The value under `key`, or None when it has not been computed."""
+        with self._lock:
+            return self._values.get(key)
+
+    def put(self, key: Hashable, value: T, version: int) -> T:
+        """Keep `value` (computed when the memo was at `version`) unless the model changed since; first one wins."""
+        with self._lock:
+            if version != self.version:
+                return value
+            return self._values.setdefault(key, value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self.version += 1
+
+
+@dataclass(eq=False)
+class Run:
+    """A trained (or training, or stopped) model with everything needed to explain, continue and reload it."""
+
+    model: VAE
+    train_cfg: TrainConfig
+    data_info: dict[str, Any]  # name, kind, input_shape, label names, channels, scaling, source
+    events: list[TrainEvent] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    status: Status = "finished"
+    message: str = ""
+    state: TrainState | None = None  # optimiser, generators and counters: what Continue needs
+    data: Dataset | None = None  # the data it was trained on, when that is loaded
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # random, never shown in URLs
+    number: int = 0  # run 1, 2, 3... within a workspace (0: not numbered)
+    created: float = field(default_factory=time.time)
+    memo: Memo = field(default_factory=Memo)
+    saved_changes: list[Change] = field(default_factory=list)  # the changes a run loaded without its state made
+
+    @property
+    def changes(self) -> list[Change]:
+        """Live setting changes (β, learning rate, free bits) by step: the run's config history."""
+        return self.state.changes if self.state is not None else self.saved_changes
+
+    @property
+    def model_cfg(self) -> ModelConfig:
+        return self.model.cfg
+
+    @property
+    def label(self) -> str:
+        c, t = self.model.cfg, self.train_cfg
+        name = self.data.name if self.data is not None else self.data_info.get("name", "?")
+        return f"run {self.number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def so_far(self) -> TrainingSoFar:
+        """Optimiser steps and training reconstruction and KL per epoch, for the collapse verdict."""
+        return TrainingSoFar.of(self.events)
+
+    def model_changed(self) -> None:
+        """Forget every derived result (call after training the model further)."""
+        self.memo.clear()
+
+    # ---- derived results, computed the same way on every page ------------------------------------------
+    def diagnosis(self, part: str = "test"):
+        """KL per dimension, active units and the collapse verdict on one part (analysis.Diagnostics)."""
+        return self.memo.get(("diagnosis", part),
+                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.so_far()))
+
+    def means(self, part: str = "all") -> np.ndarray:
+        """Latent means E_q[z|x] of one part: (N, D)."""
+        return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, self._data().part(part)[0]))
+
+    def recon_errors(self, part: str = "all") -> np.ndarray:
+        """-log p(x|z) at the latent mean of each sample of one part: (N,)."""
+        return self.memo.get(("recon_errors", part),
+                             lambda: analysis.reconstruction_errors(self.model, self._data().part(part)[0]))
+
+    def anomaly_metrics(self, part: str = "test") -> dict:
+        """ROC-AUC, average precision and the ROC curve of the windows' errors against their anomaly labels."""
+        return self.memo.get(("anomaly_metrics", part),
+                             lambda: analysis.anomaly_metrics(self.recon_errors(part), self._data().part(part)[1]))
+
+    def _data(self) -> Dataset:
+        if self.data is None:
+            raise ValueError("this run's data is not loaded; load the data it was trained on first")
+        return self.data
