@@ -27,8 +27,8 @@ def _device(model: VAE) -> torch.device:
 
 
 @contextmanager
-def _inference(model: VAE) -> Iterator[torch.device]:
-    """Eval mode without gradients, restoring the model's mode after (a job may be mid-training)."""
+def inference(model: VAE) -> Iterator[torch.device]:
+    """Context: eval mode without gradients, yielding the model's device; restores its mode after (a job may be mid-training)."""
     was_training = model.training
     model.eval()
     try:
@@ -46,7 +46,7 @@ def _batches(x: np.ndarray, batch_size: int):
 def encode(model: VAE, x: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters: x (N, ...) -> mu (N, D), logvar (N, D)."""
     mus, logvars = [], []
-    with _inference(model) as dev:
+    with inference(model) as dev:
         for _, xb in _batches(x, batch_size):
             mu, logvar = model.encode(torch.as_tensor(xb, device=dev))
             mus.append(mu.cpu())
@@ -61,7 +61,7 @@ def encode_means(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
 
 def decode(model: VAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Decoder means in data space: z (N, D) -> (N, ...)."""
-    with _inference(model) as dev:
+    with inference(model) as dev:
         out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev)), model.cfg.loss).cpu()
                for _, zb in _batches(z, batch_size)]
     return torch.cat(out).numpy()
@@ -75,7 +75,7 @@ def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
 def reconstruction_errors(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Per-sample -log p(x|z) at the latent mean, in the model's loss units (nats): (N, ...) -> (N,)."""
     errs = []
-    with _inference(model) as dev:
+    with inference(model) as dev:
         for _, xb in _batches(x, batch_size):
             xt = torch.as_tensor(xb, device=dev)
             params = model.decode(model.encode(xt)[0])
@@ -268,7 +268,7 @@ class ElboTerms:
 def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, seed: int = 0) -> ElboTerms:
     """One input x (...) through the VAE by hand: posterior, `draws` samples of z, each ELBO term (Kingma &
     Welling 2014); the noise comes from its own seeded generator, so before and after a step compare fairly."""
-    with _inference(model) as dev:
+    with inference(model) as dev:
         xt = torch.as_tensor(x[None], device=dev)
         mu, logvar = model.encode(xt)
         eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
@@ -285,7 +285,7 @@ def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, see
 
 def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
     """Importance-weighted estimate of -log p(x) (Burda et al. 2016), nats per sample, over x (N, ...)."""
-    with _inference(model) as dev:
+    with inference(model) as dev:
         return _iwae_total(model, x, k, batch_size, torch.Generator(device=dev).manual_seed(seed), dev) / len(x)
 
 
