@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..dataset import PARTS, DataError, Dataset, Scaling
+from ..dataset import DataError, Dataset, Scaling
 from . import common
 from .csv_table import Table
 from .sensor_columns import assign_columns
