@@ -165,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
     u.add_argument("--port", type=int, default=int(os.environ.get("VAE_EXPLORER_PORT", "8501")), help="port to listen on")
+    add_runs_dir_flag(u)
+    u.add_argument("--shared", action="store_true",
+                   help="a server for several people: each browser sees only its own runs, under a workspace code "
+                        "(implied by a --host other than loopback)")
+    u.add_argument("--quota-mb", type=float, default=float(os.environ.get("VAE_EXPLORER_QUOTA_MB") or 500),
+                   help="shared servers: disk each workspace's runs may take, in MB")
+    u.add_argument("--mlflow", default=os.environ.get("VAE_EXPLORER_MLFLOW"), metavar="URI",
+                   help="also log every run trained or added in the dashboard to MLflow at this tracking URI")
     return parser
 
 
@@ -377,10 +385,37 @@ def ui_command(host: str, port: int) -> list[str]:
             "--runner.postScriptGC", "false"]  # as in .streamlit/config.toml, which only applies from the repo root
 
 
+def ui_environment(args: argparse.Namespace) -> dict[str, str]:
+    """How `ui`'s flags reach the dashboard's server process: its environment (dashboard/state.py reads it)."""
+    shared = args.shared or not is_loopback(args.host)
+    env = {"VAE_EXPLORER_RUNS_DIR": str(args.runs_dir.resolve()), "VAE_EXPLORER_SHARED": "1" if shared else "0",
+           "VAE_EXPLORER_QUOTA_MB": f"{args.quota_mb:g}"}
+    if args.mlflow:
+        env["VAE_EXPLORER_MLFLOW"] = args.mlflow
+    return env
+
+
+def is_loopback(host: str) -> bool:
+    """Does `host` only take connections from this machine?"""
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    from . import tracking
+
+    if args.quota_mb <= 0:
+        raise ConfigError(f"--quota-mb must be a positive number of MB, not {args.quota_mb:g}")
+    if args.mlflow:
+        tracking.check(args.mlflow)
+    env = ui_environment(args)
+    store = RunStore(args.runs_dir)
+    for note in store.notes:
+        print(f"note: {note}", file=sys.stderr)
+    who = "shared: each browser sees its own runs" if env["VAE_EXPLORER_SHARED"] == "1" else "personal: every run shows"
+    print(f"VAE Explorer on http://{args.host}:{args.port} · runs in {args.runs_dir.resolve()} ({who})",
+          file=sys.stderr)
     argv = ui_command(args.host, args.port)
-    print(f"VAE Explorer on http://{args.host}:{args.port}", file=sys.stderr)
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, {**os.environ, **env})
     return 0  # not reached
 
 

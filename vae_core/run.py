@@ -117,9 +117,18 @@ class Run:
         return run_number(self.name)
 
     @property
+    def data_name(self) -> str:
+        """The name of the data it was trained on (loaded or not)."""
+        return self.data.name if self.data is not None else str(self.data_info.get("name", "?"))
+
+    @property
+    def short_name(self) -> str:
+        """'run 3', or the start of its id for a run saved without a name (the CLI's)."""
+        return self.name if run_number(self.name) else f"run {self.id[:6]}"
+
+    @property
     def label(self) -> str:
-        data = self.data.name if self.data is not None else self.data_info.get("name", "?")
-        return run_label(self.name, data, {**to_dict(self.model.cfg), **to_dict(self.train_cfg)})
+        return run_label(self.name, self.data_name, {**to_dict(self.model.cfg), **to_dict(self.train_cfg)})
 
     @property
     def active(self) -> bool:

@@ -27,7 +27,9 @@ from .run_limits import MAX_SAFETENSORS_HEADER_BYTES, check_safetensors_header, 
 
 ListedStatus = Literal[Status, "broken"]  # "running": a live process trains it; "broken": the folder fails to load
 ENDED: tuple[Status, ...] = ("finished", "early_stopped", "stopped", "diverged")
-SCHEMA_VERSION = 1  # bump when the columns change: an older index is rebuilt
+SCHEMA_VERSION = 2  # bump when the columns change: an older index is rebuilt
+# the summary's headline figures an entry carries, so a runs table needs no weights
+RESULTS = ("recon", "kl", "iwae_nll", "anomaly_auc", "anomaly_ap", "seconds", "latent_dim", "collapsed")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class RunEntry:
     created: float = 0.0  # seconds since the epoch
     updated: float = 0.0
     can_continue: bool = False  # it has a training state (state.safetensors)
+    results: dict[str, Any] = field(default_factory=dict)  # RESULTS of its summary, when it has one
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (path as text)."""
@@ -113,7 +116,9 @@ def _read(folder: Path, owner: str | None, updated: float, oldest: float) -> Run
         active_units=_int(summary.get("active_units")) if summary else None,
         epochs=epochs, epochs_planned=train_cfg.epochs,
         created=float(created) if isinstance(created, (int, float)) else oldest, updated=updated,
-        can_continue=(folder / "state.safetensors").exists())
+        can_continue=(folder / "state.safetensors").exists(),
+        results={k: summary.get(k) for k in RESULTS if isinstance(summary.get(k), (int, float, bool))} if summary
+        else {})
 
 
 def describe(data: str, model: dict[str, Any], train: dict[str, Any]) -> str:
@@ -156,7 +161,8 @@ def _float(v: Any) -> float | None:
 
 
 _COLUMNS = ("key", "signature", "id", "path", "owner", "status", "message", "name", "data", "settings",
-            "test_neg_elbo", "active_units", "epochs", "epochs_planned", "created", "updated", "can_continue")
+            "test_neg_elbo", "active_units", "epochs", "epochs_planned", "created", "updated", "can_continue",
+            "results")
 
 
 class Index:
@@ -245,14 +251,15 @@ class Index:
 
 def _row(key: str, signature: str, e: RunEntry) -> tuple:
     return (key, signature, e.id, str(e.path), e.owner, e.status, e.message, e.name, e.data, json.dumps(e.settings),
-            e.test_neg_elbo, e.active_units, e.epochs, e.epochs_planned, e.created, e.updated, int(e.can_continue))
+            e.test_neg_elbo, e.active_units, e.epochs, e.epochs_planned, e.created, e.updated, int(e.can_continue),
+            json.dumps(e.results))
 
 
 def _entry(row: tuple) -> RunEntry:
     values = dict(zip(_COLUMNS, row, strict=True))
     values.pop("key"), values.pop("signature")
     return RunEntry(**{**values, "path": Path(values["path"]), "settings": json.loads(values["settings"] or "{}"),
-                       "can_continue": bool(values["can_continue"])})
+                       "can_continue": bool(values["can_continue"]), "results": json.loads(values["results"] or "{}")})
 
 
 def marked_broken(entry: RunEntry, message: str) -> RunEntry:

@@ -21,6 +21,7 @@ from vae_core.config import WIDGETS, to_dict
 from vae_core.dataset import Dataset
 from vae_core.run import Run
 from vae_core.settings import format_value
+from vae_core.store_index import RunEntry
 
 from .. import links
 from . import charts
@@ -51,8 +52,8 @@ def run_zip(run: Run) -> bytes:
 
 
 def zip_name(run: Run) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run.data.name).strip("-") or "data"
-    return f"vae-run-{run.number}-{safe}.zip"
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in f"{run.short_name}-{run.data_name}")
+    return f"vae-{safe.strip('-') or 'run'}.zip"
 
 
 def file_digest(blob: bytes) -> str:
@@ -63,22 +64,21 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
-    """One row per run with its settings and held-out figures (missing figures stay empty)."""
+def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
+    """One row per run of the store, with its settings and held-out figures (missing figures stay empty)."""
     rows = []
-    for r in runs:
-        s, c, t = r.summary, r.model.cfg, r.train_cfg
-        active = s.get("active_units")
+    for e in entries:
+        s, r = e.settings, e.results
+        active = e.active_units
         rows.append({
-            "run": r.number, "explored": "●" if r.id == explored else "", "data": r.data.name, "arch": c.arch,
-            "latent size": c.latent_dim, "β": t.beta, "loss": c.loss,
-            "epochs": s.get("epochs", len([e for e in r.events if e.kind == "epoch" and e.phase == "train"])),
-            "status": r.status, "test neg. ELBO": _num(s.get("test_neg_elbo")), "recon": _num(s.get("recon")),
-            "KL": _num(s.get("kl")),
-            "active units": f"{active} of {s.get('latent_dim', c.latent_dim)}" if active is not None else "",
-            "IWAE NLL": _num(s.get("iwae_nll")), "anomaly AUC": _num(s.get("anomaly_auc")),
-            "seconds": _num(s.get("seconds")),
-            "created": datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M:%S"),
+            "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
+            "arch": s.get("arch"), "latent size": s.get("latent_dim"), "β": s.get("beta"), "loss": s.get("loss"),
+            "epochs": e.epochs, "status": {"running": "training"}.get(e.status, e.status.replace("_", " ")),
+            "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
+            "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",
+            "IWAE NLL": _num(r.get("iwae_nll")), "anomaly AUC": _num(r.get("anomaly_auc")),
+            "seconds": _num(r.get("seconds")),
+            "created": datetime.fromtimestamp(e.created).strftime("%Y-%m-%d %H:%M:%S"),
         })
     return pd.DataFrame(rows)
 
@@ -93,7 +93,7 @@ def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
             epochs = [e for e in run.events if e.kind == "epoch" and e.phase == phase]
             if not epochs:
                 continue
-            name = f"run {run.number}" + (" (validation)" if phase == "val" else "")
+            name = run.short_name + (" (validation)" if phase == "val" else "")
             for col, term in ((1, "recon"), (2, "kl")):
                 fig.add_trace(go.Scatter(
                     x=[e.epoch for e in epochs], y=[getattr(e, term) for e in epochs], mode="lines+markers",

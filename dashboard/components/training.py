@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from vae_core.dataset import DataError
 from vae_core.run import STATUS_WORDS, Run
 
 from .. import state
@@ -26,16 +27,22 @@ def start(ws: Workspace, job: TrainJob) -> None:
 
 
 def start_new(ws: Workspace, configs) -> None:
-    start(ws, TrainJob.new(ws.data, *configs, state.job_slots(), ws.job_finished))
+    """Train a new run with these configs on the data in use; a misfit is said on the next page run."""
+    try:
+        start(ws, ws.new_job(*configs, state.job_slots()))
+    except DataError as exc:
+        state.flash(f"Training could not start: {exc}", "error")
 
 
 def continuable(ws: Workspace, run: Run | None) -> bool:
-    """A run can train further when it kept its training state, on the data in use, and did not diverge."""
-    return run is not None and run.state is not None and run.data is ws.data and run.status != "diverged"
+    """A run can train further when it kept its training state and its data is loaded, and it did not diverge."""
+    return run is not None and run.state is not None and run.data is not None and run.status != "diverged"
 
 
 def start_continue(ws: Workspace, run: Run, extra_epochs: int) -> None:
-    start(ws, TrainJob(run, state.job_slots(), ws.job_finished, epochs=run.state.epoch + extra_epochs))
+    """Train a run further: an interrupted one to the epochs it was started with, any other `extra_epochs` more."""
+    epochs = run.train_cfg.epochs if run.status == "interrupted" else run.state.epoch + extra_epochs
+    start(ws, ws.continue_job(run, epochs, state.job_slots()))
 
 
 def progress_line(snap: JobSnapshot, epochs: int) -> None:

@@ -7,9 +7,10 @@ import torch
 
 import vae_core.runs
 from dashboard.jobs import TrainJob
-from dashboard.workspace import WorkspaceStore
+from dashboard.workspaces import WorkspaceStore
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.runs import fit
+from vae_core.store import RunStore
 from vae_core.tasks import Slots
 
 
@@ -47,34 +48,35 @@ def test_a_job_trains_on_its_runs_threads_and_the_server_keeps_its_own(monkeypat
     assert torch.get_num_threads() == before  # the setting stayed in the job's thread
 
 
-def test_two_visitors_training_at_once_get_the_weights_of_a_run_trained_alone(mnist_small):
+def test_two_visitors_training_at_once_get_the_weights_of_a_run_trained_alone(mnist_small, tmp_path):
     cfg = TrainConfig(epochs=2, batch_size=64, seed=7)
     alone = fit(mnist_small, small(mnist_small), cfg, iwae_k=0)
-    store, slots = WorkspaceStore(), Slots(2)
+    store, slots = WorkspaceStore(RunStore(tmp_path)), Slots(2)
     jobs = []
     for key in ("visitor-a", "visitor-b"):
         space = store.get(key)
         space.set_data(mnist_small, "bundled:mnist")
-        space.job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished).start()
+        space.job = space.new_job(small(mnist_small), cfg, slots).start()
         jobs.append(space.job)
     for job in jobs:
         assert job.done.wait(300) and job.status == "finished", job.snapshot().message
     assert digest(jobs[0].run.model) == digest(jobs[1].run.model) == digest(alone.model)
     assert [r.id for r in store.get("visitor-a").runs] == [jobs[0].run.id]  # each run went to its own workspace
+    assert digest(RunStore(tmp_path).load(jobs[1].run.id, store.get("visitor-b").code).model) == digest(alone.model)
 
 
-def test_two_runs_in_one_workspace_and_stop_and_continue_match_a_straight_run(mnist_small):
+def test_two_runs_in_one_workspace_and_stop_and_continue_match_a_straight_run(mnist_small, tmp_path):
     cfg = TrainConfig(epochs=3, batch_size=64, seed=3)
-    space = WorkspaceStore().get("one")
+    space = WorkspaceStore(RunStore(tmp_path)).get("one")
     space.set_data(mnist_small, "bundled:mnist")
     slots = Slots(1)
     weights = []
     for _ in range(2):
-        space.job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished).start()
+        space.job = space.new_job(small(mnist_small), cfg, slots).start()
         assert space.job.done.wait(300)
         weights.append(digest(space.job.run.model))
     # stop the third one after a few steps, then continue it up to the same 3 epochs
-    job = TrainJob.new(mnist_small, small(mnist_small), cfg, slots, space.job_finished)
+    job = space.new_job(small(mnist_small), cfg, slots)
 
     class StopAfterStep11(list):
         def append(self, event):
@@ -88,6 +90,6 @@ def test_two_runs_in_one_workspace_and_stop_and_continue_match_a_straight_run(mn
     run = space.run(job.run.id)
     run.events = list(run.events)
     assert run is not None and run.state.step == 11
-    space.job = TrainJob(run, slots, space.job_finished, epochs=3).start()
+    space.job = space.continue_job(run, 3, slots).start()
     assert space.job.done.wait(300) and space.job.status == "finished"
     assert weights[0] == weights[1] == digest(run.model)

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -32,8 +33,10 @@ def free_port() -> int:
 def start_server(port: int, env: dict | None = None, log_name: str = "server-e2e.log") -> subprocess.Popen:
     """`vae-explorer ui` on 127.0.0.1:port, waited for until /_stcore/health answers."""
     log = open(ROOT / "artifacts" / log_name, "w")
+    runs = tempfile.mkdtemp(prefix="e2e-runs-")  # each server its own run store, unless the test gives one
     proc = subprocess.Popen(ui_command("127.0.0.1", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, "VAE_EXPLORER_RUNS_DIR": runs, "VAE_EXPLORER_SHARED": "1",
+                                 **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:

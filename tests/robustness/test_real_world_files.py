@@ -3,8 +3,8 @@ reads them: each loads with its note and only sensor channels, or is refused wit
 from __future__ import annotations
 
 import pytest
-
 from make_corpus import real_world_entries
+
 from vae_core import data as D
 from vae_core.dataset import DataError
 

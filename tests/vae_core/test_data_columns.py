@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from sensor_filemakers import N, index_and_empty_csv, pandas_index_csv, signal, text_labels_csv, xlsx_bytes
+
 from vae_core import data as D
 from vae_core.advice import short_recording_advice
 from vae_core.data import SensorOptions

@@ -8,9 +8,18 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from sensor_filemakers import (
+    ANOMALY,
+    N,
+    decimal_comma_csv,
+    dst_csv,
+    duplicated_times_csv,
+    pandas_index_csv,
+    signal,
+    text_labels_csv,
+    xlsx_bytes,
+)
 
-from sensor_filemakers import (ANOMALY, N, decimal_comma_csv, dst_csv, duplicated_times_csv, pandas_index_csv,
-                               signal, text_labels_csv, xlsx_bytes)
 from vae_core import data as D
 from vae_core.data import SensorOptions
 from vae_core.dataset import DataError

@@ -8,8 +8,15 @@ Pure functions on numpy arrays; nothing here plots or writes files. The usual pa
     events = detect_events(scores.total, threshold, channel_scores=scores.channels, channels=scores.channel_names)
     summary = anomaly_summary(model, data, rule, scores=scores)   # anomaly_* keys, baselines included
 """
-from .baselines import BASELINE_NAMES, BASELINES, baseline_scores, isolation_forest_scores, pca_errors, random_scores, \
-    rolling_zscore
+from .baselines import (
+    BASELINE_NAMES,
+    BASELINES,
+    baseline_scores,
+    isolation_forest_scores,
+    pca_errors,
+    random_scores,
+    rolling_zscore,
+)
 from .events import Event, alarm_spans, detect_events, labelled_spans, merge_runs, runs, spans_mask
 from .metrics import POINT_ADJUST_CAVEAT, event_metrics, point_adjusted_f1, point_metrics, score_metrics, vus_metrics
 from .model_errors import WindowErrors, reconstruct_span, window_channel_errors

@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_core.anomaly import (ThresholdRule, baseline_scores, isolation_forest_scores, pca_errors, random_scores,
-                              rolling_zscore, score_metrics, validation_scores)
+from vae_core.anomaly import (
+    ThresholdRule,
+    baseline_scores,
+    isolation_forest_scores,
+    pca_errors,
+    random_scores,
+    rolling_zscore,
+    score_metrics,
+    validation_scores,
+)
 
 
 def sines(length: int = 3000, channels: int = 3, seed: int = 0) -> np.ndarray:

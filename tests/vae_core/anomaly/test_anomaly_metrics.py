@@ -6,8 +6,16 @@ import pytest
 from aeon.benchmarking.metrics.anomaly_detection import range_pr_vus_score, range_roc_vus_score
 from sklearn.metrics import f1_score
 
-from vae_core.anomaly import (POINT_ADJUST_CAVEAT, alarm_spans, event_metrics, point_adjusted_f1, point_metrics,
-                              score_metrics, spans_mask, vus_metrics)
+from vae_core.anomaly import (
+    POINT_ADJUST_CAVEAT,
+    alarm_spans,
+    event_metrics,
+    point_adjusted_f1,
+    point_metrics,
+    score_metrics,
+    spans_mask,
+    vus_metrics,
+)
 
 LABELS = np.array([0, 0, 1, 1, 0, 0, 0, 1, 0, 0])
 SCORES = np.array([0.1, 0.2, 0.9, 0.3, 0.4, 0.7, 0.05, 0.8, 0.6, 0.0])

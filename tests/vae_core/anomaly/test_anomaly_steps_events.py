@@ -4,8 +4,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_core.anomaly import (alarm_spans, binned, channel_time_matrix, cover_starts, detect_events, merge_runs,
-                              overlap_average, runs, spans_mask, windows_to_steps)
+from vae_core.anomaly import (
+    alarm_spans,
+    binned,
+    channel_time_matrix,
+    cover_starts,
+    detect_events,
+    merge_runs,
+    overlap_average,
+    runs,
+    spans_mask,
+    windows_to_steps,
+)
 
 
 def test_cover_starts_reach_the_end():
