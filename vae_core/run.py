@@ -30,7 +30,7 @@ ACTIVE: tuple[Status, ...] = ("queued", "running", "evaluating")
 STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CLI say it
     "queued": "waiting for a training slot", "running": "training", "evaluating": "evaluating on the test part",
     "finished": "finished", "early_stopped": "stopped early", "stopped": "stopped", "diverged": "training diverged",
-    "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
+    "failed": "training could not run", "interrupted": "interrupted",
 }
 T = TypeVar("T")
 
