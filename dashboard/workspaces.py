@@ -98,6 +98,7 @@ class WorkspaceStore:
         self._data_for, self._after_save = data_for, after_save
         self._lock = threading.Lock()
         self._spaces: dict[str, Workspace] = {}
+        self._sources: dict[str, tuple[str, dict | None]] = {}  # data choices of workspaces that made room
         self._is_alive = is_alive or (lambda session_id: True)
         self.orphan_seconds = orphan_seconds
         self.max_workspaces = max_workspaces
@@ -145,6 +146,7 @@ class WorkspaceStore:
             if space is None:
                 self._make_room()
                 space = self._spaces[key] = self._new(key, self._code_of(key))
+                self._restore_data(key, space)
             space.touch()
             return space
 
@@ -173,6 +175,15 @@ class WorkspaceStore:
             self.codes.set(key, code)
         return code
 
+    def _restore_data(self, key: str, space: Workspace) -> None:
+        """A workspace made again after it made room gets its data choice back (its runs are in the store)."""
+        source, sensor = self._sources.pop(key, ("", None))
+        kind, _, name = source.partition(":")
+        data = self._data_for({"source": name if kind == "bundled" else source, "sensor": sensor}) \
+            if source and self._data_for else None
+        if data is not None:
+            space.set_data(data, source, sensor)
+
     def _new(self, key: str, code: str | None) -> Workspace:
         return Workspace(key, self.runs, code, self._data_for, self._after_save)
 
@@ -184,7 +195,10 @@ class WorkspaceStore:
         if len(self._spaces) < self.max_workspaces:
             return
         for k in sorted((k for k, s in self._spaces.items() if s.disposable), key=lambda k: self._spaces[k].last_seen):
-            self._spaces.pop(k).close()
+            gone = self._spaces.pop(k)
+            gone.close()
+            if gone.data_source and len(self._sources) < 10 * self.max_workspaces:
+                self._sources[k] = (gone.data_source, gone.data_sensor)  # bundled: made again on return
             if len(self._spaces) < self.max_workspaces:
                 return
         raise ServerFull(f"this server holds {len(self._spaces)} workspaces that are training or hold uploaded "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 import torch
 
 import vae_core.runs
@@ -93,3 +94,33 @@ def test_two_runs_in_one_workspace_and_stop_and_continue_match_a_straight_run(mn
     space.job = space.continue_job(run, 3, slots).start()
     assert space.job.done.wait(300) and space.job.status == "finished"
     assert weights[0] == weights[1] == digest(run.model)
+
+
+def test_a_full_server_makes_room_only_from_workspaces_the_store_can_give_back(mnist_small, tmp_path):
+    from dashboard.workspaces import ServerFull
+
+    spaces = WorkspaceStore(RunStore(tmp_path), max_workspaces=3,
+                            data_for=lambda info: mnist_small if info.get("source") == "mnist" else None)
+    keeper = spaces.get("uploaded")
+    keeper.set_data(mnist_small, "upload:my.csv")  # an upload: only this visitor has it
+    trainer = spaces.get("training")
+    trainer.set_data(mnist_small, "bundled:mnist")
+    trainer.job = trainer.new_job(small(mnist_small), TrainConfig(epochs=200), Slots(1)).start()
+    try:
+        idle = spaces.get("idle")
+        idle.set_data(mnist_small, "bundled:mnist")
+        code = idle.code
+        for n in range(5):  # a flood of new visitors: each one evicts the idle bundled-data workspace only
+            spaces.get(f"flood-{n}")
+        assert spaces.get("uploaded") is keeper and spaces.get("training") is trainer and trainer.job.active
+        back = spaces.get("idle")  # made again: the same code (its runs), the same data choice
+        assert back is not idle and back.code == code and back.data_source == "bundled:mnist"
+        keeper2 = spaces.get("uploaded")
+        assert keeper2 is keeper
+        spaces.get("idle").set_data(mnist_small, "upload:other.csv")
+        with pytest.raises(ServerFull, match="training or hold uploaded data"):
+            spaces.get("one-too-many")  # nothing can go: the newcomer is told, nobody is evicted
+        assert {"uploaded", "training", "idle"} <= set(spaces._spaces)
+    finally:
+        trainer.job.stop()
+        trainer.job.done.wait(60)

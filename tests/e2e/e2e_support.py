@@ -119,3 +119,29 @@ class PeakRss:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def anonymous_sessions(url: str, n: int, timeout: float = 60.0) -> list:
+    """`n` bare WebSocket sessions (no browser, no cookie), each of which ran the app's script once; open.
+
+    What a flood of visitors (or a script) does to the server: every session gets a workspace of its own.
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    rerun = BackMsg()
+    rerun.rerun_script.query_string = ""
+    sockets = []
+    for _ in range(n):
+        ws = connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                     open_timeout=timeout, max_size=None)
+        ws.send(rerun.SerializeToString())
+        deadline = time.time() + timeout
+        while time.time() < deadline:  # until the script run ends (its page is drawn)
+            msg = ForwardMsg()
+            msg.ParseFromString(ws.recv(timeout=timeout))
+            if msg.WhichOneof("type") == "script_finished":
+                break
+        sockets.append(ws)
+    return sockets
