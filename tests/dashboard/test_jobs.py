@@ -124,3 +124,13 @@ def test_a_full_server_makes_room_only_from_workspaces_the_store_can_give_back(m
     finally:
         trainer.job.stop()
         trainer.job.done.wait(60)
+
+
+def test_a_full_workspace_quota_fails_the_job_with_a_message_and_writes_nothing(mnist_small, tmp_path):
+    store = RunStore(tmp_path, quota_bytes=50_000)  # far less than one run's weights and state
+    space = WorkspaceStore(store).get("full")
+    space.set_data(mnist_small, "bundled:mnist")
+    job = space.new_job(small(mnist_small), TrainConfig(epochs=1), Slots(1)).start()
+    assert job.done.wait(60) and job.status == "failed"
+    assert "disk space is full" in job.snapshot().message and "nothing was written" in job.snapshot().message
+    assert space.entries() == [] and not any((tmp_path / "workspaces").rglob("config.json"))
