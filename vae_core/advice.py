@@ -10,12 +10,13 @@ import math
 
 import numpy as np
 
+from .analysis import MIN_STEPS
 from .dataset import Dataset
 
-# Heuristics, not measured limits: the bundled recordings stayed healthy down to ~60 windows and 20 updates,
-# but users' short recordings collapsed near 100 windows (issue 12); the bundled defaults stay below both.
+# Heuristics, not measured limits: the bundled recordings stayed healthy down to ~60 windows, but users' short
+# recordings collapsed near 100 windows (issue 12). Updates: as many as the collapse verdict needs to judge.
 MIN_TRAIN_WINDOWS = 150  # fewer training windows than this: suggest a smaller stride or window
-MIN_UPDATES = 30  # fewer weight updates in all than this: suggest more epochs or a smaller batch
+MIN_UPDATES = MIN_STEPS  # fewer weight updates in all than this: suggest more epochs or a smaller batch
 
 
 def _windows(steps: int, window: int, stride: int) -> int:

@@ -15,14 +15,18 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .checkpoint import FILES, CheckpointError, load_run, to_json
+from .anomaly.scoring import ThresholdRule
 from .config import LIVE, SETTINGS, ConfigError, configs_for
+from .formats.sensor_options import SensorOptions
 from .dataset import DataError
-from .settings import parse_sizes
+from .settings import collect, parse_sizes
 from .store import RunStore, StoreError, default_runs_dir
 from .sweep import command as sweep_command
 from .tracking import TrackingError
 from .training import Change, check_change
 
+SENSOR_SETTINGS = collect(SensorOptions)
+RULE_SETTINGS = collect(ThresholdRule)
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
 
@@ -65,14 +69,41 @@ def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
 
     p.add_argument("--data", required=required, metavar="NAME|PATH",
                    help=f"a bundled data set ({', '.join(BUNDLED)}) or a file: MNIST IDX images (labels found beside "
-                        "it), image CSV (label + pixels), NPZ, zip of PNG/JPEG in label folders, or a sensor CSV")
-    p.add_argument("--window", type=int, default=None, help="sensor data: time steps per window (default: 64)")
-    p.add_argument("--stride", type=int, default=None, help="sensor data: steps between window starts (default: 8; bundled sets have their own)")
-    p.add_argument("--scaling", choices=("zscore", "minmax", "none"), default=None,
-                   help="sensor data: per-channel scaling fitted on the training part (default: zscore)")
-    p.add_argument("--channels", default=None, help="sensor data: comma-separated channel columns (default: every numeric column)")
-    p.add_argument("--nan", choices=("interpolate", "drop", "error"), default=None,
-                   help="sensor data: what to do with missing values (default: interpolate)")
+                        "it), image CSV (label + pixels), NPZ, zip of PNG/JPEG in label folders, or a sensor recording "
+                        "(CSV or .xlsx)")
+    g = p.add_argument_group("sensor recordings (CSV or .xlsx)")
+    for s in SENSOR_SETTINGS.values():
+        if s.type is bool:  # exclude_anomalies: on by default, so the flag turns it off
+            g.add_argument("--keep-anomalies", dest=s.name, action="store_const", const=False, default=None,
+                           help="Keep training and validation windows that overlap a labelled anomaly (default: "
+                                "they are left out, so the model learns normal behaviour only).")
+            continue
+        g.add_argument(s.flag, dest=s.name, type=_reader(s), default=None, choices=s.choices or None,
+                       metavar=s.metavar or None, help=f"{s.help} (default: {s.default_text()})")
+
+
+def _add_anomaly_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("anomaly scoring (labelled sensor recordings: the whole recording, every step)")
+    for s in RULE_SETTINGS.values():
+        g.add_argument(s.flag, dest=s.name, type=_reader(s), default=None, choices=s.choices or None,
+                       help=f"{s.help} (default: {s.default_text()})")
+    g.add_argument("--score-stride", type=int, default=1, metavar="N",
+                   help="score windows every N steps (1: every step is covered by every window holding it) (default: 1)")
+    g.add_argument("--scores", type=Path, default=None, metavar="FILE.csv",
+                   help="write one row per time step: time, part, total score, one score per channel, label, alarm")
+    g.add_argument("--no-baselines", action="store_true",
+                   help="skip the baselines (random, rolling z-score, PCA, Isolation Forest) the VAE is compared with")
+
+
+def _reader(s):
+    """argparse type for a declared setting: its own reader, its message as argparse's."""
+    def read(text: str):
+        try:
+            return s.parse(text)
+        except (ConfigError, DataError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    read.__name__ = s.name
+    return read
 
 
 def _add_setting_flags(group, target: str) -> None:
@@ -121,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a VAE and save the run folder. Every setting not given takes the "
                                    "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
+    _add_anomaly_flags(t)
     _add_setting_flags(t.add_argument_group("model"), "model")
     o = t.add_argument_group("objective, optimiser and randomness")
     _add_setting_flags(o, "train")
@@ -150,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "run folder (or a run zip)")
     add_runs_dir_flag(e)
     _add_data_flags(e, required=False)
+    _add_anomaly_flags(e)
     e.add_argument("--part", choices=("test", "val", "train", "all"), default="test", help="which part of the data")
     e.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object on the last stdout line")
@@ -187,11 +220,10 @@ def _sensor_options(args: argparse.Namespace, source: str, saved: dict | None = 
     """Sensor flags given on the command line, on top of the saved run's or the bundled set's own."""
     from .data import SensorOptions, bundled_sensor_options
 
-    given = {k: getattr(args, k) for k in ("window", "stride", "scaling", "nan") if getattr(args, k) is not None}
-    if args.channels:
-        given["channels"] = tuple(c.strip() for c in args.channels.split(",") if c.strip())
+    given = {k: getattr(args, k) for k in SENSOR_SETTINGS if getattr(args, k, None) is not None}
     if saved:
-        return SensorOptions(**{**saved, **given, "channels": tuple(saved["channels"]) if saved.get("channels") else None})
+        known = {k: v for k, v in saved.items() if k in SENSOR_SETTINGS}  # a run saved by an older version
+        return SensorOptions(**{**known, **given})
     base = bundled_sensor_options(source)
     if base is not None:
         return replace(base, **given)
@@ -213,7 +245,10 @@ def _print_summary(summary: dict, out: Path | None) -> None:
     print(line)
     print(f"{summary['verdict']}: {summary['collapse_reason']}")
     if summary.get("anomaly_auc") is not None:
-        print(f"anomaly detection: ROC-AUC {summary['anomaly_auc']:.3f}, average precision {summary['anomaly_ap']:.3f}")
+        print(f"anomaly detection, test windows: ROC-AUC {summary['anomaly_auc']:.3f}, average precision "
+              f"{summary['anomaly_ap']:.3f}")
+    if summary.get("anomaly_events_total") is not None:
+        print(anomaly_lines(summary))
     if summary.get("seconds") is not None and summary.get("samples_per_second"):
         print(f"{summary['epochs']} epochs in {summary['seconds']:.1f} s ({summary['samples_per_second']:,.0f} samples/s)")
 
@@ -271,6 +306,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
         summary = finish_run(run, iwae_k=args.iwae_k).summary
+        _score_recording(args, run.model, data, summary)
+        _notes(data, summary)
         summary["run_dir"] = str(writer.folder)
         writer.finished()
     out = writer.folder
@@ -313,6 +350,48 @@ def _resumable(ref: str, given: dict, runs_dir: Path):
     return run
 
 
+def anomaly_lines(summary: dict) -> str:
+    """The whole recording's anomaly figures beside the baselines', as a few lines of text."""
+    def row(name: str, m: dict) -> str:
+        f = {k: "-" if m.get(k) is None else f"{m[k]:.3f}" for k in ("point_auc", "point_ap", "vus_roc", "vus_pr",
+                                                                      "event_f1")}
+        return (f"  {name:<16} {f['point_auc']:>9} {f['point_ap']:>8} {f['vus_roc']:>8} {f['vus_pr']:>8} "
+                f"{f['event_f1']:>9}")
+    vae = {k.removeprefix("anomaly_"): v for k, v in summary.items() if k.startswith("anomaly_")}
+    lines = [f"anomaly detection, whole recording (every step; threshold: {summary['anomaly_threshold_rule']} = "
+             f"{summary['anomaly_threshold']:.3g}): {summary['anomaly_events_detected']} of "
+             f"{summary['anomaly_events_total']} labelled events detected",
+             f"  {'method':<16} {'point AUC':>9} {'point AP':>8} {'VUS-ROC':>8} {'VUS-PR':>8} {'event F1':>9}",
+             row("VAE", vae)]
+    lines += [row(name, m) for name, m in (summary.get("anomaly_baselines") or {}).items()]
+    return "\n".join(lines)
+
+
+def _score_recording(args: argparse.Namespace, model, data, summary: dict) -> None:
+    """Labelled (or not) sensor recordings: every step scored, the anomaly figures added, the scores file written."""
+    from . import anomaly
+
+    if data.kind != "sensor" or data.series is None:
+        if args.scores:
+            raise DataError("--scores needs a sensor recording (a CSV cut into windows)")
+        return
+    rule = ThresholdRule(**{k: getattr(args, k) for k in RULE_SETTINGS if getattr(args, k, None) is not None})
+    scores = anomaly.score_recording(model, data, args.score_stride)
+    baselines = () if args.no_baselines else anomaly.BASELINES
+    summary.update(anomaly.anomaly_summary(model, data, rule, args.score_stride, baselines, scores=scores))
+    if args.scores:
+        threshold = rule.threshold(scores.validation())
+        anomaly.scores_frame(scores, threshold, rule, data.series_time).to_csv(args.scores, index=False)
+        print(f"wrote {args.scores}: one row per time step ({len(scores.total):,} steps)", file=sys.stderr)
+
+
+def _notes(data, summary: dict) -> None:
+    """What the loader did with the file: on stderr, and in the JSON summary."""
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    summary["data_notes"] = list(data.notes)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .analysis import evaluate
     from .data import load
@@ -327,6 +406,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_compatible(run.model, data)
     result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
+    _notes(data, result)
+    _score_recording(args, run.model, data, result)
     if args.json:
         print(json.dumps(json.loads(to_json(result)), separators=(",", ":")))
     else:

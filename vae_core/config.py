@@ -106,11 +106,13 @@ class TrainConfig:
     TARGET: ClassVar[str] = "train"
 
     epochs: int = setting(
-        20, lesson=1, low=1, high=10_000, sweep="list",
+        20, lesson=1, low=1, high=10_000, sweep="list", defaults={"sensor": 30},
         help="How many times training goes through the whole training part.",
         widget=Widget("Epochs", low=1, high=200, step=1))
+    # sensor recordings give a few hundred windows: smaller batches and more epochs give the ~200 optimiser
+    # steps a model needs before its code settles (and before the collapse verdict can judge it)
     batch_size: int = setting(
-        128, lesson=1, low=1, high=65_536, sweep="list",
+        128, lesson=1, low=1, high=65_536, sweep="list", defaults={"sensor": 32},
         help="Samples per gradient step: bigger batches are faster per sample but take fewer steps per epoch.",
         widget=Widget("Batch size", grid=(16, 32, 64, 128, 256, 512, 1024)))
     # 2e-3 at batch 128 matches 1e-3 at batch 64 in half the time

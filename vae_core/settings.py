@@ -9,12 +9,13 @@ are all built from these declarations (see config.SETTINGS); none of them lists 
 from __future__ import annotations
 
 import math
+import numbers
 import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-Target = Literal["model", "train"]
+Target = Literal["model", "train", "data", "anomaly"]
 Sweep = Literal["list", "range"]  # list: a,b,c only; range: LOW:HIGH too (sampled log-uniformly)
 
 
@@ -63,15 +64,21 @@ class Setting:
     active_when: tuple[str, tuple] | None = None  # (other setting, values): ignored otherwise
     cli: bool = True
     live: bool = False  # may change while the run trains (from the next optimiser step on)
+    kind: type | None = None  # the value's type when the default does not tell (a None default)
+    read: Callable[[str], Any] | None = None  # text -> value, for types no general reader knows (column lists)
+    optional: bool = False  # None is allowed (e.g. no label column)
+    metavar: str = ""  # how --help writes the value
+    cli_name: str = ""  # the flag's name when it is not the field's (--threshold for a rule's method)
+    default_words: str = ""  # the default in words, when its value says little (None: 'every numeric column')
     check: Callable[[Any], str | None] | None = None  # extra rule: a message when the value breaks it
 
     @property
     def type(self) -> type:
-        return type(self.default)
+        return self.kind or type(self.default)
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + (self.cli_name or self.name).replace("_", "-")
 
     # ---- defaults and choices --------------------------------------------------------------------
     def default_for(self, kind: str = "image", arch: str | None = None) -> Any:
@@ -86,6 +93,8 @@ class Setting:
 
     def default_text(self) -> str:
         """'16 (8 for sensors)' or 'per architecture, e.g. 400' for --help."""
+        if self.default_words:
+            return self.default_words
         if not self.defaults:
             return format_value(self.default)
         if self.type is tuple:
@@ -98,13 +107,16 @@ class Setting:
     def range_text(self) -> str:
         """What is allowed, in words: 'a whole number from 1 to 512', 'one of mlp, conv'."""
         if self.choices:
-            return f"one of {', '.join(self.choices)}"
+            plain = all(c.isidentifier() for c in self.choices)  # '.' and ',' read better quoted
+            return f"one of {', '.join(c if plain else repr(c) for c in self.choices)}"
         if self.type is tuple:
             return (f"1 to {self.max_items} layer sizes, each a whole number from {_num(self.low)} to "
                     f"{_num(self.high)}")
         unit = f" {self.unit}" if self.unit else ""
+        if self.low is None and self.high is None:
+            return "a number"
         if self.type is int:
-            return f"a whole number from {_num(self.low)} to {_num(self.high)}{unit}"
+            return f"a whole number{f' of {self.unit}' if self.unit else ''} from {_num(self.low)} to {_num(self.high)}"
         if self.low_open and self.low == 0:
             return f"a positive number up to {_num(self.high)}{unit}"
         if self.high_open:
@@ -114,18 +126,25 @@ class Setting:
     def problem(self, value: Any) -> str | None:
         """Why `value` is not allowed (one sentence), or None when it is."""
         bad = f"{self.name} must be {self.range_text()}, not {reprlib.repr(value)}"  # a hostile value stays short
+        if value is None and self.optional:
+            return None
+        if self.type is bool:
+            return None if isinstance(value, bool) else f"{self.name} must be True or False, not {reprlib.repr(value)}"
         if self.choices:
             return None if value in self.choices else bad
-        if self.type is str:  # free text with its own rule (a device name)
+        if self.type is str or (self.type is tuple and self.low is None):  # free text (or names) with its own rule
             return self.check(value) if self.check else None
         if self.type is tuple:
             ok = (isinstance(value, tuple) and 1 <= len(value) <= self.max_items
                   and all(isinstance(v, int) and not isinstance(v, bool) and self.low <= v <= self.high for v in value))
             return None if ok else bad
-        if self.type is int:
-            ok = isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if self.low is None and self.high is None:  # a number checked elsewhere (shares that must add up)
+            ok = number
+        elif self.type is int:
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and self.low <= value <= self.high
         else:
-            ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            ok = (number and math.isfinite(value)
                   and (value > self.low if self.low_open else value >= self.low)
                   and (value < self.high if self.high_open else value <= self.high))
         if not ok:
@@ -149,6 +168,10 @@ class Setting:
     def parse(self, text: str) -> Any:
         """Command-line, sweep or link text -> a checked value; ConfigError saying what is wrong otherwise."""
         text = str(text).strip()
+        if self.read is not None:
+            value = self.read(text)
+            self.validate(value)
+            return value
         if self.type is str:
             value: Any = text.lower()
             if self.choices and value not in self.choices:
@@ -173,6 +196,16 @@ class Setting:
 def setting(default: Any, *, help: str, **declaration: Any) -> Any:
     """A config field declared as a setting (see `Setting` for the keywords)."""
     return field(default=default, metadata={"setting": Setting(default=default, help=help, **declaration)})
+
+
+def check_declared(obj: Any, error: type[Exception] = ConfigError) -> None:
+    """Raise `error` when a field of dataclass `obj` breaks its declaration (its message says which and why)."""
+    for f in fields(obj):
+        s = f.metadata.get("setting")
+        if s is not None:
+            message = replace(s, name=s.cli_name or f.name).problem(getattr(obj, f.name))  # named as the flag is
+            if message:
+                raise error(message)
 
 
 def collect(*classes: type) -> dict[str, Setting]:

@@ -44,9 +44,17 @@ def test_sensor_training_reports_anomaly_scores(tmp_path, capsys):
     code, out, err = run_cli(capsys, "train", "--data", "bleeding", "--epochs", "3", "--out", str(tmp_path / "s"),
                              "--quiet")
     assert code == 0, err
-    assert "anomaly detection: ROC-AUC" in out and "test neg. ELBO" in out
+    assert "anomaly detection, test windows: ROC-AUC" in out and "test neg. ELBO" in out
+    assert "anomaly detection, whole recording (every step" in out and "labelled events detected" in out
     summary = json.loads((tmp_path / "s" / "summary.json").read_text())
     assert 0 <= summary["anomaly_auc"] <= 1 and summary["iwae_nll"] is None
+    for key in ("anomaly_point_auc", "anomaly_point_ap", "anomaly_vus_roc", "anomaly_vus_pr", "anomaly_event_f1",
+                "anomaly_events_detected", "anomaly_threshold"):
+        assert summary[key] is not None, key
+    assert summary["anomaly_events_total"] == 1  # InternalBleeding16's one labelled anomaly, in the whole recording
+    assert set(summary["anomaly_baselines"]) == {"random", "zscore", "pca", "iforest"}
+    assert set(summary["anomaly_baselines"]["pca"]) >= {"point_auc", "vus_pr", "event_f1", "test"}
+    assert summary["data_notes"] and "windows of 64 steps" in " ".join(summary["data_notes"])
 
 
 def test_resume_continues_a_saved_run(tmp_path, capsys):

@@ -151,8 +151,11 @@ def test_short_recording_advice_gives_numbers():
                          "8): a VAE tends to collapse on fewer than 150.")
     assert advice[1].startswith("A stride of 6 gives 157 training windows")
     assert advice[2].startswith("A window of 32 steps with stride 6 gives 162 training windows")
-    assert advice[3].startswith("20 epochs at batch size 128 make 20 weight updates in all (1 per epoch); about 30 epochs")
-    assert short_recording_advice(D.load_bundled("bleeding"), epochs=20, batch_size=128) == []
+    assert advice[3].startswith("20 epochs at batch size 128 make 20 weight updates in all (1 per epoch); about 200 "
+                                "epochs")  # the ~200 steps the collapse verdict needs before it judges
+    bleeding = D.load_bundled("bleeding")
+    assert short_recording_advice(bleeding, epochs=30, batch_size=32) == []  # the sensor defaults: 240 updates
+    assert "make 40 weight updates in all" in short_recording_advice(bleeding, epochs=20, batch_size=128)[0]
     assert short_recording_advice(D.load_bundled("mnist"), epochs=1, batch_size=128) == []
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
 from ..models import VAE
+from ..settings import check_declared, setting
 from .events import alarm_spans, spans_mask
 from .model_errors import window_channel_errors
 from .steps import STEP_RULE, windows_to_steps
@@ -54,20 +56,29 @@ def score_recording(model: VAE, data: Dataset, stride: int = 1, batch_size: int 
 
 @dataclass(frozen=True)
 class ThresholdRule:
-    """How the alarm threshold is set from validation scores, and how alarms become episodes."""
+    """How the alarm threshold is set from validation scores, and how alarms become episodes (every field a
+    declared setting: the CLI's flags and the Anomalies page's controls come from here)."""
 
-    method: str = "percentile"  # percentile | pot (peaks over threshold) | budget (alarms per 1,000 steps)
-    percentile: float = 99.0  # percentile: the q-th percentile of validation step scores
-    risk: float = 1e-3  # pot: target probability per step that a normal score exceeds the threshold
-    alarms_per_1000: float = 1.0  # budget: alarm episodes allowed per 1,000 validation steps
-    min_length: int = 1  # an episode shorter than this many steps raises no alarm
-    merge_gap: int = 0  # episodes at most this many steps apart count as one
+    TARGET: ClassVar[str] = "anomaly"
+
+    method: str = setting(
+        "percentile", choices=THRESHOLD_METHODS, cli_name="threshold", lesson=6,
+        help="How the alarm threshold is set from the validation part's (normal) step scores: a percentile, peaks "
+             "over threshold (a tail fitted by extreme value theory, for a target false-alarm risk), or an alarm "
+             "budget.")
+    percentile: float = setting(99.0, low=0, high=100, low_open=True, lesson=6,
+                                help="percentile: alarm above this percentile of the validation step scores.")
+    risk: float = setting(1e-3, low=0, high=1, low_open=True, high_open=True, lesson=6,
+                          help="pot: the chance per step that a normal score exceeds the threshold (a target).")
+    alarms_per_1000: float = setting(1.0, low=0, high=1000, low_open=True, lesson=6,
+                                     help="budget: alarm episodes allowed per 1,000 validation steps.")
+    min_length: int = setting(1, low=1, high=100_000, cli_name="min_event_length", lesson=6,
+                              help="An episode above the threshold shorter than this many steps raises no alarm.")
+    merge_gap: int = setting(0, low=0, high=100_000, lesson=6,
+                             help="Episodes at most this many steps apart count as one event.")
 
     def __post_init__(self) -> None:
-        if self.method not in THRESHOLD_METHODS:
-            raise ValueError(f"threshold method must be one of {', '.join(THRESHOLD_METHODS)}, not {self.method!r}")
-        if self.min_length < 1 or self.merge_gap < 0:
-            raise ValueError(f"min_length must be 1 or more and merge_gap 0 or more, not {self.min_length}, {self.merge_gap}")
+        check_declared(self, ValueError)
 
     def describe(self) -> str:
         """The rule in words, e.g. '99th percentile of validation step scores'."""

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..dataset import DataError
+from ..settings import check_declared, setting
 from .csv_table import DECIMALS
 
 SCALINGS = ("zscore", "minmax", "none")
@@ -36,25 +38,73 @@ def _whole(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _column_list(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def _steps(text: str) -> tuple[int, int]:
+    first, _, stop = text.partition(":")
+    try:
+        return int(first), int(stop)
+    except ValueError:
+        raise DataError(f"train_range must be FIRST:STOP in time steps, like 0:1000, not {text!r}") from None
+
+
+def _optional_column(text: str) -> str | None:
+    return None if text.lower() in ("none", "") else text
+
+
 @dataclass(frozen=True)
 class SensorOptions:
-    """How a sensor recording (L time steps, C channels) becomes windows (N, window, C)."""
+    """How a sensor recording (L time steps, C channels) becomes windows (N, window, C); every field declared
+    (vae_core.settings): the CLI's data flags and their help come from here."""
 
-    channels: tuple[str, ...] | None = None  # None = every numeric column that is not time, label, constant or empty
-    time_column: str | None = "auto"  # "auto": a timestamp, or an increasing t/time/step/index column; None = none
-    label_column: str | None = "auto"  # "auto": a 0/1 column named is_anomaly/anomaly/label/fault/...; None = unlabelled
-    ignore_columns: tuple[str, ...] = ()  # never channels, e.g. a second label ('changepoint') or an ID column
-    anomaly_value: str | None = None  # two-valued text labels: the value that marks an anomaly (None: known words)
-    window: int = 64  # time steps per window
-    stride: int = 8  # steps between the starts of two windows (stride < window: they overlap)
-    scaling: str = "zscore"  # zscore | minmax | none, fitted on the train part only
-    nan: str = "interpolate"  # missing values: interpolate (linear, edges: nearest) | drop (rows) | error
-    duplicates: str = "mean"  # rows sharing a timestamp: mean (averaged) | first (kept) | error (refused)
-    decimal: str = "auto"  # the decimal mark: auto (a ',' is detected in ;-separated files) | . | ,
-    train_frac: float = 0.6  # first 60 % of the time steps train the model
-    val_frac: float = 0.2  # the next 20 % validate it; the rest is the test part
-    train_range: tuple[int, int] | None = None  # (first, stop) steps of normal behaviour to learn from instead
-    exclude_anomalies: bool = True  # train/val windows that overlap a labelled anomaly are left out
+    TARGET: ClassVar[str] = "data"
+
+    channels: tuple[str, ...] | None = setting(
+        None, kind=tuple, optional=True, read=_column_list, metavar="COLUMNS",
+        default_words="every numeric column that is not the time, a label, constant or empty",
+        help="Columns fed to the model, comma separated.")
+    time_column: str | None = setting(
+        "auto", optional=True, read=_optional_column, metavar="COLUMN",
+        help="The time axis: 'auto' finds a timestamp or an increasing t/time/step/index column; 'none' for no "
+             "time column. Never a channel.")
+    label_column: str | None = setting(
+        "auto", optional=True, read=_optional_column, metavar="COLUMN",
+        help="0/1 (or two-word) anomaly labels: 'auto' finds a column named is_anomaly, anomaly, label, fault, "
+             "...; 'none' for an unlabelled recording. Never a channel.")
+    ignore_columns: tuple[str, ...] = setting(
+        (), kind=tuple, read=_column_list, metavar="COLUMNS", default_words="none",
+        help="Columns never fed to the model, comma separated: a second label (changepoint) or an ID column.")
+    anomaly_value: str | None = setting(
+        None, optional=True, kind=str, metavar="TEXT", default_words="known words such as anomaly, fault, attack",
+        help="Text labels with two values: the one that marks an anomaly.")
+    window: int = setting(64, low=2, high=100_000, unit="time steps", help="Time steps per window.")
+    stride: int = setting(
+        8, low=1, high=100_000, unit="time steps", default_words="8; the bundled recordings have their own",
+        help="Steps between the starts of two windows (smaller than the window: they overlap).")
+    scaling: str = setting(
+        "zscore", choices=SCALINGS,
+        help="Per-channel scaling, fitted on the training part only: z-score, min-max to [0, 1], or none.")
+    nan: str = setting(
+        "interpolate", choices=NAN_POLICIES,
+        help="Missing values: interpolate (linear, edges nearest), drop the rows, or refuse the file.")
+    duplicates: str = setting(
+        "mean", choices=DUPLICATE_POLICIES,
+        help="Rows sharing a timestamp: averaged, the first kept, or the file refused.")
+    decimal: str = setting(
+        "auto", choices=DECIMALS,
+        help="The decimal mark: auto (a ',' is detected in ;-separated files), '.' or ','.")
+    train_frac: float = setting(0.6, help="The first share of the time steps that trains the model (e.g. 0.6).")
+    val_frac: float = setting(0.2, help="The next share that validates it (e.g. 0.2); the rest is the test part.")
+    train_range: tuple[int, int] | None = setting(
+        None, kind=tuple, optional=True, read=_steps, metavar="FIRST:STOP", check=lambda v: None,
+        default_words="none: the first shares of the recording",
+        help="Time steps of normal behaviour to learn from instead of the first share (its end validates); "
+             "every other step is tested.")
+    exclude_anomalies: bool = setting(
+        True, help="Leave out training and validation windows that overlap a labelled anomaly (learn normal "
+                   "behaviour only).")
 
     def __post_init__(self) -> None:
         if self.channels is not None:
@@ -64,18 +114,10 @@ class SensorOptions:
         _optional_name(self.label_column, "label_column")
         check(self.anomaly_value is None or (isinstance(self.anomaly_value, str) and self.anomaly_value.strip()),
               f"anomaly_value must be the text that marks an anomaly in the label column, or None, not {self.anomaly_value!r}")
-        check(_whole(self.window) and 2 <= self.window <= 100_000,
-              f"window must be a whole number of time steps from 2 to 100000, not {self.window!r}")
-        check(_whole(self.stride) and 1 <= self.stride <= 100_000,
-              f"stride must be a whole number of time steps from 1 to 100000, not {self.stride!r}")
-        check(self.scaling in SCALINGS, f"scaling must be one of {', '.join(SCALINGS)}, not {self.scaling!r}")
-        check(self.nan in NAN_POLICIES, f"nan must be one of {', '.join(NAN_POLICIES)}, not {self.nan!r}")
-        check(self.duplicates in DUPLICATE_POLICIES,
-              f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not {self.duplicates!r}")
-        check(self.decimal in DECIMALS, f"decimal must be one of {', '.join(map(repr, DECIMALS))}, not {self.decimal!r}")
-        check(isinstance(self.exclude_anomalies, (bool, np.bool_)),
-              f"exclude_anomalies must be True or False, not {self.exclude_anomalies!r}")
-        self._check_fractions()
+        if isinstance(self.exclude_anomalies, np.bool_):
+            object.__setattr__(self, "exclude_anomalies", bool(self.exclude_anomalies))
+        self._check_fractions()  # the shares first: they must also add up
+        check_declared(self, DataError)
         if self.train_range is not None:
             self._check_train_range()
 

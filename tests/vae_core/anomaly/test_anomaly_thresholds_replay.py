@@ -48,7 +48,7 @@ def test_threshold_rule_methods_and_words():
     assert ThresholdRule("pot", risk=1e-3).threshold(scores) == pytest.approx(math.log(1e3), rel=0.1)
     assert ThresholdRule().describe() == "99th percentile of validation step scores"
     assert "1 alarms per 1,000" in ThresholdRule("budget").describe()
-    with pytest.raises(ValueError, match="threshold method must be one of percentile, pot, budget"):
+    with pytest.raises(ValueError, match="threshold must be one of percentile, pot, budget"):
         ThresholdRule("magic")
 
 
