@@ -29,6 +29,8 @@ from vae_core.training import check_compatible
 from .jobs import TrainJob
 
 MAX_LOADED = 8  # runs a workspace keeps in memory (weights, maps); the others stay on disk until opened
+LIST_SECONDS = 2.0  # a listing of the store is reused this long (a page run asks several times; runs the CLI
+                    # adds on a personal machine show within it)
 
 DataFor = Callable[[dict], "Dataset | None"]  # a run's data_info -> its data set, when it can be loaded again
 
@@ -52,6 +54,7 @@ class Workspace:
         self.sessions: set[str] = set()  # Streamlit session ids that opened this workspace
         self.orphaned_since: float | None = None  # when its last session was first seen gone
         self._loaded: OrderedDict[str, Run] = OrderedDict()  # opened runs, least recently used first
+        self._listing: tuple[float, list[RunEntry]] | None = None  # (when, entries): the last listing
         self._data_for = data_for or (lambda info: None)
         self._after_save = after_save or (lambda folder: None)
 
@@ -82,7 +85,15 @@ class Workspace:
     # ---- runs ---------------------------------------------------------------------------------------------
     def entries(self) -> list[RunEntry]:
         """This workspace's runs as the store lists them (no weights loaded), oldest first."""
-        return self.store.list(self.owner)
+        with self.lock:
+            if self._listing is None or time.monotonic() - self._listing[0] > LIST_SECONDS:
+                self._listing = (time.monotonic(), self.store.list(self.owner))
+            return list(self._listing[1])
+
+    def changed(self) -> None:
+        """Runs were added, deleted or trained: the next listing reads the store."""
+        with self.lock:
+            self._listing = None
 
     @property
     def runs(self) -> list[Run]:
@@ -132,6 +143,7 @@ class Workspace:
             self.store.save(run, self.owner, self.next_name())
             self._keep(run)
             self.selected_run = run.id
+            self.changed()
         self._after_save(self.store.find(run.id, self.owner).path)
         return run
 
@@ -139,13 +151,15 @@ class Workspace:
         """Remove a run and its folder (StoreError while it trains)."""
         with self.lock:
             self.store.delete(run_id, self.owner)
+            self.changed()
             self._stop_tasks_of(run_id)
             self._loaded.pop(run_id, None)
             if self.selected_run == run_id:
                 self.selected_run = None
 
     def next_name(self) -> str:
-        """'run N', one past the highest N in this workspace."""
+        """'run N', one past the highest N in this workspace (read afresh: names must not repeat)."""
+        self.changed()
         return f"run {max((run_number(e.name) for e in self.entries()), default=0) + 1}"
 
     def _keep(self, run: Run) -> Run:
@@ -181,13 +195,16 @@ class Workspace:
         run = new_run(data, model_cfg, train_cfg, **self.source_info())
         check_compatible(run.model, data)  # a bad fit is said at once, before a folder is made for it
         name = self.next_name()
-        return TrainJob(run, slots, self.job_finished, writer=lambda r: self.store.writer(r, self.owner, name),
-                        after_save=self._after_save)
+        return TrainJob(run, slots, self.job_finished, writer=lambda r: self._writer(r, name), after_save=self._after_save)
 
     def continue_job(self, run: Run, epochs: int, slots: Slots) -> TrainJob:
         """A job that trains `run` further (to `epochs` in all), in its own folder of the store."""
-        return TrainJob(run, slots, self.job_finished, epochs=epochs,
-                        writer=lambda r: self.store.writer(r, self.owner), after_save=self._after_save)
+        return TrainJob(run, slots, self.job_finished, epochs=epochs, writer=self._writer, after_save=self._after_save)
+
+    def _writer(self, run: Run, name: str | None = None):
+        writer = self.store.writer(run, self.owner, name)
+        self.changed()  # its folder is listed from now on
+        return writer
 
     def job_finished(self, job: TrainJob) -> None:
         """Called from the job's thread when it ends: its run is the one the pages show now."""
@@ -197,6 +214,7 @@ class Workspace:
             self._keep(job.run)
             self._stop_tasks_of(job.run.id)  # continued: maps and scores being computed are stale
             self.selected_run = job.run.id
+            self.changed()
 
     def _stop_tasks_of(self, run_id: str) -> None:
         """Stop background work computed from one run's model (its keys hold the run id)."""

@@ -83,8 +83,8 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser, tmp_path) -> 
             ninth.set_default_timeout(150_000)
             ninth.goto(url, wait_until="commit")
             figures["ninth_visitor_first_byte_s"] = time.perf_counter() - t_ninth
-            expect(ninth.get_by_role("button", name="Train", exact=True)).to_be_enabled()
-            wait_idle(ninth)
+            expect(ninth.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=60_000)
+            wait_idle(ninth, timeout=60_000)
             figures["ninth_visitor_interactive_s"] = time.perf_counter() - t_ninth
             ninth.get_by_role("link", name="Data").first.click()  # and can move around
             expect(ninth.get_by_role("heading", name="Data", exact=True)).to_be_visible()
