@@ -32,6 +32,7 @@ STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CL
     "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
 }
 T = TypeVar("T")
+LABEL_CHANNEL_CHARS = 16  # channel names longer than this together are counted in a run's label instead
 
 
 class Memo:
@@ -93,9 +94,17 @@ class Run:
 
     @property
     def label(self) -> str:
+        """'run 3: mnist, mlp, β=1, z=16, bce'; sensor runs name their channels ('[ax, ay]', or '6 ch' when long),
+        so runs on different channels of one recording differ; 'new run' before the run is numbered."""
         c, t = self.model.cfg, self.train_cfg
         name = self.data.name if self.data is not None else self.data_info.get("name", "?")
-        return f"run {self.number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
+        kind = self.data.kind if self.data is not None else self.data_info.get("kind")
+        if kind == "sensor":
+            channels = list(self.data.channels if self.data is not None else self.data_info.get("channels") or [])
+            shown = ", ".join(channels)
+            name += f" [{shown}]" if channels and len(shown) <= LABEL_CHANNEL_CHARS else f" {c.input_shape[-1]} ch"
+        number = f"run {self.number}" if self.number else "new run"
+        return f"{number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
 
     @property
     def active(self) -> bool:

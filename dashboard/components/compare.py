@@ -83,6 +83,31 @@ def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _settings_of(run: Run) -> dict[str, str]:
+    values = {**to_dict(run.model.cfg), **to_dict(run.train_cfg)}
+    values.pop("input_shape", None)
+    channels = run.data.channels if run.data is not None else run.data_info.get("channels") or ()
+    return {"channels": ", ".join(channels), **{k: format_value(v) for k, v in values.items()}}
+
+
+def run_labels(runs: list[Run], most: int = 2) -> dict[str, str]:
+    """Run id -> its label, with (up to `most`) settings that tell it apart from runs whose labels read the same
+    but for the number ('run 4: mnist, mlp, β=1, z=16, bce · lr 0.01')."""
+    groups: dict[str, list[Run]] = {}
+    for r in runs:
+        groups.setdefault(r.label.split(": ", 1)[-1], []).append(r)
+    out = {r.id: r.label for r in runs}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        settings = [_settings_of(r) for r in group]
+        differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
+        for r, s in zip(group, settings):
+            if differ:
+                out[r.id] = f"{r.label} · " + ", ".join(f"{k.replace('_', ' ')} {s[k] or '-'}" for k in differ)
+    return out
+
+
 def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
     """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),

@@ -8,7 +8,16 @@ from vae_core.run import Run
 from ..workspace import Workspace
 from . import images
 from .charts import PNG_CONFIG, latent_scatter
-from .compare import file_digest, latent_map, legend_below, overlay_curves, rare_on_top, recon_rows, showcase
+from .compare import (
+    file_digest,
+    latent_map,
+    legend_below,
+    overlay_curves,
+    rare_on_top,
+    recon_rows,
+    run_labels,
+    showcase,
+)
 
 MAPS_PER_ROW = 3
 
@@ -18,8 +27,9 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
     st.subheader("Compare runs")
     ready = [r for r in reversed(runs) if r.id != busy]
     signature = file_digest("".join(r.id for r in ready).encode())[:8]
+    labels = run_labels(ready)
     chosen_ids = st.multiselect("Runs to compare", [r.id for r in ready], default=[r.id for r in ready[:2]],
-                                format_func=lambda i: ws.run(i).label, key=f"runs_compare_{signature}",
+                                format_func=labels.get, key=f"runs_compare_{signature}",
                                 help="Pick two or more runs: their training curves are drawn on top of each other, "
                                      "their latent maps side by side (three to a row).")
     chosen = sorted((ws.run(i) for i in chosen_ids if ws.run(i) is not None), key=lambda r: r.number)
@@ -31,7 +41,7 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
                    "is posterior collapse.")
         per_row = min(len(chosen), MAPS_PER_ROW)
         cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
-        for col, run in zip(cells, chosen):
+        for col, run in zip(cells, chosen, strict=False):
             coords, map_labels, method = latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:
@@ -50,7 +60,7 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
             rows = recon_rows(image_runs, source.x[idx])
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
             names = ["original", *(f"run {r.number}" for r in image_runs)]
-            for name, row in zip(names, rows):
+            for name, row in zip(names, rows, strict=True):
                 line = st.columns([1, 10], vertical_alignment="center")
                 line[0].markdown(f"**{name}**")
                 line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..workspace import Workspace
-from . import presenter
+from . import compare, presenter
 
 
 def data_line(ws: Workspace) -> str:
@@ -31,10 +31,12 @@ def show(ws: Workspace) -> None:
                         icon=":material/model_training:")
         if ws.runs:
             ids = [r.id for r in reversed(ws.runs)]
-            labels = {r.id: r.label for r in ws.runs}
+            labels = compare.run_labels(ws.runs)
             current = ws.current_run()
             chosen = st.selectbox("Run to explore", ids, index=ids.index(current.id) if current else 0,
-                                  format_func=labels.get, key=f"sidebar_run_{len(ws.runs)}_{current.id if current else ''}",
-                                  help="The Latent space, Reconstructions, Diagnostics and Anomalies pages show this run.")
+                                  format_func=labels.get,
+                                  key=f"sidebar_run_{len(ws.runs)}_{current.id if current else ''}",
+                                  help="Every page shows this run: Latent space, Reconstructions, Diagnostics, "
+                                       "Anomalies, and the Train page whenever no training job is running.")
             ws.selected_run = chosen
         presenter.toggle()
