@@ -94,7 +94,7 @@ class Run:
 
     @property
     def label(self) -> str:
-        """'run 3: mnist, mlp, β=1, z=16, bce'; sensor runs name their channels ('[ax, ay]', or '6 ch' when long),
+        """'run 3: mnist, mlp, β=1, z=16, bce'; sensor runs name their channels ('(ax, ay)', or '(6 ch)' when long),
         so runs on different channels of one recording differ; 'new run' before the run is numbered."""
         c, t = self.model.cfg, self.train_cfg
         name = self.data.name if self.data is not None else self.data_info.get("name", "?")
@@ -102,7 +102,7 @@ class Run:
         if kind == "sensor":
             channels = list(self.data.channels if self.data is not None else self.data_info.get("channels") or [])
             shown = ", ".join(channels)
-            name += f" [{shown}]" if channels and len(shown) <= LABEL_CHANNEL_CHARS else f" {c.input_shape[-1]} ch"
+            name += f" ({shown})" if channels and len(shown) <= LABEL_CHANNEL_CHARS else f" ({c.input_shape[-1]} ch)"
         number = f"run {self.number}" if self.number else "new run"
         return f"{number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
 

@@ -90,6 +90,10 @@ def _settings_of(run: Run) -> dict[str, str]:
     return {"channels": ", ".join(channels), **{k: format_value(v) for k, v in values.items()}}
 
 
+def _short(text: str, most: int = 24) -> str:
+    return "-" if not text else text if len(text) <= most else text[:most - 1] + "…"
+
+
 def run_labels(runs: list[Run], most: int = 2) -> dict[str, str]:
     """Run id -> its label, with (up to `most`) settings that tell it apart from runs whose labels read the same
     but for the number ('run 4: mnist, mlp, β=1, z=16, bce · lr 0.01')."""
@@ -102,14 +106,30 @@ def run_labels(runs: list[Run], most: int = 2) -> dict[str, str]:
             continue
         settings = [_settings_of(r) for r in group]
         differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
-        for r, s in zip(group, settings):
+        for r, s in zip(group, settings, strict=True):
             if differ:
-                out[r.id] = f"{r.label} · " + ", ".join(f"{k.replace('_', ' ')} {s[k] or '-'}" for k in differ)
+                out[r.id] = f"{r.label} · " + ", ".join(f"{k.replace('_', ' ')} {_short(s[k])}" for k in differ)
     return out
 
 
-def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
-    """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted)."""
+def scored_on(run: Run) -> str:
+    """'mnist, bce loss': the data and the likelihood a run's nats are measured under."""
+    name = run.data.name if run.data is not None else run.data_info.get("name", "?")
+    return f"{name}, {run.model.cfg.loss} loss"
+
+
+def comparable(runs: list[Run]) -> list[list[Run]]:
+    """Runs whose nats compare, grouped: the same data (name and shape) scored under the same likelihood. Nats of
+    different data or losses are on different scales, so each group gets its own chart; groups keep the runs' order."""
+    groups: dict[tuple, list[Run]] = {}
+    for r in runs:
+        groups.setdefault((scored_on(r), tuple(r.model.cfg.input_shape)), []).append(r)
+    return list(groups.values())
+
+
+def overlay_curves(runs: list[Run], height: int = 380, title: str = "Loss per epoch, run by run") -> go.Figure:
+    """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted); only
+    runs of one `comparable` group share a scale."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
                         horizontal_spacing=0.08)
     for i, run in enumerate(runs):
@@ -128,15 +148,16 @@ def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
     longest = max((e.epoch for r in runs for e in r.events if e.kind == "epoch"), default=0)
     fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 12 else None)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    return legend_below(_layout(fig, "Loss per epoch, run by run", height), y=-0.22)
+    return legend_below(_layout(fig, title, height), y=-0.22)
 
 
 def latent_map(run: Run) -> tuple[np.ndarray, list[str], str]:
     """Latent means of (up to MAP_POINTS of) the run's test part -> 2-D coords, labels, method ('z' or 'PCA')."""
     def compute():
-        idx = run.data.indices(eval_part(run.data))
-        idx = idx[analysis.subsample(len(idx), MAP_POINTS, seed=0)]
-        mu = analysis.encode_means(run.model, run.data.x[idx])
+        part = eval_part(run.data)
+        picked = analysis.subsample(len(run.data.indices(part)), MAP_POINTS, seed=0)
+        idx = run.data.indices(part)[picked]
+        mu = run.means(part)[picked]  # the memoised means the Latent space page draws too
         coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
         labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
         return coords, labels, method
@@ -221,7 +242,8 @@ def suggested_fixes(run: Run) -> list[Fix]:
                          "β starts at 0 and rises to its value over 10 epochs, so the encoder learns to use z "
                          "before the KL term pulls the codes to the prior." +
                          (" Epochs go up to 20 so the ramp can finish." if "epochs" in changes else ""),
-                         changes, "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
+                         changes,
+                         "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
     if t.free_bits < 0.5:
         fixes.append(Fix("fix_free_bits", "Use free bits (0.5 nats)",
                          "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays.",

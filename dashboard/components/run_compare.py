@@ -9,6 +9,7 @@ from ..workspace import Workspace
 from . import images
 from .charts import PNG_CONFIG, latent_scatter
 from .compare import (
+    comparable,
     file_digest,
     latent_map,
     legend_below,
@@ -16,6 +17,7 @@ from .compare import (
     rare_on_top,
     recon_rows,
     run_labels,
+    scored_on,
     showcase,
 )
 
@@ -36,7 +38,16 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
     if len(chosen) < 2:
         st.caption("Pick at least two runs to compare them.")
     else:
-        st.plotly_chart(overlay_curves(chosen), key="runs_curves", config=PNG_CONFIG)
+        groups = comparable(chosen)
+        if len(groups) > 1:
+            st.warning("These runs' nats do not compare: " + "; ".join(
+                f"{', '.join(f'run {r.number}' for r in group)} on {scored_on(group[0])}" for group in groups) +
+                ". A nat under one likelihood or of one data set is not a nat of another, so each group has its own "
+                "chart.", icon=":material/balance:")
+        for i, group in enumerate(groups):
+            title = "Loss per epoch, run by run" + (f": {scored_on(group[0])}" if len(groups) > 1 else "")
+            st.plotly_chart(overlay_curves(group, title=title), key="runs_curves" + (f"_{i}" if i else ""),
+                            config=PNG_CONFIG)
         st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
                    "is posterior collapse.")
         per_row = min(len(chosen), MAPS_PER_ROW)

@@ -43,6 +43,7 @@ def test_five_runs_side_by_side():
     assert [m["layout"]["title"]["text"] for m in maps] == [f"Run {r.number}: latent means" for r in ws.runs]
     rows = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
     assert {f"**run {r.number}**" for r in ws.runs} <= set(rows) and "**original**" in rows
+    assert not at.warning  # one data set, one loss: one chart, nothing to warn about
     assert at.get("download_button")[-1].label == "Download these reconstructions (PNG)"
 
 
@@ -51,3 +52,47 @@ def test_the_near_zero_line_is_labelled_only_where_the_bars_leave_room():
     assert [a.text for a in low.layout.annotations] == ["~0 below 0.05 nats"]
     tall = compare.kl_bars(np.array([0.5, 0.01]), np.array([True, False]))
     assert list(tall.layout.annotations) == []  # no label at all (not plotly's placeholder "new text")
+
+
+def test_runs_that_read_the_same_but_for_the_number_get_what_tells_them_apart():
+    from vae_core.config import configs_for
+    from vae_core.data import SAMPLE_DATA_DIR, bundled_sensor_options, load_bundled, load_upload
+    from vae_core.runs import new_run
+
+    DAPHNET = SAMPLE_DATA_DIR / "daphnet_s06r02.csv.gz"
+
+    base = bundled_sensor_options("daphnet")
+    runs = []
+    for number, channels in enumerate((("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral"),
+                                       ("trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral")), 1):
+        data = load_upload([(DAPHNET.name, DAPHNET.read_bytes())], replace(base, channels=channels))
+        runs.append(new_run(data, *configs_for(data.kind, data.input_shape, {})))
+        runs[-1].number = number
+    mnist = load_bundled("mnist")
+    runs.append(new_run(mnist, *configs_for("image", mnist.input_shape, {})))
+    runs[-1].number = 3
+    labels = compare.run_labels(runs)
+    assert runs[0].label.split(": ", 1)[1] == runs[1].label.split(": ", 1)[1]  # '3 ch' both
+    assert labels[runs[0].id] == runs[0].label + " · channels ankle_horiz_fwd, ankle_…"
+    assert labels[runs[1].id] == runs[1].label + " · channels trunk_horiz_fwd, trunk_…"
+    assert labels[runs[2].id] == runs[2].label  # nothing to tell apart: as it was
+
+
+@pytest.mark.slow
+def test_nats_of_other_data_or_losses_are_drawn_apart_and_said_not_to_compare():
+    at = open_app()
+    train_tiny(at, epochs=1)  # run 1: MNIST, Bernoulli
+    train_tiny(at, epochs=1, loss="mse")  # run 2: MNIST, Gaussian
+    at.switch_page("app_pages/data.py").run()
+    at.get("button_group")[0].set_value("bleeding").run()
+    ws = train_tiny(at, epochs=1)  # run 3: a sensor recording, Gaussian
+    at.switch_page("app_pages/runs.py").run()
+    by_prefix(at.multiselect, "runs_compare").set_value([r.id for r in ws.runs]).run()
+    assert not at.exception, at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert ("These runs' nats do not compare: run 1 on mnist, bce loss; run 2 on mnist, mse loss; run 3 on "
+            "bleeding, mse loss.") in warning
+    for key, run in (("runs_curves", ws.runs[0]), ("runs_curves_1", ws.runs[1]), ("runs_curves_2", ws.runs[2])):
+        drawn = chart(at, key)
+        assert {t["name"] for t in drawn["data"]} <= {f"run {run.number}", f"run {run.number} (validation)"}
+        assert drawn["layout"]["title"]["text"].endswith(compare.scored_on(run))

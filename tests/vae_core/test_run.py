@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 
 from vae_core import analysis
-from vae_core.config import TrainConfig, default_model_config
+from vae_core.config import TrainConfig, configs_for, default_model_config
+from vae_core.data import SAMPLE_DATA_DIR, bundled_sensor_options, load_bundled, load_upload
 from vae_core.run import Memo
 from vae_core.runs import finish_run, new_run, train_run
 
@@ -51,3 +53,26 @@ def test_the_diagnosis_is_the_one_with_the_training_history_on_every_page(mnist_
     finish_run(run, iwae_k=0)
     assert run.diagnosis("test") is not diag
 
+
+
+DAPHNET = SAMPLE_DATA_DIR / "daphnet_s06r02.csv.gz"
+
+
+def test_labels_tell_sensor_runs_on_other_channels_apart():
+    def run_on(name, channels=None):  # a bundled recording, or its CSV uploaded with some of its channels
+        base = bundled_sensor_options(name)
+        data = load_bundled(name) if channels is None else \
+            load_upload([(DAPHNET.name, DAPHNET.read_bytes())], replace(base, channels=channels))
+        return new_run(data, *configs_for(data.kind, data.input_shape, {}))
+
+    bleeding = run_on("bleeding")
+    assert bleeding.label == "new run: bleeding (value), conv1d, β=1, z=8, mse"  # unnumbered until kept
+    bleeding.number = 3
+    assert bleeding.label.startswith("run 3: bleeding (value),")
+    ankle = run_on("daphnet", ("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral"))
+    trunk = run_on("daphnet", ("trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral"))
+    assert " (3 ch)," in ankle.label  # too long to name: counted
+    one = run_on("daphnet", ("trunk_vert",))
+    assert one.label.startswith("new run: daphnet_s06r02.csv.gz (trunk_vert),") and one.label != trunk.label
+    assert " (3 ch)," in trunk.label
+    assert len(run_on("daphnet").label) < 60  # nine channels stay short: '9 ch'
