@@ -192,9 +192,16 @@ def recon_rows(runs: list[Run], inputs: np.ndarray) -> np.ndarray:
 
 
 # ---- diagnostics --------------------------------------------------------------------------------------
+KL_BARS_CAPTION = (f"Red: an active unit, whose mean E[z_d|x] varies from input to input (variance above "
+                   f"{analysis.ACTIVE_VARIANCE:g}; Burda et al. 2016) and which carries at least "
+                   f"{analysis.NEAR_ZERO_KL:g} nats. Orange: active by that test but under the dotted "
+                   f"{analysis.NEAR_ZERO_KL:g}-nat line, so it carries next to nothing. Grey: inactive, its mean "
+                   "hardly varies, whatever its KL.")
+
+
 def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     """charts.kl_bars sorted by KL, on an axis of at least 0.5 nats (so near-zero bars look near zero), with the
-    line below which a dimension counts as carrying nothing."""
+    line below which a dimension counts as carrying nothing (KL_BARS_CAPTION explains the colours and the line)."""
     order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
     fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
     top = float(np.max(kl_per_dim))
@@ -203,7 +210,7 @@ def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     # its placeholder "new text")
     label = {"annotation_text": f"~0 below {analysis.NEAR_ZERO_KL:g} nats", "annotation_position": "top right"}
     fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555", **(label if top < 0.3 else {}))
-    return fig
+    return legend_below(fig, y=-0.3)
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,9 @@ def suggested_fixes(run: Run) -> list[Fix]:
                          "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
     if t.free_bits < 0.5:
         fixes.append(Fix("fix_free_bits", "Use free bits (0.5 nats)",
-                         "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays.",
+                         "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays. "
+                         "The training loss is then no longer the negative ELBO (no bound on log p(x)); the test "
+                         "figures still are.",
                          {"free_bits": 0.5}, "0.5 free bits per dimension"))
     if t.beta > 0:
         new = lower_beta(t.beta)

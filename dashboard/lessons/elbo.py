@@ -15,9 +15,11 @@ from .common import Graph, Latex, Lesson, Picture, Plot, Step, Text, dims_on, ep
 RECON, KL = TERM_COLOURS["recon"], TERM_COLOURS["kl"]
 
 ELBO = (r"\log p(x) \;\ge\; \mathrm{ELBO}(x) = "
-        rf"\textcolor{{{RECON}}}{{\underbrace{{\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}_{{-\,\text{{reconstruction}}}}}}"
+        rf"\textcolor{{{RECON}}}{{\underbrace{{\mathbb{{E}}_{{q(z\mid x)}}\big[\log p(x\mid z)\big]}}"
+        rf"_{{-\,\text{{reconstruction}}}}}}"
         rf"\;-\;\textcolor{{{KL}}}{{\underbrace{{\mathrm{{KL}}\big(q(z\mid x)\,\|\,p(z)\big)}}_{{\text{{KL}}}}}}")
-LOSS = (rf"\text{{loss}} = \textcolor{{{RECON}}}{{\text{{reconstruction}}}} + \beta\cdot\textcolor{{{KL}}}{{\text{{KL}}}}"
+LOSS = (rf"\text{{loss}} = \textcolor{{{RECON}}}{{\text{{reconstruction}}}} + "
+        rf"\beta\cdot\textcolor{{{KL}}}{{\text{{KL}}}}"
         r"\quad(\beta = 1:\ \text{loss} = -\mathrm{ELBO})")
 SAMPLE = (r"q(z\mid x) = \mathcal{N}\big(\mu(x),\,\sigma^2(x)\big),\qquad z = \mu(x) + \sigma(x)\odot\varepsilon,"
           r"\quad \varepsilon\sim\mathcal{N}(0, I)")
@@ -72,8 +74,13 @@ def story(runs: list[Run]) -> list:
                 f"the KL had {kl_word} to **{last.kl:.1f}**.")
     gained, paid = first.recon - last.recon, last.kl - first.kl
     if gained > 0 and paid > 0:
-        text += (f" The encoder learned to put information about each digit into z: every extra nat of KL bought "
-                 f"{gained / paid:.1f} nats of reconstruction.")
+        text += (f" Two things bought that {gained:.1f}-nat fall in reconstruction: the encoder put {paid:.1f} more "
+                 "nats of information about each digit into z (the KL), and the decoder got better at drawing "
+                 "digits from it, which it would have done even with nothing more in z. The curves alone cannot "
+                 "split the gain between the two.")
+    elif gained > 0:
+        text += (f" The reconstruction fell by {gained:.1f} nats while the KL did not grow: that gain is the decoder "
+                 "learning to draw digits, not more information in z.")
     out.append(Text(text))
     elbo = (f"On the {s['n']} test images the negative ELBO is **{s['test_neg_elbo']:.1f} nats** = reconstruction "
             f"{s['recon']:.1f} + KL {s['kl']:.1f}.")
@@ -113,7 +120,9 @@ def figures(runs: list[Run]) -> list:
     grid = images.grid(np.stack([originals, recon, samples]))
     return [
         Plot(charts.loss_curves(run.events, "The ELBO's terms while training (nats per image)"),
-             "Green is the reconstruction term, red the KL term, blue their sum: the loss (−ELBO at β = 1)."),
+             "Green is the reconstruction term, red the KL term, blue their sum: the loss (−ELBO at β = 1). All three "
+             "share one nats axis, so the KL looks small beside the reconstruction because it is; only β (dashed) "
+             "has an axis of its own, on the right."),
         Picture(grid, "Top: test images. Middle: their reconstructions (encoder → μ → decoder). Bottom: new images "
                       "decoded from codes drawn from the prior N(0, I)."),
     ]
