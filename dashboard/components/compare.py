@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -64,7 +63,9 @@ def _num(value: Any) -> float | None:
 
 
 def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
-    """One row per run with its settings and held-out figures (missing figures stay empty)."""
+    """One row per run with its settings and held-out figures (missing figures stay empty). Kept narrow enough for
+    the page: no creation time (the run numbers give the order), and no column that is empty for every run (IWAE
+    NLL without an image run, anomaly AUC without a labelled sensor run)."""
     rows = []
     for r in runs:
         s, c, t = r.summary, r.model.cfg, r.train_cfg
@@ -73,14 +74,15 @@ def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
             "run": r.number, "explored": "●" if r.id == explored else "", "data": r.data.name, "arch": c.arch,
             "latent size": c.latent_dim, "β": t.beta, "loss": c.loss,
             "epochs": s.get("epochs", len([e for e in r.events if e.kind == "epoch" and e.phase == "train"])),
-            "status": r.status, "test neg. ELBO": _num(s.get("test_neg_elbo")), "recon": _num(s.get("recon")),
-            "KL": _num(s.get("kl")),
+            "status": r.status, "test neg. ELBO": _num(s.get("test_neg_elbo")),
+            "recon": _num(s.get("recon")), "KL": _num(s.get("kl")),
             "active units": f"{active} of {s.get('latent_dim', c.latent_dim)}" if active is not None else "",
             "IWAE NLL": _num(s.get("iwae_nll")), "anomaly AUC": _num(s.get("anomaly_auc")),
             "seconds": _num(s.get("seconds")),
-            "created": datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M:%S"),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    empty = [name for name in ("IWAE NLL", "anomaly AUC") if name in frame and frame[name].isna().all()]
+    return frame.drop(columns=empty)
 
 
 def _settings_of(run: Run) -> dict[str, str]:

@@ -15,6 +15,18 @@ _URL_SEEN = "presenter_url_seen"  # the ?presenter= value already applied, so th
 FONT_SIZE = 18  # plotly font size for charts drawn in presenter mode (default 12)
 MAX_COLUMNS = 2  # charts side by side in presenter mode: larger type needs wider charts
 
+# Always on: Streamlit cuts a label, metric, button or tag that does not fit its box with "…" (a metric read
+# "48,000 / 6,00…"); here they wrap between words instead, and a word breaks only when it is longer than its box.
+LAYOUT_CSS = """<style>
+/* VAE Explorer layout: text wraps between words instead of ending in an ellipsis */
+.stMarkdownEllipsis, [data-testid="stMetricValue"] div, [data-testid="stPageLink-NavLink"] span,
+[data-testid="stSidebarNavLink"] span, [data-testid="stMultiSelectTagsContainer"] span,
+[data-testid="stSelectboxVirtualDropdown"] li div, [data-baseweb="select"] div[value] {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"] { overflow-wrap: normal; word-break: normal; }
+[data-testid="stMultiSelectTagsContainer"] span[data-baseweb="tag"] { height: auto; min-height: 1.5rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.25rem, 2.4vw, 2.25rem); line-height: 1.2; }
+</style>"""
 CSS = """<style>
 /* VAE Explorer presenter mode: large type, no toolbar, full width */
 html { font-size: 20px; }
@@ -28,8 +40,10 @@ html { font-size: 20px; }
 h1 { font-size: 2.8rem !important; }
 h2 { font-size: 2.1rem !important; }
 h3 { font-size: 1.6rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.6vw, 2.4rem); }
 .katex { font-size: 1.5em !important; }
+/* a narrower screen (1024 px) keeps the large type but not so large that two-column pages run out of room */
+@media (max-width: 1279px) { html { font-size: 17px; } [data-testid="stSidebar"] { min-width: 230px; max-width: 230px; } }
 </style>"""
 
 
@@ -46,7 +60,9 @@ def enabled() -> bool:
 
 
 def inject() -> None:
-    """The constant stylesheet, when presenter mode is on (call early in every run)."""
+    """The constant stylesheets: the layout one always, the presenter one when presenter mode is on (call early in
+    every run)."""
+    st.html(LAYOUT_CSS)
     if enabled():
         st.html(CSS)
 

@@ -72,7 +72,7 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
             names = ["original", *(f"run {r.number}" for r in image_runs)]
             for name, row in zip(names, rows, strict=True):
-                line = st.columns([1, 10], vertical_alignment="center")
+                line = st.columns([2, 11], vertical_alignment="center")  # room for "original" at 1024 px
                 line[0].markdown(f"**{name}**")
                 line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")
             st.download_button("Download these reconstructions (PNG)", images.png_bytes(images.grid(rows)),

@@ -78,11 +78,13 @@ def final_message(status: str, message: str, run: Run) -> None:
         if s.get("collapsed"):
             reason = s["collapse_reason"]
             st.warning(reason[:1].upper() + reason[1:], icon=":material/warning:")
-        links = st.columns(4)
-        links[0].page_link("app_pages/latent.py", label="Latent space", icon=":material/scatter_plot:")
-        links[1].page_link("app_pages/generate.py", label="Reconstructions", icon=":material/auto_awesome:")
-        links[2].page_link("app_pages/diagnostics.py", label="Diagnostics", icon=":material/monitor_heart:")
-        links[3].page_link("app_pages/runs.py", label="All runs", icon=":material/table_chart:")
+        with st.container(horizontal=True, gap="medium"):  # the links flow onto a second line rather than squeeze
+            st.page_link("app_pages/latent.py", label="Latent space", icon=":material/scatter_plot:", width="content")
+            st.page_link("app_pages/generate.py", label="Reconstructions", icon=":material/auto_awesome:",
+                         width="content")
+            st.page_link("app_pages/diagnostics.py", label="Diagnostics", icon=":material/monitor_heart:",
+                         width="content")
+            st.page_link("app_pages/runs.py", label="All runs", icon=":material/table_chart:", width="content")
 
 
 def first_steps(job: TrainJob, wait_seconds: float = 1.0) -> JobSnapshot:
