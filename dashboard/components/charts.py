@@ -45,7 +45,7 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 
 def _layout_dict(title: str, height: int, **extra) -> dict:
     """Every chart's layout: title, height, slim margins, a legend above on the right; `extra` adds or overrides."""
-    return {**extra, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    return {**extra, "margin": extra.get("margin", {"l": 10, "r": 10, "t": 50, "b": 10}),
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
                        **extra.get("legend", {})},
             "title": {"text": title}, "height": height, "hovermode": "closest"}
@@ -75,6 +75,9 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
     # the layout make_subplots(specs=[[{"secondary_y": True}]]) builds: β on a right-hand axis over the loss axis
     layout = _layout_dict(
         title, height,
+        # under the plot: above it, five entries ran over the title in a narrow column
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
+        margin={"l": 10, "r": 10, "t": 50, "b": 60},
         xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "step"}},
         yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": {"text": "nats per sample"}},
         yaxis2={"anchor": "x", "overlaying": "y", "side": "right", "title": {"text": "β"}, "showgrid": False,

@@ -104,8 +104,8 @@ def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int | N
                      categoryarray=xs)
     fig.update_yaxes(title_text="β (KL weight)", type="category", categoryorder="array", categoryarray=ys)
     fig.update_layout(title=title, height=height or max(260, 130 + 75 * len(betas)),
-                      margin=dict(l=10, r=10, t=50, b=10), hovermode="closest", hoverdistance=-1, clickmode="event+select", dragmode=False,
-                      hoverlabel=dict(align="left"))
+                      margin=dict(l=10, r=10, t=50, b=10), hovermode="closest", hoverdistance=-1,
+                      clickmode="event+select", dragmode=False, hoverlabel=dict(align="left"))
     return fig
 
 

@@ -52,13 +52,14 @@ def progress_line(snap: JobSnapshot, epochs: int) -> None:
     left_s = last.seconds / max(last.step - steps[0].step + 1, 1) * (last.total_steps - last.step)
     eta = f" · about {left_s:.0f} s left" if snap.status == "running" else ""
     st.progress(fraction, text=f"Epoch {last.epoch}/{epochs} · step {last.step}/{last.total_steps}{eta}")
-    cols = st.columns(3) + st.columns(3)
-    cols[0].metric("Total loss", f"{last.loss:.1f}", help="Reconstruction + β × KL, nats per sample (this step).")
-    cols[1].metric("Reconstruction", f"{last.recon:.1f}", help="-log p(x|z): how badly the input is rebuilt.")
-    cols[2].metric("KL", f"{last.kl:.2f}", help="How far the codes are from the prior N(0, I), in nats.")
-    cols[3].metric("β in force", f"{last.beta:.3g}", help="The KL weight right now (it ramps during warm-up).")
-    cols[4].metric("Learning rate", f"{last.lr:.2g}")
-    cols[5].metric("Samples/s", f"{last.samples_per_second:,.0f}")
+    with st.container(horizontal=True, gap="large"):  # as many to a line as fit: a narrow column gets fewer
+        for label, value, explained in (
+                ("Total loss", f"{last.loss:.1f}", "Reconstruction + β × KL, nats per sample (this step)."),
+                ("Reconstruction", f"{last.recon:.1f}", "-log p(x|z): how badly the input is rebuilt."),
+                ("KL", f"{last.kl:.2f}", "How far the codes are from the prior N(0, I), in nats."),
+                ("β in force", f"{last.beta:.3g}", "The KL weight right now (it ramps during warm-up)."),
+                ("Learning rate", f"{last.lr:.2g}", None), ("Samples/s", f"{last.samples_per_second:,.0f}", None)):
+            st.metric(label, value, help=explained, width="content")
 
 
 def final_message(status: str, message: str, run: Run) -> None:
@@ -125,7 +126,7 @@ def job_panel(job: TrainJob, running: bool) -> None:
     if snap.live_map is not None:
         m = snap.live_map
         title = (f"Latent means after epoch {m.epoch}" if m.epoch else "Latent means before training") + \
-                (" (the 2-D code itself)" if m.method == "z" else " (first two principal components)")
+                (" (2-D code)" if m.method == "z" else " (PCA)")
         st.plotly_chart(charts.latent_scatter(m.coords, m.labels, title, height=420), key="live_map",
                         config=charts.PNG_CONFIG)
     final_message(snap.status, snap.message, job.run)
@@ -145,8 +146,7 @@ def run_panel(ws: Workspace, run: Run) -> None:
         st.caption("This run carries no training history to draw.")
     if run.data is not None:
         coords, labels, method = compare.latent_map(run)
-        title = f"Latent means of the {compare.eval_part(run.data)} part" + \
-                (" (the 2-D code itself)" if method == "z" else " (first two principal components)")
+        title = f"Latent means, {compare.eval_part(run.data)} part" + (" (2-D code)" if method == "z" else " (PCA)")
         st.plotly_chart(charts.latent_scatter(coords, labels, title, height=420), key=f"run_map_{run.id[:8]}",
                         config=charts.PNG_CONFIG)
     else:

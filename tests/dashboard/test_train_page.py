@@ -139,7 +139,7 @@ def test_the_right_side_shows_the_run_chosen_in_the_sidebar_not_the_last_job(app
     total = next(t for t in curves["data"] if t["name"] == "total")
     assert len(total["y"]) == sum(e.kind == "step" for e in trial.events)  # the trial's own history
     title = latent["layout"]["title"]["text"]
-    assert title == "Latent means of the test part (the 2-D code itself)", title  # never the job's live map
+    assert title == "Latent means, test part (2-D code)", title  # never the job's live map
     points = sum(len(t["x"]) for t in spec(app.get("plotly_chart")[1])["data"])
     assert points == len(trial.data.indices("test"))  # every test digit's mean, from the trial's model
     assert sorted(t["name"] for t in latent["data"]) == [str(d) for d in range(10)]

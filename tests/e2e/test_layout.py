@@ -7,6 +7,7 @@ pages, Runs, Sweep), BasicMotions (the Data page's sensor preview) and an upload
 with long class names (the Data page's image preview)."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,8 +64,33 @@ HIDDEN_COLUMNS = """() => [...document.querySelectorAll('[data-testid="stDataFra
   .map(s => `${s.scrollWidth}px of columns in ${s.clientWidth}px`)"""
 
 
+# Labels that spill out of their box (a button, a metric, a link or a tag narrower than its text).
+SPILLS = """() => [...document.querySelectorAll(['button', '[data-testid="stMetricLabel"]',
+  '[data-testid="stMetricValue"]', '[data-testid="stPageLink-NavLink"]', '[data-testid="stSidebarNavLink"]',
+  '[data-baseweb="tag"]'].join(', '))].filter(el => el.getClientRects().length && el.innerText.trim()
+  && el.scrollWidth > el.clientWidth + 1).map(el => el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 80))"""
+
+# Chart titles cut at the chart's right edge, or run over by the legend.
+CHART_TITLES = """() => {
+  const out = [];
+  for (const plot of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const title = plot.querySelector('.gtitle');
+    if (!title || !title.textContent) continue;
+    const t = title.getBoundingClientRect(), box = plot.getBoundingClientRect();
+    if (t.right > box.right + 1 || t.left < box.left - 1) out.push(`cut: ${title.textContent}`);
+    const legend = plot.querySelector('.legend');
+    if (!legend) continue;
+    const l = legend.getBoundingClientRect();
+    if (l.left < t.right && t.left < l.right && l.top < t.bottom && t.top < l.bottom)
+      out.push(`under the legend: ${title.textContent}`);
+  }
+  return out;
+}"""
+
+
 def problems(page: Page) -> dict[str, list[str]]:
     found = {"cut off": page.evaluate(CLIPPED), "broken mid-word": page.evaluate(BROKEN_WORDS),
+             "spills out of its box": page.evaluate(SPILLS), "chart title": page.evaluate(CHART_TITLES),
              "columns off the right edge": page.evaluate(HIDDEN_COLUMNS)}
     return {kind: items for kind, items in found.items() if items}
 
@@ -134,6 +160,7 @@ def layout(browser, app_url, tmp_path_factory) -> dict[str, dict[str, dict[str, 
     expect(page.get_by_role("heading", name=re.compile("In use: fashion-classes"))).to_be_visible()
     seen |= check_views(page, app_url, {"data-zip": "data"})
     ctx.close()
+    (SHOTS.parent / "layout-problems.json").write_text(json.dumps(seen, indent=1, ensure_ascii=False))
     return seen
 
 
