@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, compare
+from dashboard.components import charts, compare, presenter
 from dashboard.components.run_header import explored_run
 
 PARTS = {"test": "test part", "val": "validation part", "train": "training part"}
@@ -38,7 +38,7 @@ else:
     st.success(f"Healthy: {diag.reason}", icon=":material/check_circle:")
 
 d = len(diag.kl_per_dim)
-c = st.columns(4)
+c = presenter.cells(4)
 c[0].metric("Active units", f"{diag.active_units} of {d}",
             help="A dimension is active when its mean code changes from input to input: variance of E[z_d|x] over "
                  "the data above 0.01 (Burda et al. 2016). Inactive dimensions are ignored by the decoder.")
@@ -71,7 +71,7 @@ with left:
                "every bar near zero.")
 with right:
     if run.so_far().recon:
-        st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),
+        st.plotly_chart(charts.epoch_curves(run.events, "Per epoch, training part"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
         st.caption("Collapse shows as the KL dropping to zero early while reconstruction still improves: the "
                    "decoder learns to do without z. Each term has its own panel and scale.")

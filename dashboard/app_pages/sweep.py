@@ -69,8 +69,8 @@ with left:
                    f"random sample, or run it from the command line (vae-explorer sweep).")
     if problem:
         st.warning(problem, icon=":material/info:")
-    b1, b2 = st.columns(2)
-    if b1.button("Start sweep", type="primary", disabled=running or problem is not None, key="sweep_start",
+    buttons = st.container(horizontal=True)  # side by side while they fit, else one under the other
+    if buttons.button("Start sweep", type="primary", disabled=running or problem is not None, key="sweep_start",
                  width="stretch", help="Train the trials in the background; the page stays usable."):
         space = {"beta": Choice(tuple(sorted(float(b) for b in betas))), "latent_dim": Choice(tuple(sorted(latents))),
                  "loss": Choice(tuple(losses))}
@@ -85,7 +85,7 @@ with left:
                 ws.background[SWEEP] = SweepTask(plan, data, state.job_slots()).start()
                 st.session_state.pop(LAST_CLICK, None)
             st.rerun()
-    if b2.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
+    if buttons.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
                  help="Stop after the current training step. Finished trials are kept; the current one is dropped."):
         sweep.stop()
         st.rerun()

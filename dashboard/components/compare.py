@@ -341,7 +341,7 @@ def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float,
                                  marker=dict(color="#d62728", size=11, symbol="x")))
     fig.update_xaxes(title_text="false positive rate (normal windows flagged)", range=[-0.02, 1.02])
     fig.update_yaxes(title_text="true positive rate (anomalous windows caught)", range=[-0.02, 1.02])
-    return _layout(fig, "ROC curve on the test part", height)
+    return legend_below(_layout(fig, "ROC curve on the test part", height))  # above, it ran over the title
 
 
 def errors_by_class(errors: np.ndarray, labels: list[str], threshold: float, log_y: bool = False,

@@ -74,6 +74,13 @@ def toggle() -> None:
                    "`?presenter=1` opens the app this way.")
 
 
+def cells(n: int, **kw) -> list:
+    """n columns on one line, or in presenter mode lines of at most MAX_COLUMNS (its large type needs the room):
+    controls and metrics side by side that would otherwise wrap their labels mid-word."""
+    per_line = min(n, MAX_COLUMNS) if enabled() else n
+    return [col for start in range(0, n, per_line) for col in st.columns(min(per_line, n - start), **kw)]
+
+
 def style(fig: go.Figure) -> go.Figure:
     """Larger chart fonts in presenter mode (a copy; the figure passed in is left alone)."""
     if not enabled():
