@@ -29,16 +29,17 @@ left, right = st.columns([1, 2.6], gap="large")
 with left:
     st.markdown(f"Data: {data_line(ws)}")
     base = defaults(data.kind)
-    betas = st.multiselect("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas",
-                           format_func=lambda v: f"{v:g}",
+    # pills, not multiselects: they wrap onto more lines in a narrow column, where a multiselect hid its tags
+    betas = st.pills("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas",
+                     selection_mode="multi", format_func=lambda v: f"{v:g}",
                            help="Weights on the KL term to try (β-VAE, Higgins et al. 2017). Large β pushes codes "
                                 "towards the prior: smoother latent space, blurrier reconstructions, then collapse.")
-    latents = st.multiselect("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
-                             key="sweep_latents", help="Dimensions of the code z to try. A VAE switches off the "
-                                                       "dimensions it does not need; the heat map shows how many "
-                                                       "it kept.")
+    latents = st.pills("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
+                       selection_mode="multi", key="sweep_latents",
+                       help="Dimensions of the code z to try. A VAE switches off the dimensions it does not need; "
+                            "the heat map shows how many it kept.")
     loss_options = losses_for(data.in_unit_interval)
-    losses = st.multiselect("Losses", loss_options, default=[base["loss"]], key="sweep_losses",
+    losses = st.pills("Losses", loss_options, default=[base["loss"]], key="sweep_losses", selection_mode="multi",
                             format_func=lambda loss: f"{LOSS_NAMES[loss].split(' (')[0]} ({loss})",  # short tags
                             help="Reconstruction likelihoods to try. Each loss gets its own heat map: neg. ELBOs "
                                  "under different likelihoods are not on one scale.")

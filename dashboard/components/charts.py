@@ -91,14 +91,14 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
     """Reconstruction and KL per epoch (train), each on its own panel and scale: on two y-axes of one panel a KL of
     0.02 would look as large as a reconstruction of 210."""
     epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
-                        horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction", "KL"), horizontal_spacing=0.1)
     x = [e.epoch for e in epochs]
     fig.add_trace(go.Scatter(x=x, y=[e.recon for e in epochs], name="reconstruction", mode="lines+markers",
                              line=dict(color=TERM_COLOURS["recon"]), showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=[e.kl for e in epochs], name="KL", mode="lines+markers",
                              line=dict(color=TERM_COLOURS["kl"]), showlegend=False), row=1, col=2)
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
+    fig.update_yaxes(title_text="nats per sample", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)  # a KL near zero looks near zero
     fig = _layout(fig, title, height)
     fig.update_layout(margin=dict(t=80))  # the panel titles sit under the chart's title

@@ -132,8 +132,7 @@ def comparable(runs: list[Run]) -> list[list[Run]]:
 def overlay_curves(runs: list[Run], height: int = 380, title: str = "Loss per epoch, run by run") -> go.Figure:
     """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted); only
     runs of one `comparable` group share a scale."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
-                        horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction", "KL"), horizontal_spacing=0.08)
     for i, run in enumerate(runs):
         colour = PALETTE[i % len(PALETTE)]
         for phase, dash in (("train", "solid"), ("val", "dot")):
@@ -149,6 +148,7 @@ def overlay_curves(runs: list[Run], height: int = 380, title: str = "Loss per ep
                     row=1, col=col)
     longest = max((e.epoch for r in runs for e in r.events if e.kind == "epoch"), default=0)
     fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 12 else None)
+    fig.update_yaxes(title_text="nats per sample", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
     return legend_below(_layout(fig, title, height), y=-0.22)
 

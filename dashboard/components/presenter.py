@@ -16,15 +16,12 @@ FONT_SIZE = 18  # plotly font size for charts drawn in presenter mode (default 1
 MAX_COLUMNS = 2  # charts side by side in presenter mode: larger type needs wider charts
 
 # Always on: Streamlit cuts a label, metric, button or tag that does not fit its box with "…" (a metric read
-# "48,000 / 6,00…"); here they wrap between words instead, and a word breaks only when it is longer than its box.
+# "48,000 / 6,00…"); here they wrap between words instead.
 LAYOUT_CSS = """<style>
 /* VAE Explorer layout: text wraps between words instead of ending in an ellipsis */
 .stMarkdownEllipsis, .stMarkdownEllipsis p, [data-testid="stMetricValue"] div,
-[data-testid="stPageLink-NavLink"] span, [data-testid="stSidebarNavLink"] span,
-[data-testid="stMultiSelectTagsContainer"] span {
+[data-testid="stPageLink-NavLink"] span, [data-testid="stSidebarNavLink"] span {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"] { overflow-wrap: normal; word-break: normal; }
-[data-testid="stMultiSelectTagsContainer"] span[data-baseweb="tag"] { height: auto; min-height: 1.5rem; }
 [data-testid="stMetricValue"] { font-size: clamp(1.25rem, 2.4vw, 2.25rem); line-height: 1.2; }
 </style>"""
 CSS = """<style>
@@ -43,7 +40,7 @@ h3 { font-size: 1.6rem !important; }
 [data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.6vw, 2.4rem); }
 .katex { font-size: 1.5em !important; }
 /* a narrower screen (1024 px) keeps the large type but not so large that two-column pages run out of room */
-@media (max-width: 1279px) { html { font-size: 17px; } }
+@media (max-width: 1279px) { html { font-size: 17px; } .katex { font-size: 1.2em !important; } }
 </style>"""
 
 

@@ -24,7 +24,7 @@ LOSS = (rf"\text{{loss}} = \textcolor{{{RECON}}}{{\text{{reconstruction}}}} + "
 SAMPLE = (r"q(z\mid x) = \mathcal{N}\big(\mu(x),\,\sigma^2(x)\big),\qquad z = \mu(x) + \sigma(x)\odot\varepsilon,"
           r"\quad \varepsilon\sim\mathcal{N}(0, I)")
 KL_FORMULA = (rf"\textcolor{{{KL}}}{{\mathrm{{KL}}}} = \tfrac12\sum_{{d=1}}^{{D}}"
-              r"\big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2 - 1\big)\quad\text{(Kingma \& Welling 2014, App. B)}")
+              r"\big(\mu_d^2 + \sigma_d^2 - \log\sigma_d^2 - 1\big)")  # cited in the text: in the formula it was cut
 DIAGRAM = """digraph {
   rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#f4f6fa", fontname="sans-serif"];
   x [label="input x"]; enc [label="encoder"]; params [label="μ(x), σ(x)"];
@@ -52,7 +52,8 @@ def intro() -> tuple:
         Text("- :green[**green: reconstruction**] = −E[log p(x|z)], how many nats it costs to describe the image "
              "given its code (lower is better);\n"
              "- :red[**red: KL**] = how far each image's code cloud is from the prior N(0, I), in nats: the price of "
-             "the information z carries;\n"
+             "the information z carries (in closed form for "
+             "Gaussians, above: Kingma & Welling 2014, App. B);\n"
              "- :blue[**blue: total**] = reconstruction + β·KL, the loss the optimiser minimises (the negative ELBO "
              "when β = 1); diamonds are the same terms on the validation part after each epoch."),
     )

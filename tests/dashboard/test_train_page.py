@@ -6,6 +6,7 @@ import time
 
 import pytest
 from app_session import open_app, spec, train_tiny, workspace
+from test_sweep_page import pills
 
 
 def chart_specs(at) -> list[dict]:
@@ -120,8 +121,8 @@ def test_the_right_side_shows_the_run_chosen_in_the_sidebar_not_the_last_job(app
 
     app.switch_page("app_pages/sweep.py").run()  # a one-trial sweep: β = 4, a 2-D code, opened as run 2
     app.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden": (32,)}
-    app.multiselect(key="sweep_betas").set_value([4.0])
-    app.multiselect(key="sweep_latents").set_value([2])
+    pills(app, "sweep_betas").set_value([4.0])
+    pills(app, "sweep_latents").set_value([2])
     app.slider(key="sweep_epochs").set_value(1)
     app.run()
     app.button(key="sweep_start").click().run()

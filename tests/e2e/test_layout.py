@@ -22,7 +22,8 @@ WIDTHS = (1400, 1024)
 HEIGHT = 1600  # tall enough that a screenshot shows most of a page
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
-# Text cut off: an element that clips (overflow hidden/clip, or an ellipsis) and whose text is wider than it.
+# Text cut off: an element that clips (overflow hidden/clip, an ellipsis, a formula that scrolls) and whose text is
+# wider than it.
 # KaTeX's MathML copy is clipped on purpose (it is for screen readers), and so is text scrolled inside an input.
 CLIPPED = """() => {
   const out = [];
@@ -30,8 +31,10 @@ CLIPPED = """() => {
     if (el.closest('.katex-mathml, input, textarea, svg, [data-testid="stFileUploaderDropzoneInstructions"]')) continue;
     if (!el.getClientRects().length) continue;
     const cs = getComputedStyle(el);
-    if (!(['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis')) continue;
-    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    // a formula too wide for the page scrolls inside its box: cut off just the same
+    const scrolls = ['auto', 'scroll'].includes(cs.overflowX) && el.matches('.katex-display, .katex-display *');
+    if (!(['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis' || scrolls)) continue;
+    if (el.scrollWidth <= el.clientWidth + (scrolls ? 4 : 1)) continue;  // an underbrace pokes out 2 px
     const text = (el.innerText || '').trim();
     if (text) out.push(text.replace(/\\s+/g, ' ').slice(0, 80));
   }
@@ -70,18 +73,27 @@ SPILLS = """() => [...document.querySelectorAll(['button', '[data-testid="stMetr
   '[data-baseweb="tag"]'].join(', '))].filter(el => el.getClientRects().length && el.innerText.trim()
   && el.scrollWidth > el.clientWidth + 1).map(el => el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 80))"""
 
-# Chart titles cut at the chart's right edge, or run over by the legend.
+# Chart titles cut at the chart's edge or run over by the legend; labels on a chart (panel titles, marked regions)
+# cut at its edge or on top of each other.
 CHART_TITLES = """() => {
   const out = [];
+  const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   for (const plot of document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')) {
+    const box = plot.getBoundingClientRect();
+    const notes = [...plot.querySelectorAll('.annotation-text')].filter(a => a.textContent.trim());
+    notes.forEach((a, i) => {
+      const r = a.getBoundingClientRect();
+      if (r.right > box.right + 1 || r.left < box.left - 1) out.push(`label cut: ${a.textContent}`);
+      notes.slice(i + 1).forEach(b => { if (meet(r, b.getBoundingClientRect()))
+        out.push(`labels on top of each other: ${a.textContent} / ${b.textContent}`); });
+    });
     const title = plot.querySelector('.gtitle');
     if (!title || !title.textContent) continue;
-    const t = title.getBoundingClientRect(), box = plot.getBoundingClientRect();
+    const t = title.getBoundingClientRect();
     if (t.right > box.right + 1 || t.left < box.left - 1) out.push(`cut: ${title.textContent}`);
     const legend = plot.querySelector('.legend');
     if (!legend) continue;
-    const l = legend.getBoundingClientRect();
-    if (l.left < t.right && t.left < l.right && l.top < t.bottom && t.top < l.bottom)
+    if (meet(legend.getBoundingClientRect(), t))
       out.push(`under the legend: ${title.textContent}`);
   }
   return out;
