@@ -188,7 +188,9 @@ THEIRS = {
     "data-zip": "components/data_view.py (the lead's): its 1:12 label column breaks class names mid-word "
                 "('snea ker', 'ankl e boot') at both widths",
     "data-basicmotions": "issue 17 item 4 (another engineer): charts.window_overlay's channel legend runs over each "
-                         "window chart's title",
+                         "window chart's title; and the Data page's narrow notes column breaks 'README.md' at 1024 px",
+    "data-bleeding": "issue 17 item 4 (another engineer): charts.sensor_lines puts 'validation starts' on top of "
+                     "'test starts'; and the Data page's narrow notes column breaks 'README.md' at 1024 px",
 }
 
 
