@@ -40,9 +40,9 @@ with left:
                             "the heat map shows how many it kept.")
     loss_options = losses_for(data.in_unit_interval)
     losses = st.pills("Losses", loss_options, default=[base["loss"]], key="sweep_losses", selection_mode="multi",
-                            format_func=lambda loss: f"{LOSS_NAMES[loss].split(' (')[0]} ({loss})",  # short tags
-                            help="Reconstruction likelihoods to try. Each loss gets its own heat map: neg. ELBOs "
-                                 "under different likelihoods are not on one scale.")
+                      help="Reconstruction likelihoods to try (" + "; ".join(f"{loss}: {LOSS_NAMES[loss]}" for loss in
+                                                                          loss_options) + "). Each loss gets its own "
+                           "heat map: neg. ELBOs under different likelihoods are not on one scale.")
     epochs = st.slider("Epochs per trial", 1, 20, 3, key="sweep_epochs",
                        help="Passes over the training data for every trial. Short runs rank settings roughly; "
                             "train the winner longer on the Train page.")

@@ -23,6 +23,8 @@ LAYOUT_CSS = """<style>
 [data-testid="stPageLink-NavLink"] span, [data-testid="stSidebarNavLink"] span {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricValue"] { font-size: clamp(1.25rem, 2.4vw, 2.25rem); line-height: 1.2; }
+/* pills wrap onto more lines instead of scrolling sideways out of sight in a narrow column */
+[data-testid="stButtonGroup"] div:has(> button) { flex-wrap: wrap; overflow-x: visible; }
 </style>"""
 CSS = """<style>
 /* VAE Explorer presenter mode: large type, no toolbar, full width */

@@ -31,8 +31,9 @@ CLIPPED = """() => {
     if (el.closest('.katex-mathml, input, textarea, svg, [data-testid="stFileUploaderDropzoneInstructions"]')) continue;
     if (!el.getClientRects().length) continue;
     const cs = getComputedStyle(el);
-    // a formula too wide for the page scrolls inside its box: cut off just the same
-    const scrolls = ['auto', 'scroll'].includes(cs.overflowX) && el.matches('.katex-display, .katex-display *');
+    // a formula or a row of pills too wide for its column scrolls inside its box: cut off just the same
+    const scrolls = ['auto', 'scroll'].includes(cs.overflowX)
+      && el.matches('.katex-display, .katex-display *, [data-testid="stButtonGroup"] *');
     if (!(['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis' || scrolls)) continue;
     if (el.scrollWidth <= el.clientWidth + (scrolls ? 4 : 1)) continue;  // an underbrace pokes out 2 px
     const text = (el.innerText || '').trim();
