@@ -74,7 +74,7 @@ with right:
         st.plotly_chart(charts.epoch_curves(run.events, "Per epoch, training part"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
         st.caption("Collapse shows as the KL dropping to zero early while reconstruction still improves: the "
-                   "decoder learns to do without z. Each term has its own panel and scale.")
+                   "decoder learns to do without z. Each term has its own panel; the KL's reaches at least 1 nat.")
     else:
         st.caption("This run has no per-epoch history to draw.")
 

@@ -13,6 +13,7 @@ from vae_core.training import TrainEvent
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
 TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f"}
+KL_AXIS_NATS = 1.0  # the per-epoch KL panel reaches at least this high
 MAX_LINE_POINTS = 1500  # longer step histories are thinned for a fast redraw
 PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -99,7 +100,9 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
                              line=dict(color=TERM_COLOURS["kl"]), showlegend=False), row=1, col=2)
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
     fig.update_yaxes(title_text="nats per sample", row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)  # a KL near zero looks near zero
+    # at least one nat high, so a KL of 0.02 looks like the near-nothing it is rather than filling its panel
+    top = max((e.kl for e in epochs), default=0.0)
+    fig.update_yaxes(range=[0, max(KL_AXIS_NATS, 1.08 * top)], row=1, col=2)
     fig = _layout(fig, title, height)
     fig.update_layout(margin=dict(t=80))  # the panel titles sit under the chart's title
     return fig

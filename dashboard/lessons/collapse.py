@@ -152,8 +152,9 @@ def figures(runs: list[Run]) -> list:
     courses = "; ".join(f"run {r.number} ({name(r)}) {kl_course(r)}" for r in ordered)
     return [
         Plot(charts.epoch_curves(plain.events, title),
-             f"Each term on its own scale. KL below {analysis.COLLAPSE_KL:g} nat in total cannot even tell ten "
-             "digits apart."),
+             f"Each term on its own scale; the KL axis reaches at least {charts.KL_AXIS_NATS:g} nat, so a KL near "
+             f"zero looks near zero. KL below {analysis.COLLAPSE_KL:g} nat in total cannot even tell ten digits "
+             "apart."),
         Plot(compare.overlay_curves(ordered), f"{legend}. In the KL panel (training part): {courses}."),
         Row([Plot(kl_bars(r, f"{name(r)}: KL per dimension")) for r in ordered]),
         Text(compare.KL_BARS_CAPTION, "caption"),

@@ -237,6 +237,8 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
     red_flag = specs[0]  # reconstruction and KL on panels of their own, never two y-axes on one
     assert red_flag["layout"]["xaxis2"]["anchor"] == "y2" and "overlaying" not in red_flag["layout"]["yaxis2"]
     assert [t["yaxis"] for t in red_flag["data"]] == ["y", "y2"]
+    kl_top = max(e.kl for e in epochs(plain))  # the KL panel is at least a nat high: near zero looks near zero
+    assert red_flag["layout"]["yaxis2"]["range"] == pytest.approx([0, max(1.0, 1.08 * kl_top)])
     assert compare.KL_BARS_CAPTION in captions
     for r, bars in zip(runs_in_kl_order(runs), kl_bar_specs(specs), strict=True):
         diag = diagnosis(r)
