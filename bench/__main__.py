@@ -14,7 +14,7 @@ import time
 from .common import ARTIFACTS, Row, machine, table
 
 BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory",
-           "hostile": "bench.hostile"}
+           "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly"}
 
 
 def main(argv: list[str] | None = None) -> int:

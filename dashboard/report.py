@@ -53,7 +53,7 @@ document.querySelectorAll('script[type="application/json"][data-figure]').forEac
 
 def file_name(run: Run) -> str:
     """A safe download name: vae-report-run-3-mnist.html."""
-    return compare.zip_name(run).replace("vae-run-", "vae-report-run-").removesuffix(".zip") + ".html"
+    return "vae-report-" + compare.zip_name(run).removeprefix("vae-").removesuffix(".zip") + ".html"
 
 
 def _esc(value) -> str:

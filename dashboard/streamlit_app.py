@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import dashboard.lessons  # noqa: F401 - registers the lessons' data variants, so their runs open after a restart
 from dashboard import state
 from dashboard.components import presenter, share, sidebar
 from dashboard.errors import friendly_errors

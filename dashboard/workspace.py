@@ -1,52 +1,64 @@
-"""One visitor's data, runs and training job, and the store that keeps them across page reloads.
+"""One visitor's workspace: the data in use, the training job, background work, and its runs in the run store.
 
-A browser reload starts a new Streamlit session, which would orphan a running job. So each browser
-gets a workspace keyed by a hash of its own secret: Streamlit's XSRF cookie token, which the browser
-sends with every connection and nobody else knows. A fresh private window or another browser gets
-another workspace. Without that cookie (tests, XSRF protection off) a workspace lives as long as
-its session. Workspaces idle for hours are dropped and their jobs stopped, so memory stays bounded.
+Runs live on disk in the run store (vae_core.store), the same folders the CLI writes, so a restart loses
+nothing: a workspace lists them from there (`entries()`) and keeps in memory only the few it has opened
+(`run(id)`, at most MAX_LOADED). On a personal server the owner is None and every run of the store shows;
+on a shared server the owner is the workspace's code, and only its own runs show.
 
-A closed browser leaves no thread behind for long: a watchdog stops the job of a workspace none of whose
-sessions has been connected for ORPHAN_SECONDS (a reload reconnects well within that). The job keeps what
-it learned, so a visitor who comes back within IDLE_SECONDS finds the stopped run in their list.
+The registry of workspaces (one per browser, keyed by a hash of its XSRF secret) is in workspaces.py.
 """
 from __future__ import annotations
 
-import hashlib
-import itertools
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Any
 
+from vae_core.checkpoint import CheckpointError
+from vae_core.config import ModelConfig, TrainConfig
 from vae_core.dataset import Dataset
-from vae_core.run import Run
+from vae_core.run import Run, run_number
+from vae_core.runs import new_run
+from vae_core.store import RunStore, StoreError
+from vae_core.store_index import RunEntry
+from vae_core.tasks import Slots
+from vae_core.training import check_compatible
 
 from .jobs import TrainJob
 
-MAX_RUNS = 30  # per workspace; the oldest unpinned run goes first
-IDLE_SECONDS = 6 * 3600
-MAX_WORKSPACES = 500
-ORPHAN_SECONDS = 120  # a job whose every browser session has been gone this long is stopped
-WATCH_SECONDS = 15  # how often the watchdog looks
+MAX_LOADED = 8  # runs a workspace keeps in memory (weights, maps); the others stay on disk until opened
+
+DataFor = Callable[[dict], "Dataset | None"]  # a run's data_info -> its data set, when it can be loaded again
 
 
 class Workspace:
-    """Everything one visitor owns. Pages read and change it only through its methods or under `lock`."""
+    """Everything one visitor has. Pages read and change it only through its methods or under `lock`."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, runs: RunStore, owner: str | None = None, data_for: DataFor | None = None,
+                 after_save: Callable[[Path], None] | None = None) -> None:
         self.key = key
+        self.store = runs
+        self.owner = owner  # the workspace code on a shared server; None: a personal server, every run shows
         self.lock = threading.RLock()
         self.data: Dataset | None = None
-        self.data_source = ""  # e.g. "bundled:mnist" or "upload:my.csv"
-        self.runs: list[Run] = []
+        self.data_source = ""  # "bundled:mnist", "upload:my.csv" or "lesson:5"
+        self.data_sensor: dict | None = None  # the sensor options the data was loaded with
         self.job: TrainJob | None = None
         self.selected_run: str | None = None
-        self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps) by key
+        self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps, lessons) by key
         self.last_seen = time.time()
         self.sessions: set[str] = set()  # Streamlit session ids that opened this workspace
         self.orphaned_since: float | None = None  # when its last session was first seen gone
-        self._numbers = itertools.count(1)
+        self._loaded: OrderedDict[str, Run] = OrderedDict()  # opened runs, least recently used first
+        self._data_for = data_for or (lambda info: None)
+        self._after_save = after_save or (lambda folder: None)
+
+    @property
+    def code(self) -> str | None:
+        """The code that reopens this workspace elsewhere (shared servers only)."""
+        return self.owner
 
     def touch(self) -> None:
         self.last_seen = time.time()
@@ -57,46 +69,134 @@ class Workspace:
             self.sessions.add(session_id)
             self.orphaned_since = None
 
-    def set_data(self, data: Dataset, source: str) -> None:
+    def set_data(self, data: Dataset, source: str, sensor: dict | None = None) -> None:
         with self.lock:
-            self.data, self.data_source = data, source
+            self.data, self.data_source, self.data_sensor = data, source, sensor
+
+    @property
+    def disposable(self) -> bool:
+        """Nothing here that the store or the server's caches cannot give back: no job, no uploaded data."""
+        job = self.job
+        return not (job is not None and job.active) and not self.data_source.startswith("upload:")
+
+    # ---- runs ---------------------------------------------------------------------------------------------
+    def entries(self) -> list[RunEntry]:
+        """This workspace's runs as the store lists them (no weights loaded), oldest first."""
+        return self.store.list(self.owner)
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of this workspace, opened (loads weights: pages list `entries()` instead)."""
+        return [r for r in (self.run(e.id) for e in self.entries() if e.status != "broken") if r is not None]
 
     def run(self, run_id: str | None) -> Run | None:
+        """The run with this id, opened from the store (or the one a job is training), or None."""
+        if not run_id:
+            return None
         with self.lock:
-            return next((r for r in self.runs if r.id == run_id), None)
+            job = self.job
+            if job is not None and job.run.id == run_id and (job.active or run_id not in self._loaded):
+                return job.run
+            if run_id in self._loaded:
+                self._loaded.move_to_end(run_id)
+                run = self._loaded[run_id]
+                if run.data is None:  # its data may have been loaded since
+                    run.data = self._fit_data(run)
+                return run
+        try:
+            run = self.store.load(run_id, self.owner)
+        except (StoreError, CheckpointError):
+            return None
+        run.data = self._fit_data(run)
+        return self._keep(run)
+
+    def current_id(self, entries: list[RunEntry] | None = None) -> str | None:
+        """Id of the run chosen in the sidebar, else of the newest one that is not being trained for the first time."""
+        ids = [e.id for e in (self.entries() if entries is None else entries) if e.status != "broken"]
+        if self.selected_run in ids:
+            return self.selected_run
+        job = self.job
+        training_new = job.run.id if job is not None and job.active and job.continues is None else None
+        return next((i for i in reversed(ids) if i != training_new), None)
 
     def current_run(self) -> Run | None:
-        """The selected run, else the newest."""
-        with self.lock:
-            return self.run(self.selected_run) or (self.runs[-1] if self.runs else None)
+        """The run the pages explore (see current_id), opened."""
+        return self.run(self.current_id())
 
     def add_run(self, run: Run) -> Run:
-        """Keep a run (numbered in this workspace) and select it; the oldest go beyond MAX_RUNS."""
+        """Save a run brought in whole (an uploaded zip, a sweep trial) to the store, named and selected.
+
+        StoreError (QuotaError) when the store cannot take it: nothing is kept then.
+        """
         with self.lock:
-            run.number = next(self._numbers)
-            self.runs.append(run)
+            self.store.save(run, self.owner, self.next_name())
+            self._keep(run)
             self.selected_run = run.id
-            while len(self.runs) > MAX_RUNS:
-                self.runs.pop(0)
-            return run
+        self._after_save(self.store.find(run.id, self.owner).path)
+        return run
 
     def delete_run(self, run_id: str) -> None:
+        """Remove a run and its folder (StoreError while it trains)."""
         with self.lock:
+            self.store.delete(run_id, self.owner)
             self._stop_tasks_of(run_id)
-            self.runs = [r for r in self.runs if r.id != run_id]
+            self._loaded.pop(run_id, None)
             if self.selected_run == run_id:
-                self.selected_run = self.runs[-1].id if self.runs else None
+                self.selected_run = None
+
+    def next_name(self) -> str:
+        """'run N', one past the highest N in this workspace."""
+        return f"run {max((run_number(e.name) for e in self.entries()), default=0) + 1}"
+
+    def _keep(self, run: Run) -> Run:
+        with self.lock:
+            self._loaded[run.id] = run
+            self._loaded.move_to_end(run.id)
+            keep = {self.selected_run, self.job.run.id if self.job else None}
+            for old in list(self._loaded):
+                if len(self._loaded) <= MAX_LOADED:
+                    break
+                if old not in keep:
+                    self._loaded.pop(old)
+                    self._stop_tasks_of(old)
+            return run
+
+    def _fit_data(self, run: Run) -> Dataset | None:
+        """The data a run was trained on: the data in use when it is that data, else loaded again when it can be."""
+        info, data = run.data_info, self.data
+        if data is not None and data.name == info.get("name") and list(data.input_shape) == list(info.get("input_shape", [])):
+            return data
+        return self._data_for(info)
+
+    # ---- training -----------------------------------------------------------------------------------------
+    def source_info(self) -> dict:
+        """What a new run records about the data in use, so it can be loaded again after a restart."""
+        kind, _, name = self.data_source.partition(":")
+        return {"source": name if kind == "bundled" else self.data_source, "sensor": self.data_sensor}
+
+    def new_job(self, model_cfg: ModelConfig, train_cfg: TrainConfig, slots: Slots,
+                data: Dataset | None = None) -> TrainJob:
+        """A job that trains a new run on `data` (the data in use by default), saved to the store as it trains."""
+        data = data if data is not None else self.data
+        run = new_run(data, model_cfg, train_cfg, **self.source_info())
+        check_compatible(run.model, data)  # a bad fit is said at once, before a folder is made for it
+        name = self.next_name()
+        return TrainJob(run, slots, self.job_finished, writer=lambda r: self.store.writer(r, self.owner, name),
+                        after_save=self._after_save)
+
+    def continue_job(self, run: Run, epochs: int, slots: Slots) -> TrainJob:
+        """A job that trains `run` further (to `epochs` in all), in its own folder of the store."""
+        return TrainJob(run, slots, self.job_finished, epochs=epochs,
+                        writer=lambda r: self.store.writer(r, self.owner), after_save=self._after_save)
 
     def job_finished(self, job: TrainJob) -> None:
-        """Called from the job's thread when it ends: its run joins the list (or, continued, is refreshed)."""
+        """Called from the job's thread when it ends: its run is the one the pages show now."""
         if job.status == "failed":
             return
         with self.lock:
-            if self.run(job.run.id) is None:
-                self.add_run(job.run)
-            else:
-                self._stop_tasks_of(job.run.id)  # the model changed: maps and scores being computed are stale
-                self.selected_run = job.run.id
+            self._keep(job.run)
+            self._stop_tasks_of(job.run.id)  # continued: maps and scores being computed are stale
+            self.selected_run = job.run.id
 
     def _stop_tasks_of(self, run_id: str) -> None:
         """Stop background work computed from one run's model (its keys hold the run id)."""
@@ -106,95 +206,13 @@ class Workspace:
                 self.background.pop(key, None)
 
     def busy_run_id(self) -> str | None:
-        """The listed run a job is training further right now (its model must not be read meanwhile)."""
+        """The run a job is training right now (its model must not be read meanwhile)."""
         job = self.job
-        return job.continues if job is not None and job.active else None
+        return job.run.id if job is not None and job.active else None
 
     def close(self) -> None:
-        """Stop background work (the visitor is gone)."""
+        """Stop background work (the visitor is gone; the runs stay on disk)."""
         if self.job is not None:
             self.job.stop()
         for task in self.background.values():
             task.stop()
-
-
-class WorkspaceStore:
-    """Workspaces by key. The only server-wide registry: keys are hashes of per-browser secrets.
-
-    `is_alive(session_id)` says whether a browser session is still connected (the dashboard asks
-    Streamlit's runtime; by default every session counts as alive, so nothing is ever orphaned).
-    """
-
-    def __init__(self, is_alive: Callable[[str], bool] | None = None, orphan_seconds: float = ORPHAN_SECONDS) -> None:
-        self._lock = threading.Lock()
-        self._spaces: dict[str, Workspace] = {}
-        self._is_alive = is_alive or (lambda session_id: True)
-        self.orphan_seconds = orphan_seconds
-        self._watchdog: threading.Thread | None = None
-
-    def start_watchdog(self, every: float = WATCH_SECONDS) -> None:
-        """A daemon thread that calls stop_orphans() every `every` seconds (once per store)."""
-        with self._lock:
-            if self._watchdog is None:
-                def watch() -> None:
-                    while True:
-                        time.sleep(every)
-                        self.stop_orphans()
-                self._watchdog = threading.Thread(target=watch, daemon=True, name="workspace-watchdog")
-                self._watchdog.start()
-
-    def stop_orphans(self, now: float | None = None) -> list[str]:
-        """Stop the jobs of workspaces whose sessions have all been gone for orphan_seconds; their keys."""
-        now = time.time() if now is None else now
-        with self._lock:
-            spaces = list(self._spaces.items())
-        stopped = []
-        for key, space in spaces:
-            with space.lock:
-                had_sessions = bool(space.sessions)
-                space.sessions = {s for s in space.sessions if self._is_alive(s)}  # reloads leave dead ids
-                job = space.job
-                gone = not space.sessions and (had_sessions or space.orphaned_since is not None)
-                if job is None or not job.active or not gone:
-                    space.orphaned_since = None
-                    continue
-                space.orphaned_since = space.orphaned_since or now
-                if now - space.orphaned_since >= self.orphan_seconds:
-                    job.stop()
-                    stopped.append(key)
-        return stopped
-
-    def get(self, key: str) -> Workspace:
-        with self._lock:
-            self._evict_idle()
-            space = self._spaces.get(key)
-            if space is None:
-                space = self._spaces[key] = Workspace(key)
-            space.touch()
-            return space
-
-    def __len__(self) -> int:
-        return len(self._spaces)
-
-    def _evict_idle(self) -> None:
-        now = time.time()
-        idle = [k for k, s in self._spaces.items()
-                if now - s.last_seen > IDLE_SECONDS and not (s.job is not None and s.job.active)]
-        overflow = sorted(self._spaces, key=lambda k: self._spaces[k].last_seen)[:max(0, len(self._spaces) - MAX_WORKSPACES)]
-        for k in set(idle) | set(overflow):
-            self._spaces.pop(k).close()
-
-
-def browser_key(xsrf_cookie: str | None) -> str | None:
-    """A stable, non-reversible key from Streamlit's XSRF cookie ('2|mask|masked token|time'), or None."""
-    parts = (xsrf_cookie or "").split("|")
-    if len(parts) < 3:
-        return None
-    try:
-        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-    except ValueError:
-        return None
-    if not mask or len(masked) < 16:
-        return None
-    token = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))  # Tornado masks the token per response
-    return hashlib.sha256(b"vae-explorer-workspace|" + token).hexdigest()

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .losses import log_importance_weights, recon_nll, reconstruction_mean
+from .losses import kl_per_dim, log_importance_weights, recon_nll, reconstruction_mean
 from .models import VAE
 from .training import TrainingSoFar, evaluate_loss
 
@@ -27,8 +27,8 @@ def _device(model: VAE) -> torch.device:
 
 
 @contextmanager
-def _inference(model: VAE) -> Iterator[torch.device]:
-    """Eval mode without gradients, restoring the model's mode after (a job may be mid-training)."""
+def inference(model: VAE) -> Iterator[torch.device]:
+    """Context: eval mode without gradients, yielding the model's device; restores its mode after (a job may be mid-training)."""
     was_training = model.training
     model.eval()
     try:
@@ -46,7 +46,7 @@ def _batches(x: np.ndarray, batch_size: int):
 def encode(model: VAE, x: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters: x (N, ...) -> mu (N, D), logvar (N, D)."""
     mus, logvars = [], []
-    with _inference(model) as dev:
+    with inference(model) as dev:
         for _, xb in _batches(x, batch_size):
             mu, logvar = model.encode(torch.as_tensor(xb, device=dev))
             mus.append(mu.cpu())
@@ -61,7 +61,7 @@ def encode_means(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarra
 
 def decode(model: VAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Decoder means in data space: z (N, D) -> (N, ...)."""
-    with _inference(model) as dev:
+    with inference(model) as dev:
         out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev)), model.cfg.loss).cpu()
                for _, zb in _batches(z, batch_size)]
     return torch.cat(out).numpy()
@@ -75,7 +75,7 @@ def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
 def reconstruction_errors(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Per-sample -log p(x|z) at the latent mean, in the model's loss units (nats): (N, ...) -> (N,)."""
     errs = []
-    with _inference(model) as dev:
+    with inference(model) as dev:
         for _, xb in _batches(x, batch_size):
             xt = torch.as_tensor(xb, device=dev)
             params = model.decode(model.encode(xt)[0])
@@ -236,9 +236,56 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, history: Trainin
     return "healthy", f"{n_active} of {d} latent units are active{counted}, carrying {kl:.1f} nats per sample."
 
 
+@dataclass(frozen=True)
+class ElboTerms:
+    """The ELBO of one input written out: its posterior, a few draws of z, and each term in nats."""
+
+    mu: np.ndarray  # (D,) posterior mean
+    sigma: np.ndarray  # (D,) posterior standard deviation
+    eps: np.ndarray  # (K, D) the noise drawn
+    z: np.ndarray  # (K, D) = mu + sigma * eps
+    recon_per_draw: np.ndarray  # (K,) -log p(x|z) of each draw
+    reconstructions: np.ndarray  # (K, ...) decoded mean of each z
+    mean_reconstruction: np.ndarray  # (...) decoded mean of z = mu
+    kl_per_dim: np.ndarray  # (D,) KL(q(z_d|x) || N(0, 1)) in closed form
+    beta: float
+
+    @property
+    def recon(self) -> float:
+        """The reconstruction term, estimated by the draws' mean."""
+        return float(self.recon_per_draw.mean())
+
+    @property
+    def kl(self) -> float:
+        return float(self.kl_per_dim.sum())
+
+    @property
+    def total(self) -> float:
+        """recon + beta * KL: this input's loss (its negative ELBO when beta = 1), nats."""
+        return self.recon + self.beta * self.kl
+
+
+def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, seed: int = 0) -> ElboTerms:
+    """One input x (...) through the VAE by hand: posterior, `draws` samples of z, each ELBO term (Kingma &
+    Welling 2014); the noise comes from its own seeded generator, so before and after a step compare fairly."""
+    with inference(model) as dev:
+        xt = torch.as_tensor(x[None], device=dev)
+        mu, logvar = model.encode(xt)
+        eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
+        sigma = torch.exp(0.5 * logvar)
+        z = mu + sigma * eps  # (K, D)
+        params = model.decode(z)
+        recon = recon_nll(params, xt.expand(draws, *xt.shape[1:]), model.cfg.loss, model.cfg.huber_delta)
+        kl = kl_per_dim(mu, logvar)[0]
+        means = reconstruction_mean(params, model.cfg.loss)
+        at_mu = reconstruction_mean(model.decode(mu), model.cfg.loss)[0]
+    return ElboTerms(mu[0].cpu().numpy(), sigma[0].cpu().numpy(), eps.cpu().numpy(), z.cpu().numpy(),
+                     recon.cpu().numpy(), means.cpu().numpy(), at_mu.cpu().numpy(), kl.cpu().numpy(), float(beta))
+
+
 def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
     """Importance-weighted estimate of -log p(x) (Burda et al. 2016), nats per sample, over x (N, ...)."""
-    with _inference(model) as dev:
+    with inference(model) as dev:
         return _iwae_total(model, x, k, batch_size, torch.Generator(device=dev).manual_seed(seed), dev) / len(x)
 
 

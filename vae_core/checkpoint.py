@@ -14,6 +14,7 @@ import math
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +39,29 @@ from .run_limits import (
     file_limit,
     read_member,
 )
-from .training import TrainEvent, TrainState
+from .store_files import write_atomic
+from .training import Change, TrainEvent, TrainState, check_change
 
 FORMAT = "vae-explorer-run"
 VERSION = 1
 FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
 REQUIRED = FILES[:2]
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
-                 "seconds", "kl_per_dim", "reason", "message")
+                 "seconds", "kl_per_dim", "reason", "message", "value")
 
 
 SAVED_STEPS = MAX_METRICS_ROWS * 9 // 10  # step rows a saved run keeps, so it always loads again (epochs: all)
 
 
-def events_to_csv(events: list[TrainEvent]) -> str:
-    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps."""
+def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
+    """One CSV row per epoch and end event and per step; a very long run keeps SAVED_STEPS evenly spaced steps.
+
+    `header` False leaves out the header row (for rows added to a file that has one).
+    """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     n_steps = sum(ev.kind == "step" for ev in events)
     every = -(-n_steps // SAVED_STEPS)  # ceil: 1 keeps them all
     seen = 0
@@ -79,7 +85,8 @@ def events_from_csv(text: str) -> list[TrainEvent]:
             events.append(TrainEvent(
                 kind=row["kind"], phase=row["phase"], epoch=int(row["epoch"]), step=int(row["step"]),
                 total_steps=0, **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
-                kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", "")))
+                kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", ""),
+                value=float(row.get("value") or "nan")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"metrics.csv is not a VAE Explorer metrics file ({exc})") from None
     return events
@@ -107,11 +114,22 @@ def to_json(obj) -> str:
     return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))), indent=2)
 
 
+def config_dict(run: Run) -> dict[str, Any]:
+    """What config.json holds: format, version, model and train settings, live setting changes, data info, when the
+    run was created."""
+    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
+              "changes": [asdict(c) for c in run.changes], "data": run.data_info, "created": run.created}
+    return {**config, "name": run.name} if run.name else config
+
+
+def model_bytes(run: Run) -> bytes:
+    """model.safetensors of a run: its weights, on the CPU."""
+    return save_tensors(_cpu(run.model.state_dict()))
+
+
 def run_files(run: Run) -> dict[str, bytes]:
     """The files of a run, as bytes (state.safetensors only when it has a training state)."""
-    config = {"format": FORMAT, "version": VERSION, "model": to_dict(run.model.cfg), "train": to_dict(run.train_cfg),
-              "data": run.data_info}
-    files = {"config.json": to_json(config).encode(), "model.safetensors": save_tensors(_cpu(run.model.state_dict())),
+    files = {"config.json": to_json(config_dict(run)).encode(), "model.safetensors": model_bytes(run),
              "metrics.csv": events_to_csv(run.events).encode(), "summary.json": to_json(run.summary).encode()}
     if run.state is not None:
         files["state.safetensors"] = state_bytes(run.state)
@@ -122,7 +140,8 @@ def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
 
 
-_COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_best", "seconds", "first_loss")
+_COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_best", "seconds", "first_loss",
+             "announced")
 
 
 def state_bytes(state: TrainState) -> bytes:
@@ -184,7 +203,7 @@ def save_run(run: Run, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, blob in run_files(run).items():
-        (out / name).write_bytes(blob)
+        write_atomic(out / name, blob)  # a crash mid-save leaves each file whole, old or new
     return out
 
 
@@ -277,10 +296,30 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
     summary = _parse_json(files["summary.json"], "summary.json") if "summary.json" in files else {}
     summary = summary if isinstance(summary, dict) else {}
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    changes = _changes(config.get("changes", []))
     state = load_state(files["state.safetensors"], model, train_cfg) if "state.safetensors" in files else None
+    if state is not None:
+        state.changes = list(changes)
     status = summary.get("stop_reason") if summary.get("stop_reason") in _ENDED else "finished"
+    name = config.get("name") if isinstance(config.get("name"), str) else ""
     return Run(model, train_cfg, data, events, summary, status=status, message=str(summary.get("stop_message", "")),
-               state=state)
+               state=state, saved_changes=changes, name=name[:200])
+
+
+def _changes(raw: Any) -> list[Change]:
+    """The live setting changes config.json records, each checked like one made in the app."""
+    if not isinstance(raw, list):
+        raise CheckpointError("config.json: 'changes' must be a list of {step, name, value}")
+    out = []
+    for item in raw:
+        try:
+            step, name, value = int(item["step"]), str(item["name"]), item["value"]
+            if step < 1:
+                raise ValueError("a step counts from 1")
+            out.append(Change(step, name, check_change(name, value)))
+        except (KeyError, TypeError, ValueError) as exc:  # ConfigError is a ValueError
+            raise CheckpointError(f"config.json: a recorded change is not valid ({str(exc)[:120]})") from None
+    return out
 
 
 _ENDED = ("finished", "early_stopped", "stopped", "diverged")

@@ -14,11 +14,14 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .checkpoint import FILES, CheckpointError, load_run, save_run, to_json
-from .config import SETTINGS, ConfigError, configs_for
+from .checkpoint import FILES, CheckpointError, load_run, to_json
+from .config import LIVE, SETTINGS, ConfigError, configs_for
 from .dataset import DataError
 from .settings import parse_sizes
+from .store import RunStore, StoreError, default_runs_dir
 from .sweep import command as sweep_command
+from .tracking import TrackingError
+from .training import Change, check_change
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
@@ -94,6 +97,16 @@ def _sizes(text: str) -> tuple[int, ...]:
 _SIZES = _sizes
 
 
+def _change(text: str) -> Change:
+    try:
+        step, rest = text.split(":", 1)
+        name, value = rest.split("=", 1)
+        return Change(int(step), name.strip().replace("-", "_"), check_change(name.strip().replace("-", "_"),
+                                                                               float(value)))
+    except (ValueError, ConfigError) as exc:
+        raise argparse.ArgumentTypeError(f"expected STEP:NAME=VALUE like 300:beta=8, not {text!r} ({exc})") from None
+
+
 def given_settings(args: argparse.Namespace) -> dict:
     """The settings given on the command line (None: not given)."""
     return {name: getattr(args, name) for name in SETTINGS if getattr(args, name, None) is not None}
@@ -109,19 +122,33 @@ def build_parser() -> argparse.ArgumentParser:
                                    "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
     _add_setting_flags(t.add_argument_group("model"), "model")
-    _add_setting_flags(t.add_argument_group("objective, optimiser and randomness"), "train")
+    o = t.add_argument_group("objective, optimiser and randomness")
+    _add_setting_flags(o, "train")
+    o.add_argument("--change", action="append", default=[], type=_change, metavar="STEP:NAME=VALUE",
+                   help=f"change a live setting ({', '.join(LIVE)}) from optimiser step STEP on, as a teacher can "
+                        "while a run trains in the dashboard, e.g. --change 300:beta=8 --change 600:beta=1 "
+                        "(repeatable)")
     r = t.add_argument_group("output")
-    r.add_argument("--out", default=None, help="run folder to write (default: runs/<data>-<time>)")
-    r.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue a saved run from where it stopped, with its optimiser and generator states: up to "
-                        "the epochs it was started with, or --epochs N more (other setting flags are refused)")
+    add_runs_dir_flag(r)
+    r.add_argument("--out", default=None, help="write the run to this plain folder instead of the run store "
+                                               "(default: a new folder in --runs-dir)")
+    r.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue a saved run (an id or unique id prefix from 'vae-explorer runs', or a folder) "
+                        "from where it stopped or was interrupted, with its optimiser and generator states: up to the "
+                        "epochs it was started with, or --epochs N more (other setting flags are refused). A run of "
+                        "the store continues in its own folder")
+    r.add_argument("--mlflow", default=None, metavar="URI",
+                   help="also log the run to MLflow at this tracking URI: settings, per-epoch metrics, summary and "
+                        "the run folder (needs pip install 'vae-explorer[mlflow]')")
     r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip) (default: 64)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last stdout line")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="re-evaluate a saved run on held-out data",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    e.add_argument("run_dir", metavar="RUN_DIR", help="folder written by 'train --out' (or a run zip)")
+    e.add_argument("run_dir", metavar="RUN", help="a run's id (or unique id prefix) from 'vae-explorer runs', or a "
+                                                  "run folder (or a run zip)")
+    add_runs_dir_flag(e)
     _add_data_flags(e, required=False)
     e.add_argument("--part", choices=("test", "val", "train", "all"), default="test", help="which part of the data")
     e.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
@@ -129,12 +156,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("datasets", help="list the bundled data sets")
 
+    ls = sub.add_parser("runs", help="list the runs in the run store")
+    add_runs_dir_flag(ls)
+    ls.add_argument("--json", action="store_true", help="print the runs as one JSON list on the last stdout line")
+
     sweep_command.add_parser(sub, _add_data_flags)
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
     u.add_argument("--port", type=int, default=int(os.environ.get("VAE_EXPLORER_PORT", "8501")), help="port to listen on")
+    add_runs_dir_flag(u)
+    u.add_argument("--shared", action="store_true",
+                   help="a server for several people: each browser sees only its own runs, under a workspace code "
+                        "(implied by a --host other than loopback)")
+    u.add_argument("--quota-mb", type=float, default=float(os.environ.get("VAE_EXPLORER_QUOTA_MB") or 500),
+                   help="shared servers: disk each workspace's runs may take, in MB")
+    u.add_argument("--mlflow", default=os.environ.get("VAE_EXPLORER_MLFLOW"), metavar="URI",
+                   help="also log every run trained or added in the dashboard to MLflow at this tracking URI")
     return parser
+
+
+def add_runs_dir_flag(group) -> None:
+    """--runs-dir: the run store's folder (default $VAE_EXPLORER_RUNS_DIR, else runs/)."""
+    group.add_argument("--runs-dir", type=Path, default=default_runs_dir(), metavar="DIR",
+                       help="the run store, a folder of run folders shared with the dashboard "
+                            "(default: %(default)s; $VAE_EXPLORER_RUNS_DIR sets it)")
 
 
 def _sensor_options(args: argparse.Namespace, source: str, saved: dict | None = None):
@@ -173,46 +219,67 @@ def _print_summary(summary: dict, out: Path | None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from . import tracking
     from .data import load
     from .runs import finish_run, new_run, train_run
+    from .store_writer import RunWriter
+    from .training import check_compatible
 
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.data).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    check_out_folder(out)
+    # before any work: an output that cannot be written would lose the whole run
+    store = None if args.out else RunStore(args.runs_dir)
+    if store is None:
+        check_out_folder(Path(args.out))
+    else:
+        store.check_writable()
+    if args.mlflow:
+        tracking.check(args.mlflow)
     sensor = _sensor_options(args, args.data)
     data = load(args.data, sensor)
     given = given_settings(args)
     info = {"source": args.data, "sensor": None if sensor is None else asdict(sensor)}
     if args.resume:
-        run = _resumable(args.resume, given)
+        run = _resumable(args.resume, given, args.runs_dir)
         run.data_info.update(info)
+        for change in args.change:  # more planned changes, after where it stopped
+            if change.step <= run.state.step:
+                raise ConfigError(f"--change {change.step}:{change.name}: the run already took {run.state.step} "
+                                  "steps; a change on resume must come after them")
+            run.state.changes.append(change)
         # --epochs N trains N more; without it a stopped run goes on to the total it was started with
-        epochs = run.state.epoch + given["epochs"] if "epochs" in given else run.train_cfg.epochs
+        if "epochs" in given:
+            run.train_cfg = replace(run.train_cfg, epochs=run.state.epoch + given["epochs"])
     else:
-        run = new_run(data, *configs_for(data.kind, data.input_shape, given), **info)
-        epochs = None
+        run = new_run(data, *configs_for(data.kind, data.input_shape, given), changes=args.change, **info)
+    check_compatible(run.model, data)  # before a folder is made for it
+    writer = RunWriter(Path(args.out), run) if args.out else store.writer(run)
     bar = None
-    try:
-        for ev in train_run(run, data, epochs):
-            if bar is None:
-                bar = _progress_bar(ev.total_steps, args.quiet)
-                bar.update(ev.step - 1)
-            if ev.kind == "step":
-                bar.update(1)
-                bar.set_postfix(epoch=ev.epoch, loss=f"{ev.loss:.2f}", recon=f"{ev.recon:.2f}", kl=f"{ev.kl:.2f}",
-                                samples_s=f"{ev.samples_per_second:,.0f}", refresh=False)
-    except KeyboardInterrupt:
-        print("\nstopped: saving what was learned so far", file=sys.stderr)
-    finally:
-        if bar is not None:
-            bar.close()
-    summary = finish_run(run, iwae_k=args.iwae_k).summary
-    save_run(run, out)
-    summary["run_dir"] = str(out)
-    (out / "summary.json").write_text(to_json(summary))
+    with writer:
+        try:
+            for ev in train_run(run, data):
+                writer.event(ev)  # a checkpoint at each epoch end
+                if bar is None:
+                    bar = _progress_bar(ev.total_steps, args.quiet)
+                    bar.update(ev.step - 1)
+                if ev.kind == "step":
+                    bar.update(1)
+                    bar.set_postfix(epoch=ev.epoch, loss=f"{ev.loss:.2f}", recon=f"{ev.recon:.2f}", kl=f"{ev.kl:.2f}",
+                                    samples_s=f"{ev.samples_per_second:,.0f}", refresh=False)
+        except KeyboardInterrupt:
+            print("\nstopped: saving what was learned so far", file=sys.stderr)
+            writer.stopped()
+        finally:
+            if bar is not None:
+                bar.close()
+        summary = finish_run(run, iwae_k=args.iwae_k).summary
+        summary["run_dir"] = str(writer.folder)
+        writer.finished()
+    out = writer.folder
     if args.json:
-        print(json.dumps(json.loads(to_json(summary)), separators=(",", ":")))
+        print(json.dumps(json.loads(to_json({**summary, "run_id": run.id})), separators=(",", ":")))
     else:
         _print_summary(summary, out)
+    if args.mlflow:
+        print(f"logged to MLflow at {args.mlflow}: run {tracking.log_run(args.mlflow, out)}", file=sys.stderr)
     if summary["stop_reason"] == "diverged":
         print(f"error: training diverged: {summary['stop_message']} The last good weights were saved to {out}.",
               file=sys.stderr)
@@ -220,17 +287,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resumable(path: str, given: dict):
+def _load(ref: str, runs_dir: Path):
+    """A saved run by path (folder or zip), or by id or unique id prefix in the run store at `runs_dir`."""
+    path = Path(ref)
+    if path.exists() and path.resolve().parent == runs_dir.resolve():
+        return RunStore(runs_dir).load(path.name)  # a store run keeps its id, so it continues in its own folder
+    if path.exists() or "/" in ref or os.sep in ref:
+        return load_run(path)
+    return RunStore(runs_dir).load(ref)
+
+
+def _resumable(ref: str, given: dict, runs_dir: Path):
+    """A saved run to continue; only --epochs (the new total) may change, the rest is the run's own."""
     from .runs import fresh_state
 
-    """A saved run to continue; only --epochs (the new total) may change, the rest is the run's own."""
-    run = load_run(path)
+    run = _load(ref, runs_dir)
     others = sorted(set(given) - {"epochs"})
     if others:
         raise ConfigError(f"--resume continues the saved run with its own settings; drop "
                           f"{', '.join(SETTINGS[n].flag for n in others)} (only --epochs, how many more, may be given)")
     if run.state is None:
-        print(f"note: {path} has no state.safetensors (saved by an older version): it continues with a fresh "
+        print(f"note: {ref} has no state.safetensors (saved by an older version): it continues with a fresh "
               "optimiser and generators, so it will not match a run that never stopped", file=sys.stderr)
         run.state = fresh_state(run)
     return run
@@ -241,7 +318,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data import load
     from .training import TrainingSoFar, check_compatible
 
-    run = load_run(args.run_dir)
+    run = _load(args.run_dir, args.runs_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
     if not source:
         raise DataError("the run does not say which data it was trained on; pass --data")
@@ -255,6 +332,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, None)
     return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs_dir)
+    for note in store.notes:
+        print(f"note: {note}", file=sys.stderr)
+    entries = store.list()
+    if args.json:
+        print(json.dumps(json.loads(to_json([e.to_dict() for e in entries])), separators=(",", ":")))
+        return 0
+    if not entries:
+        print(f"no runs in {args.runs_dir} yet: 'vae-explorer train --data mnist' saves one there")
+        return 0
+    print(runs_table(entries))
+    return 0
+
+
+def runs_table(entries) -> str:
+    """The store's runs as a plain-text table: id (first 12 characters), name, status, data, epochs, neg. ELBO, ..."""
+    head = ("id", "name", "status", "data", "epochs", "neg.ELBO", "created", "path")
+    rows = [(e.id[:12], e.name, e.status, e.data or "-",
+             f"{e.epochs}/{e.epochs_planned}" if e.epochs_planned else str(e.epochs),
+             "-" if e.test_neg_elbo is None else f"{e.test_neg_elbo:.2f}",
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)), str(e.path)) for e in entries]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (head, *rows)]
+    problems = [f"{e.id[:12]}: {e.message}" for e in entries if e.status in ("broken", "interrupted")]
+    return "\n".join(lines + problems)
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -280,10 +385,37 @@ def ui_command(host: str, port: int) -> list[str]:
             "--runner.postScriptGC", "false"]  # as in .streamlit/config.toml, which only applies from the repo root
 
 
+def ui_environment(args: argparse.Namespace) -> dict[str, str]:
+    """How `ui`'s flags reach the dashboard's server process: its environment (dashboard/state.py reads it)."""
+    shared = args.shared or not is_loopback(args.host)
+    env = {"VAE_EXPLORER_RUNS_DIR": str(args.runs_dir.resolve()), "VAE_EXPLORER_SHARED": "1" if shared else "0",
+           "VAE_EXPLORER_QUOTA_MB": f"{args.quota_mb:g}"}
+    if args.mlflow:
+        env["VAE_EXPLORER_MLFLOW"] = args.mlflow
+    return env
+
+
+def is_loopback(host: str) -> bool:
+    """Does `host` only take connections from this machine?"""
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    from . import tracking
+
+    if args.quota_mb <= 0:
+        raise ConfigError(f"--quota-mb must be a positive number of MB, not {args.quota_mb:g}")
+    if args.mlflow:
+        tracking.check(args.mlflow)
+    env = ui_environment(args)
+    store = RunStore(args.runs_dir)
+    for note in store.notes:
+        print(f"note: {note}", file=sys.stderr)
+    who = "shared: each browser sees its own runs" if env["VAE_EXPLORER_SHARED"] == "1" else "personal: every run shows"
+    print(f"VAE Explorer on http://{args.host}:{args.port} · runs in {args.runs_dir.resolve()} ({who})",
+          file=sys.stderr)
     argv = ui_command(args.host, args.port)
-    print(f"VAE Explorer on http://{args.host}:{args.port}", file=sys.stderr)
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, {**os.environ, **env})
     return 0  # not reached
 
 
@@ -291,7 +423,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return sweep_command.run(args, _sensor_options)
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "sweep": cmd_sweep, "ui": cmd_ui}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "runs": cmd_runs,
+            "sweep": cmd_sweep, "ui": cmd_ui}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, ConfigError, CheckpointError, OutputError) as exc:
+    except (DataError, ConfigError, CheckpointError, OutputError, StoreError, TrackingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

@@ -115,11 +115,11 @@ class TrainConfig:
         widget=Widget("Batch size", grid=(16, 32, 64, 128, 256, 512, 1024)))
     # 2e-3 at batch 128 matches 1e-3 at batch 64 in half the time
     lr: float = setting(
-        2e-3, lesson=1, low=0, high=10, low_open=True, sweep="range",
+        2e-3, lesson=1, low=0, high=10, low_open=True, sweep="range", live=True,
         help="Step size of the Adam optimiser: too small learns slowly, too large makes the loss jump or explode.",
         widget=Widget("Learning rate", grid=(1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 1.0, 10.0)))
     beta: float = setting(
-        1.0, lesson=2, low=0, high=1000, sweep="range",
+        1.0, lesson=2, low=0, high=1000, sweep="range", live=True,
         help="Weight on the KL term (β-VAE, Higgins et al. 2017): higher β gives a smoother latent space and "
              "blurrier reconstructions, and too high a β collapses the code.",
         widget=Widget("β (weight of the KL term)",
@@ -134,7 +134,7 @@ class TrainConfig:
         help="Length of the warm-up ramp (or of one cycle), in epochs.",
         widget=Widget("Warm-up epochs", low=1, high=50, step=1))
     free_bits: float = setting(
-        0.0, lesson=3, low=0, high=100, unit="nats per dimension", sweep="range",
+        0.0, lesson=3, low=0, high=100, unit="nats per dimension", sweep="range", live=True,
         help="Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
              "penalty, so switching dimensions off no longer pays.",
         widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
@@ -178,6 +178,7 @@ class TrainConfig:
 
 SETTINGS: dict[str, Setting] = collect(ModelConfig, TrainConfig)
 WIDGETS: dict[str, Setting] = {n: s for n, s in SETTINGS.items() if s.widget is not None}
+LIVE: dict[str, Setting] = {n: s for n, s in SETTINGS.items() if s.live}  # may change while a run trains
 
 
 def to_dict(cfg: ModelConfig | TrainConfig) -> dict[str, Any]:

@@ -29,15 +29,17 @@ from .formats.common import (
     base_name,
     check_upload_size,
 )
-from .formats.csv_table import CsvInfo, image_layout, read_table, sniff
+from .formats.csv_table import CsvInfo, Table, image_layout, read_table, sniff
 from .formats.image_csv import load_image_csv
 from .formats.image_zip import load_image_zip
 from .formats.npz import load_npy, load_npz
+from .formats.sensor_columns import ColumnRole, column_roles
 from .formats.sensor_csv import SensorOptions, load_sensor_csv
+from .formats.xlsx import is_workbook, read_xlsx
 
 __all__ = ["BUNDLED", "SAMPLE_DATA_DIR", "MAX_UPLOAD_BYTES", "MAX_UNPACKED_BYTES", "MAX_COLUMNS", "MAX_PIXEL_VALUES",
            "MAX_IMAGE_PIXELS", "CsvInfo", "DataError", "Dataset", "SensorOptions", "load", "load_bundled",
-           "load_path", "load_upload", "sniff_csv", "bundled_sensor_options"]
+           "load_path", "load_upload", "sniff_csv", "bundled_sensor_options", "ColumnRole", "sensor_column_roles"]
 
 SAMPLE_DATA_DIR = Path(os.environ.get("VAE_EXPLORER_DATA") or Path(__file__).resolve().parent.parent / "sample_data")
 
@@ -69,8 +71,10 @@ _SOURCES = {
                "so it is unlabelled; see sample_data/README.md",
 }
 SUPPORTED = ("MNIST IDX files (*-images-idx3-ubyte[.gz] with *-labels-idx1-ubyte[.gz]), an image CSV "
-             "(label + k*k pixels), a sensor CSV with a header row, .npz/.npy arrays, or a .zip of PNG/JPEG images "
-             "in label folders")
+             "(label + k*k pixels), a sensor CSV with a header row (or the first sheet of an .xlsx workbook), "
+             ".npz/.npy arrays, or a .zip of PNG/JPEG images in label folders")
+_OLD_SPREADSHEETS = {".xls": "Excel 97-2003 (.xls)", ".xlsb": "binary Excel (.xlsb)", ".ods": "OpenDocument (.ods)",
+                     ".numbers": "Apple Numbers"}
 
 
 # ---- bundled data ------------------------------------------------------------------------------------
@@ -158,12 +162,17 @@ def _zip_holds_arrays(data: bytes) -> bool:
 
 
 def _format_of(data: bytes, inner_name: str) -> str:
-    """One of idx, npy, npz, zip, csv: binary signatures first, then the name's suffix."""
+    """One of idx, npy, npz, xlsx, zip, csv: binary signatures first, then the name's suffix."""
     suffix = Path(inner_name.lower()).suffix
     if idx.idx_role(data) or idx.looks_like_idx_name(inner_name):
         return "idx"
     if data[:6] == b"\x93NUMPY" or suffix == ".npy":
         return "npy"
+    if suffix in (".xlsx", ".xlsm") or (_is_zip(data) and is_workbook(data)):
+        return "xlsx"  # a workbook is a zip too: never read it as a zip of images
+    if suffix in _OLD_SPREADSHEETS:
+        raise DataError(f"cannot read '{inner_name}': {_OLD_SPREADSHEETS[suffix]} spreadsheets are not supported; "
+                        "save the sheet as .xlsx or as CSV")
     if suffix == ".npz" or (_is_zip(data) and suffix != ".zip" and _zip_holds_arrays(data)):
         return "npz"
     if suffix == ".zip" or _is_zip(data):
@@ -174,11 +183,18 @@ def _format_of(data: bytes, inner_name: str) -> str:
                     + (" (put single images in a .zip, one folder per label)" if suffix in (".png", ".jpg", ".jpeg") else ""))
 
 
-def _load_csv(data: bytes, name: str, sensor: SensorOptions | None) -> Dataset:
-    table = read_table(data, name)
+def _read_sheet(data: bytes, name: str, kind: str, sensor: SensorOptions | None) -> Table:
+    if kind == "xlsx":
+        return read_xlsx(data, name)
+    return read_table(data, name, sensor.decimal if sensor else "auto")
+
+
+def _load_table(table: Table, sensor: SensorOptions | None) -> Dataset:
+    name = table.name
     layout = image_layout(table)
     if layout:
-        return load_image_csv(table, *layout)
+        images = load_image_csv(table, *layout)
+        return replace(images, notes=(*table.notes, *images.notes)) if table.notes else images
     if not table.has_header:
         n = len(table.frame.columns)
         raise DataError(f"'{name}' has no header row and its {n} columns are not a label plus a square number of "
@@ -206,7 +222,7 @@ def _load_unpacked(data: bytes, inner: str, name: str, sensor: SensorOptions | N
         return load_npz(data, name)
     if kind == "zip":
         return load_image_zip(data, name)
-    return _load_csv(data, name, sensor)
+    return _load_table(_read_sheet(data, name, kind, sensor), sensor)
 
 
 def _guarded(load, name: str, *args) -> Dataset:
@@ -305,12 +321,33 @@ def load(source: str, sensor: SensorOptions | None = None) -> Dataset:
     return load_bundled(source, sensor) if source in BUNDLED else load_path(source, sensor)
 
 
+def sensor_column_roles(data: bytes, name: str, sensor: SensorOptions | None = None) -> tuple[ColumnRole, ...]:
+    """Each column's role in an uploaded sensor CSV/.xlsx (maybe gzipped): channel | time | label | extra_label |
+    ignored, with the reason; the Data page shows them and turns a change into SensorOptions."""
+    check_upload_size(name, len(data))
+
+    def roles() -> tuple[ColumnRole, ...]:
+        unpacked, inner = _strip_gzip(bytes(data), name)
+        kind = "xlsx" if _format_of(unpacked, inner) == "xlsx" else "csv"
+        return column_roles(_read_sheet(unpacked, name, kind, sensor), sensor or SensorOptions())
+
+    return _guarded(roles, name)
+
+
 def sniff_csv(data: bytes) -> CsvInfo:
     """Columns, numeric ones, detected time/label columns, rows and image-or-sensor of CSV bytes (maybe gzipped)."""
     check_upload_size("the CSV", len(data))
 
     def describe() -> CsvInfo:
         text, _ = _strip_gzip(bytes(data), "the CSV")
-        return sniff(read_table(text, "the CSV"))
+        table = read_table(text, "the CSV")
+        info = sniff(table)
+        if info.looks_like != "sensor" or not table.has_header:
+            return info
+        try:  # the same time and label columns the loader will pick
+            roles = {r.role: r.column for r in column_roles(table, SensorOptions())}
+        except DataError:
+            return info
+        return replace(info, time_column=roles.get("time"), label_column=roles.get("label"))
 
     return _guarded(describe, "the CSV")

@@ -61,6 +61,8 @@ class Dataset:
     series_anomaly: np.ndarray | None = None  # (L,) 0/1 per time step
     window_starts: np.ndarray | None = None  # (N,) first time step of each window in `series`
     split_starts: tuple[int, int] | None = None  # time steps where val and test begin
+    part_ranges: tuple[tuple[int, int, int], ...] | None = None  # (part code, first step, stop) per stretch of series
+    series_time: np.ndarray | None = None  # (L,) the time column per step: numbers, or datetime64 in UTC
     notes: tuple[str, ...] = field(default_factory=tuple)  # what the loader did, e.g. NaNs filled
 
     def __post_init__(self) -> None:
@@ -81,6 +83,19 @@ class Dataset:
             raise DataError(f"{len(self.x)} samples but {len(self.y)} labels: they must match one to one")
         if self.label_kind not in ("class", "anomaly"):
             raise DataError(f"label_kind must be class or anomaly, not {self.label_kind!r}")
+
+    def step_parts(self) -> np.ndarray | None:
+        """Part code of each time step of `series` (L,): 0 train, 1 val, 2 test; None without a series."""
+        if self.series is None:
+            return None
+        parts = np.full(len(self.series), 2, dtype=np.int8)
+        if self.part_ranges is not None:
+            for code, begin, end in self.part_ranges:
+                parts[begin:end] = code
+        elif self.split_starts is not None:
+            parts[:self.split_starts[0]] = 0
+            parts[self.split_starts[0]:self.split_starts[1]] = 1
+        return parts
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -124,6 +139,17 @@ class Dataset:
         if self.channels:
             info["channels"] = list(self.channels)
         return info
+
+
+def held_out_note(split: np.ndarray, what: str = "sample") -> str | None:
+    """A note when nothing is held out for testing: 'test' figures then come from the samples trained on."""
+    counts = np.bincount(split, minlength=3)
+    if counts[2]:
+        return None
+    n = int(counts.sum())
+    return (f"only {n} {what}{'' if n == 1 else 's'} ({counts[0]} train, {counts[1]} val, 0 test): nothing is held out, "
+            f"so the 'test' figures are computed on {'the training ' + what if n == 1 else f'all {n} {what}s, including those trained on'}; they "
+            "say how well the model fits it, not how it does on new data")
 
 
 def random_split(n: int, fractions: tuple[float, float] = (0.8, 0.1), seed: int = 0) -> np.ndarray:

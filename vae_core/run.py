@@ -7,6 +7,7 @@ through `run.memo` and the typed accessors below, the same way wherever they are
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -17,10 +18,10 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from . import analysis
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, to_dict
 from .dataset import Dataset
 from .models import VAE
-from .training import TrainEvent, TrainingSoFar, TrainState
+from .training import Change, TrainEvent, TrainingSoFar, TrainState
 
 # Every status a run, a training job or a background task can be in.
 Status = Literal["queued", "running", "evaluating", "finished", "early_stopped", "stopped", "diverged", "failed",
@@ -29,10 +30,29 @@ ACTIVE: tuple[Status, ...] = ("queued", "running", "evaluating")
 STATUS_WORDS: dict[Status, str] = {  # each status in words, as pages and the CLI say it
     "queued": "waiting for a training slot", "running": "training", "evaluating": "evaluating on the test part",
     "finished": "finished", "early_stopped": "stopped early", "stopped": "stopped", "diverged": "training diverged",
-    "failed": "training could not run", "interrupted": "interrupted (the server stopped while it trained)",
+    "failed": "training could not run", "interrupted": "interrupted",
 }
 T = TypeVar("T")
-LABEL_CHANNEL_CHARS = 16  # channel names longer than this together are counted in a run's label instead
+
+
+def run_number(name: str) -> int:
+    """N of "run N" (how the dashboard names runs), else 0."""
+    match = re.fullmatch(r"run (\d+)", name or "")
+    return int(match.group(1)) if match else 0
+
+
+def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
+    """'run 3: mnist, mlp, β=1, z=16, bce' for a run, whether loaded or only listed (settings as in config.json).
+
+    A run on sensor windows (input shape (T, C)) counts its channels, 'bleeding (1 ch)', so runs on different
+    channels of one recording do not read the same.
+    """
+    shape = settings.get("input_shape") or ()
+    if len(shape) == 2:
+        data = f"{data} ({shape[-1]} ch)"
+    details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
+               f"{settings.get('loss')}")
+    return f"{name}: {details}" if run_number(name) else (name or details)
 
 
 class Memo:
@@ -84,27 +104,38 @@ class Run:
     state: TrainState | None = None  # optimiser, generators and counters: what Continue needs
     data: Dataset | None = None  # the data it was trained on, when that is loaded
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # random, never shown in URLs
-    number: int = 0  # run 1, 2, 3... within a workspace (0: not numbered)
+    name: str = ""  # "run 3" within a workspace; "" for a run saved without one (the CLI's)
     created: float = field(default_factory=time.time)
     memo: Memo = field(default_factory=Memo)
+    saved_changes: list[Change] = field(default_factory=list)  # the changes a run loaded without its state made
+
+    @property
+    def changes(self) -> list[Change]:
+        """Live setting changes (β, learning rate, free bits) by step: the run's config history."""
+        return self.state.changes if self.state is not None else self.saved_changes
 
     @property
     def model_cfg(self) -> ModelConfig:
         return self.model.cfg
 
     @property
+    def number(self) -> int:
+        """N of a run named "run N" (0 otherwise)."""
+        return run_number(self.name)
+
+    @property
+    def data_name(self) -> str:
+        """The name of the data it was trained on (loaded or not)."""
+        return self.data.name if self.data is not None else str(self.data_info.get("name", "?"))
+
+    @property
+    def short_name(self) -> str:
+        """'run 3', or the start of its id for a run saved without a name (the CLI's)."""
+        return self.name if run_number(self.name) else f"run {self.id[:6]}"
+
+    @property
     def label(self) -> str:
-        """'run 3: mnist, mlp, β=1, z=16, bce'; sensor runs name their channels ('(ax, ay)', or '(6 ch)' when long),
-        so runs on different channels of one recording differ; 'new run' before the run is numbered."""
-        c, t = self.model.cfg, self.train_cfg
-        name = self.data.name if self.data is not None else self.data_info.get("name", "?")
-        kind = self.data.kind if self.data is not None else self.data_info.get("kind")
-        if kind == "sensor":
-            channels = list(self.data.channels if self.data is not None else self.data_info.get("channels") or [])
-            shown = ", ".join(channels)
-            name += f" ({shown})" if channels and len(shown) <= LABEL_CHANNEL_CHARS else f" ({c.input_shape[-1]} ch)"
-        number = f"run {self.number}" if self.number else "new run"
-        return f"{number}: {name}, {c.arch}, β={t.beta:g}, z={c.latent_dim}, {c.loss}"
+        return run_label(self.name, self.data_name, {**to_dict(self.model.cfg), **to_dict(self.train_cfg)})
 
     @property
     def active(self) -> bool:

@@ -11,7 +11,7 @@ trains it, whatever else trains in the same process, and whether it stopped and 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
 from .models import VAE, build_model, count_parameters
 from .run import Run
-from .training import TrainEvent, TrainingSoFar, TrainState, train
+from .training import Change, TrainEvent, TrainingSoFar, TrainState, check_change, train
 
 
 def new_model(cfg: ModelConfig, seed: int = 0) -> VAE:
@@ -37,11 +37,14 @@ def data_info(data: Dataset) -> dict[str, Any]:
             "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
 
 
-def new_run(data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, **info: Any) -> Run:
-    """A run ready to train on `data`: seeded model, optimiser and generators. `info` adds to its data_info."""
+def new_run(data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, changes: Sequence[Change] = (),
+            **info: Any) -> Run:
+    """A run ready to train on `data`: seeded model, optimiser and generators. `changes` plans live setting
+    changes ahead (step, name, value), exactly as if made while it trains; `info` adds to its data_info."""
     model = new_model(model_cfg, train_cfg.seed)
-    return Run(model, train_cfg, {**data_info(data), **info}, state=TrainState(model, train_cfg), data=data,
-               status="queued")
+    state = TrainState(model, train_cfg)
+    state.changes = [Change(c.step, c.name, check_change(c.name, c.value)) for c in changes]
+    return Run(model, train_cfg, {**data_info(data), **info}, state=state, data=data, status="queued")
 
 
 def train_run(run: Run, data: Dataset | None = None, epochs: int | None = None) -> Iterator[TrainEvent]:
@@ -67,6 +70,9 @@ def fresh_state(run: Run) -> TrainState:
     """A new optimiser and generators for a run saved without its training state, counting its epochs so far."""
     state = TrainState(run.model, run.train_cfg)
     state.epoch = sum(1 for e in run.events if e.kind == "epoch" and e.phase == "train")
+    state.step = max((e.step for e in run.events), default=0)
+    state.announced = state.step
+    state.changes = list(run.saved_changes)
     return state
 
 

@@ -62,6 +62,7 @@ class Setting:
     sweep: Sweep | None = None  # None: a sweep cannot vary it
     active_when: tuple[str, tuple] | None = None  # (other setting, values): ignored otherwise
     cli: bool = True
+    live: bool = False  # may change while the run trains (from the next optimiser step on)
     check: Callable[[Any], str | None] | None = None  # extra rule: a message when the value breaks it
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .config import UNIT_INTERVAL_LOSSES, TrainConfig
+from .config import LIVE, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
 from .losses import kl_weight, vae_loss
 from .models import VAE
@@ -25,8 +26,8 @@ from .models import VAE
 class TrainEvent:
     """One step, one epoch summary (phase train or val), or the end of a run."""
 
-    kind: str  # step | epoch | end
-    phase: str  # train | val ('' for end events)
+    kind: str  # step | epoch | end | change (a live setting changed from this step on)
+    phase: str  # train | val ('' for end and change events)
     epoch: int  # 1-based epoch this event belongs to
     step: int  # optimiser steps taken so far
     total_steps: int  # steps the whole run plans (for progress and ETA)
@@ -38,8 +39,33 @@ class TrainEvent:
     samples_per_second: float = math.nan
     seconds: float = 0.0  # wall time since this call of train() began
     kl_per_dim: tuple[float, ...] = ()  # epoch events: KL of each latent dimension
-    reason: str = ""  # end events: finished | diverged | early_stopped
-    message: str = ""  # end events: what happened, in words
+    reason: str = ""  # end events: finished | diverged | early_stopped; change events: the setting's name
+    message: str = ""  # end and change events: what happened, in words
+    value: float = math.nan  # change events: the setting's new value
+
+
+@dataclass(frozen=True)
+class Change:
+    """A live setting (config.LIVE: β, learning rate, free bits) set to `value` from optimiser step `step` on."""
+
+    step: int
+    name: str
+    value: float
+
+    def event(self, epoch: int, total_steps: int, seconds: float) -> TrainEvent:
+        word = LIVE[self.name].widget.label if LIVE[self.name].widget else self.name
+        return TrainEvent(kind="change", phase="", epoch=epoch, step=self.step, total_steps=total_steps,
+                          seconds=seconds, reason=self.name, value=self.value,
+                          message=f"{word} set to {self.value:g} from step {self.step}")
+
+
+def check_change(name: str, value: float) -> float:
+    """The value a live setting may take (ConfigError otherwise): a declared live setting, within its range."""
+    if name not in LIVE:
+        raise ConfigError(f"{name} cannot change while a run trains; these can: {', '.join(LIVE)}")
+    value = LIVE[name].coerce(value)
+    LIVE[name].validate(value)
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -100,6 +126,21 @@ class TrainState:
         self.last_good = _copy_weights(model)
         self.best_weights: dict[str, Tensor] | None = None
         self.seconds = 0.0  # training time over every call
+        self.changes: list[Change] = []  # live setting changes, by step: planned ahead or made while training
+        self.announced = 0  # the last step whose changes were announced as events
+        self._lock = threading.Lock()  # changes come from other threads (a teacher's slider) while it trains
+
+    def change(self, name: str, value: float) -> Change:
+        """Set a live setting from the next optimiser step on (thread-safe); the Change is recorded."""
+        with self._lock:
+            change = Change(self.step + 1, name, check_change(name, value))
+            self.changes.append(change)
+            return change
+
+    def changes_until(self, step: int) -> list[Change]:
+        """The changes in force at `step` (those from steps up to it), in order."""
+        with self._lock:
+            return sorted((c for c in self.changes if c.step <= step), key=lambda c: c.step)
 
 
 def _make_optimizer(model: VAE, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -176,23 +217,32 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
     batch = min(cfg.batch_size, n_train)
     steps_per_epoch = math.ceil(n_train / batch)
     total_steps = steps_per_epoch * cfg.epochs
-    loss_kw = dict(loss=model.cfg.loss, free_bits=cfg.free_bits, huber_delta=model.cfg.huber_delta)
     t_start = time.perf_counter()
 
     def event(**kw) -> TrainEvent:
         return TrainEvent(step=state.step, total_steps=total_steps, seconds=time.perf_counter() - t_start, **kw)
 
+    def live(step: int) -> dict[str, float]:
+        """β, learning rate and free bits in force at `step`: the config's, then every change up to it."""
+        values = {name: getattr(cfg, name) for name in LIVE}
+        values.update({c.name: c.value for c in state.changes_until(step)})
+        return values
+
+    def loss_kw(values: dict[str, float]) -> dict:
+        return dict(loss=model.cfg.loss, free_bits=values["free_bits"], huber_delta=model.cfg.huber_delta)
+
     def validate() -> Iterator[TrainEvent]:
         """The validation, early-stopping check and last-good copy that close epoch state.epoch."""
         state.val_pending = False
         epoch = state.epoch
-        beta = kl_weight(epoch, cfg.beta, cfg.warmup, cfg.warmup_epochs)
+        now = live(state.step)
+        beta = kl_weight(epoch, now["beta"], cfg.warmup, cfg.warmup_epochs)
         if len(x_val):
-            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw)
+            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw(now))
             if not math.isfinite(val["loss"]):
                 yield _diverged(model, state, cfg, epoch - 1, state.step, total_steps, t_start)
                 return
-            target = val["recon"] + cfg.beta * val["kl"]  # early stopping watches the full-beta objective
+            target = val["recon"] + now["beta"] * val["kl"]  # early stopping watches the full-beta objective
             if target < state.best_val - 1e-4:
                 state.best_val, state.epochs_since_best = target, 0
                 if cfg.early_stopping:
@@ -201,7 +251,7 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
                 state.epochs_since_best += 1
             state.last_good = _copy_weights(model)
             yield event(kind="epoch", phase="val", epoch=epoch, loss=val["loss"], recon=val["recon"], kl=val["kl"],
-                        beta=beta, lr=cfg.lr * lr_factor(cfg.schedule, epoch / cfg.epochs),
+                        beta=beta, lr=now["lr"] * lr_factor(cfg.schedule, epoch / cfg.epochs),
                         kl_per_dim=tuple(val["kl_per_dim"]))
         else:
             state.last_good = _copy_weights(model)
@@ -234,14 +284,20 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         t_log = time.perf_counter()
         steps_before = state.batch
         for b in range(state.batch, steps_per_epoch):
+            if state.announced <= state.step:  # changes that take effect at this step: said once, before it
+                state.announced = state.step + 1
+                for change in state.changes_until(state.step + 1):
+                    if change.step == state.step + 1:
+                        yield change.event(epoch + 1, total_steps, time.perf_counter() - t_start)
+            now = live(state.step + 1)
             progress = epoch + b / steps_per_epoch
-            beta = kl_weight(progress, cfg.beta, cfg.warmup, cfg.warmup_epochs)
-            lr = cfg.lr * lr_factor(cfg.schedule, progress / cfg.epochs)
+            beta = kl_weight(progress, now["beta"], cfg.warmup, cfg.warmup_epochs)
+            lr = now["lr"] * lr_factor(cfg.schedule, progress / cfg.epochs)
             for group in state.optimizer.param_groups:
                 group["lr"] = lr
             xb = x_source[order[b * batch:(b + 1) * batch]]
             out = model(xb)
-            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw)
+            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw(now))
             state.optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             if cfg.grad_clip > 0:

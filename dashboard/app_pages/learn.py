@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import links, state
 from dashboard.components import explore, lesson_view
 from dashboard.components.sidebar import data_line
-from dashboard.lessons import LESSONS
+from dashboard.lessons import LESSONS, lesson_data
 from dashboard.lessons.common import Lesson, describe
 from dashboard.lessons.runner import LessonRunner, key
 from vae_core.data import BUNDLED
@@ -42,16 +42,10 @@ own_job = ws.job is not None and ws.job.active and busy_lesson is None
 running = runner is not None and runner.active
 
 
-def lesson_data(lesson: Lesson):
-    data = state.bundled(lesson.data)
-    return lesson.prepare(data) if lesson.prepare else data
-
-
 def set_up(lesson: Lesson):
     """The lesson's data and its first run's settings, on this workspace and the Train page."""
     data = lesson_data(lesson)
-    source = f"bundled:{lesson.data}" if lesson.prepare is None else f"lesson:{lesson.number}"
-    ws.set_data(data, source)
+    ws.set_data(data, lesson.source)
     state.apply_settings(lesson.settings(lesson.steps[0], data.kind))
     return data
 

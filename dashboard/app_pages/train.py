@@ -30,8 +30,12 @@ with left:
         st.rerun()
     run = ws.current_run()
     if not running and training.continuable(ws, run):
-        with st.expander(f"Continue training {run.label}"):
-            extra = st.slider("More epochs", 1, 200, 10, key="continue_epochs")
+        interrupted = run.status == "interrupted"
+        with st.expander(f"Continue {'the interrupted ' if interrupted else 'training '}{run.label}",
+                         expanded=interrupted):
+            if interrupted:
+                st.caption(f"It was {run.message}. It goes on from that checkpoint to epoch {run.train_cfg.epochs}.")
+            extra = 0 if interrupted else st.slider("More epochs", 1, 200, 10, key="continue_epochs")
             if st.button("Continue training", key="train_continue",
                          help="Train this run further from the very step it stopped at (same optimiser state "
                               "and random draws as if it had never stopped)."):

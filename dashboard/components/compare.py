@@ -18,8 +18,9 @@ from vae_core import analysis
 from vae_core.checkpoint import run_to_zip
 from vae_core.config import WIDGETS, to_dict
 from vae_core.dataset import Dataset
-from vae_core.run import Run
+from vae_core.run import STATUS_WORDS, Run, run_label
 from vae_core.settings import format_value
+from vae_core.store_index import RunEntry
 
 from .. import links
 from . import charts
@@ -50,8 +51,8 @@ def run_zip(run: Run) -> bytes:
 
 
 def zip_name(run: Run) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in run.data.name).strip("-") or "data"
-    return f"vae-run-{run.number}-{safe}.zip"
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in f"{run.short_name}-{run.data_name}")
+    return f"vae-{safe.strip('-') or 'run'}.zip"
 
 
 def file_digest(blob: bytes) -> str:
@@ -62,62 +63,53 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def runs_table(runs: list[Run], explored: str | None) -> pd.DataFrame:
-    """One row per run with its settings and held-out figures (missing figures stay empty). Kept narrow enough for
-    the page: no creation time (the run numbers give the order), and no column that is empty for every run (IWAE
-    NLL without an image run, anomaly AUC without a labelled sensor run)."""
+def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
+    """One row per run of the store, with its settings and held-out figures (missing figures stay empty). Kept
+    narrow enough for the page: no creation time (the run names give the order), and no column that is empty for
+    every run (IWAE NLL without an image run, anomaly AUC without a labelled sensor run)."""
     rows = []
-    for r in runs:
-        s, c, t = r.summary, r.model.cfg, r.train_cfg
-        active = s.get("active_units")
+    for e in entries:
+        s, r = e.settings, e.results
+        active = e.active_units
         rows.append({
-            "run": r.number, "explored": "●" if r.id == explored else "", "data": r.data.name, "arch": c.arch,
-            "latent size": c.latent_dim, "β": t.beta, "loss": c.loss,
-            "epochs": s.get("epochs", len([e for e in r.events if e.kind == "epoch" and e.phase == "train"])),
-            "status": r.status, "test neg. ELBO": _num(s.get("test_neg_elbo")),
-            "recon": _num(s.get("recon")), "KL": _num(s.get("kl")),
-            "active units": f"{active} of {s.get('latent_dim', c.latent_dim)}" if active is not None else "",
-            "IWAE NLL": _num(s.get("iwae_nll")), "anomaly AUC": _num(s.get("anomaly_auc")),
-            "seconds": _num(s.get("seconds")),
+            "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
+            "arch": s.get("arch"), "latent size": s.get("latent_dim"), "β": s.get("beta"), "loss": s.get("loss"),
+            "epochs": e.epochs, "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
+            "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
+            "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",
+            "IWAE NLL": _num(r.get("iwae_nll")), "anomaly AUC": _num(r.get("anomaly_auc")),
+            "seconds": _num(r.get("seconds")),
         })
     frame = pd.DataFrame(rows)
     empty = [name for name in ("IWAE NLL", "anomaly AUC") if name in frame and frame[name].isna().all()]
     return frame.drop(columns=empty)
 
 
-def _settings_of(run: Run) -> dict[str, str]:
-    values = {**to_dict(run.model.cfg), **to_dict(run.train_cfg)}
-    values.pop("input_shape", None)
-    channels = run.data.channels if run.data is not None else run.data_info.get("channels") or ()
-    return {"channels": ", ".join(channels), **{k: format_value(v) for k, v in values.items()}}
-
-
 def _short(text: str, most: int = 24) -> str:
     return "-" if not text else text if len(text) <= most else text[:most - 1] + "…"
 
 
-def run_labels(runs: list[Run], most: int = 2) -> dict[str, str]:
-    """Run id -> its label, with (up to `most`) settings that tell it apart from runs whose labels read the same
-    but for the number ('run 4: mnist, mlp, β=1, z=16, bce · lr 0.01')."""
-    groups: dict[str, list[Run]] = {}
-    for r in runs:
-        groups.setdefault(r.label.split(": ", 1)[-1], []).append(r)
-    out = {r.id: r.label for r in runs}
+def run_labels(entries: list[RunEntry], most: int = 2) -> dict[str, str]:
+    """Run id -> its label (run_label), with (up to `most`) settings that tell it apart from runs whose labels read
+    the same but for the name ('run 4: mnist, mlp, β=1, z=16, bce · lr 0.01')."""
+    out = {e.id: run_label(e.name, e.data, e.settings) for e in entries}
+    groups: dict[str, list[RunEntry]] = {}
+    for e in entries:
+        groups.setdefault(out[e.id].split(": ", 1)[-1], []).append(e)
     for group in groups.values():
         if len(group) < 2:
             continue
-        settings = [_settings_of(r) for r in group]
+        settings = [{k: format_value(v) for k, v in e.settings.items() if k != "input_shape"} for e in group]
         differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
-        for r, s in zip(group, settings, strict=True):
+        for e, s in zip(group, settings, strict=True):
             if differ:
-                out[r.id] = f"{r.label} · " + ", ".join(f"{k.replace('_', ' ')} {_short(s[k])}" for k in differ)
+                out[e.id] += " · " + ", ".join(f"{k.replace('_', ' ')} {_short(s.get(k, ''))}" for k in differ)
     return out
 
 
 def scored_on(run: Run) -> str:
     """'mnist, bce loss': the data and the likelihood a run's nats are measured under."""
-    name = run.data.name if run.data is not None else run.data_info.get("name", "?")
-    return f"{name}, {run.model.cfg.loss} loss"
+    return f"{run.data_name}, {run.model.cfg.loss} loss"
 
 
 def comparable(runs: list[Run]) -> list[list[Run]]:
@@ -139,7 +131,7 @@ def overlay_curves(runs: list[Run], height: int = 380, title: str = "Loss per ep
             epochs = [e for e in run.events if e.kind == "epoch" and e.phase == phase]
             if not epochs:
                 continue
-            name = f"run {run.number}" + (" (validation)" if phase == "val" else "")
+            name = run.short_name + (" (validation)" if phase == "val" else "")
             for col, term in ((1, "recon"), (2, "kl")):
                 fig.add_trace(go.Scatter(
                     x=[e.epoch for e in epochs], y=[getattr(e, term) for e in epochs], mode="lines+markers",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_core.run import Run
+from vae_core.store_index import RunEntry
 
 from ..workspace import Workspace
 from . import images
@@ -24,24 +24,27 @@ from .compare import (
 MAPS_PER_ROW = 3
 
 
-def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
+def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) -> None:
     """Pick runs to compare: their curves overlaid, latent maps side by side, reconstructions of the same inputs."""
     st.subheader("Compare runs")
-    ready = [r for r in reversed(runs) if r.id != busy]
-    signature = file_digest("".join(r.id for r in ready).encode())[:8]
+    ready = [e for e in reversed(entries) if e.id != busy]
     labels = run_labels(ready)
-    chosen_ids = st.multiselect("Runs to compare", [r.id for r in ready], default=[r.id for r in ready[:2]],
+    signature = file_digest("".join(e.id for e in ready).encode())[:8]
+    chosen_ids = st.multiselect("Runs to compare", list(labels), default=list(labels)[:2],
                                 format_func=labels.get, key=f"runs_compare_{signature}",
                                 help="Pick two or more runs: their training curves are drawn on top of each other, "
                                      "their latent maps side by side (three to a row).")
-    chosen = sorted((ws.run(i) for i in chosen_ids if ws.run(i) is not None), key=lambda r: r.number)
+    opened = [r for r in (ws.run(i) for i in chosen_ids) if r is not None]
+    chosen = sorted((r for r in opened if r.data is not None), key=lambda r: r.created)
+    if len(chosen) < len(opened):
+        st.caption("Runs whose data is not loaded are left out of the comparison: load their data on the Data page.")
     if len(chosen) < 2:
         st.caption("Pick at least two runs to compare them.")
     else:
         groups = comparable(chosen)
         if len(groups) > 1:
             st.warning("These runs' nats do not compare: " + "; ".join(
-                f"{', '.join(f'run {r.number}' for r in group)} on {scored_on(group[0])}" for group in groups) +
+                f"{', '.join(r.short_name for r in group)} on {scored_on(group[0])}" for group in groups) +
                 ". A nat under one likelihood or of one data set is not a nat of another, so each group has its own "
                 "chart.", icon=":material/balance:")
         for i, group in enumerate(groups):
@@ -56,7 +59,7 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
             coords, map_labels, method = latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:
-                figure = latent_scatter(coords, map_labels, f"Run {run.number}: latent means",
+                figure = latent_scatter(coords, map_labels, f"{run.short_name[:1].upper()}{run.short_name[1:]}: latent means",
                                                axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
                                                height=430)
                 st.plotly_chart(legend_below(rare_on_top(figure), y=-0.2),
@@ -70,12 +73,12 @@ def compare_section(ws: Workspace, runs: list[Run], busy: str | None) -> None:
             idx = showcase(source)
             rows = recon_rows(image_runs, source.x[idx])
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
-            names = ["original", *(f"run {r.number}" for r in image_runs)]
+            names = ["original", *(r.short_name for r in image_runs)]
             for name, row in zip(names, rows, strict=True):
                 line = st.columns([2, 11], vertical_alignment="center")  # room for "original" at 1024 px
                 line[0].markdown(f"**{name}**")
                 line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")
             st.download_button("Download these reconstructions (PNG)", images.png_bytes(images.grid(rows)),
-                               file_name="reconstructions-" + "-".join(f"run{r.number}" for r in image_runs) + ".png",
+                               file_name="reconstructions-" + "-".join(r.short_name.replace(" ", "") for r in image_runs) + ".png",
                                mime="image/png", key="runs_recon_png", on_click="ignore",
                                help="One image: the originals on top, then one row per run, in the order above.")

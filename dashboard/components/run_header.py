@@ -8,8 +8,9 @@ from vae_core.run import Run
 from ..workspace import Workspace
 
 
-def explored_run(ws: Workspace, what: str, icon: str) -> Run:
-    """The run chosen in the sidebar; stops the page with a message when there is none or it is training.
+def explored_run(ws: Workspace, what: str, icon: str, needs_data: bool = True) -> Run:
+    """The run chosen in the sidebar; stops the page with a message when there is none, it is training, or (when
+    the page `needs_data`) the data it was trained on is not loaded.
 
     `what` completes "this page then shows ..." / "... appear here when training ends" (e.g. "its latent map").
     """
@@ -24,4 +25,17 @@ def explored_run(ws: Workspace, what: str, icon: str) -> Run:
         st.page_link("app_pages/train.py", label="Watch it train", icon=":material/model_training:")
         st.stop()
     st.caption(f"Exploring **{run.label}** · {run.status.replace('_', ' ')} (choose another run in the sidebar).")
+    if needs_data and run.data is None:
+        missing_data(run, what)
+        st.stop()
     return run
+
+
+def missing_data(run: Run, what: str) -> None:
+    """Say which data a run needs before `what` can be shown, and where to load it."""
+    info = run.data_info
+    shape = " × ".join(str(s) for s in info.get("input_shape", []))
+    st.info(f"**{run.short_name}** was trained on **{info.get('name', 'data this server does not have')}**, which is "
+            f"not loaded, so {what} cannot be shown. Load it (or data with samples shaped {shape}) on the Data page; "
+            "the run's curves, settings, samples and traversals need no data.", icon=":material/dataset:")
+    st.page_link("app_pages/data.py", label="Go to Data", icon=":material/dataset:")

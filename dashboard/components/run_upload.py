@@ -5,6 +5,7 @@ import streamlit as st
 
 from vae_core.checkpoint import CheckpointError, run_from_zip
 from vae_core.data import MAX_UPLOAD_BYTES
+from vae_core.store import StoreError
 
 from .. import state
 from ..workspace import Workspace
@@ -20,9 +21,8 @@ def upload_section(ws: Workspace) -> None:
                               help="A zip downloaded from this page, or zipped from the folder that "
                                    f"`vae-explorer train --out` writes. Up to {UPLOAD_MB} MB. It is read in memory; "
                                    "nothing in it is run.")
-    st.caption(f"Runs live in this browser session only and are gone when the server restarts: download the ones "
-               f"to keep. Saved runs up to {UPLOAD_MB} MB (the server's upload limit); the weights are read as "
-               "plain numbers (safetensors), never run as code.")
+    st.caption(f"An uploaded run joins the run store like one trained here. Saved runs up to {UPLOAD_MB} MB (the "
+               "server's upload limit); the weights are read as plain numbers (safetensors), never run as code.")
     if upload is not None:
         blob = upload.getvalue()
         try:
@@ -35,19 +35,21 @@ def upload_section(ws: Workspace) -> None:
             st.markdown(f"**{upload.name}**: a {cfg.arch} VAE with z of size {cfg.latent_dim}, β = "
                         f"{saved.train_cfg.beta:g}, trained on {trained_on}.")
             data = ws.data
-            if data is None or tuple(data.input_shape) != tuple(cfg.input_shape):
-                in_use = f"{data.name} ({' × '.join(str(s) for s in data.input_shape)})" if data else "nothing"
-                st.warning(f"The data in use, {in_use}, does not fit this model, which needs samples shaped like "
-                           f"{trained_on}. Load matching data on the Data page first, then add the run.",
-                           icon=":material/dataset:")
-                st.page_link("app_pages/data.py", label="Go to Data", icon=":material/dataset:")
-            else:
-                if data.name != info.get("name"):
-                    st.caption(f"The run was trained on {info.get('name')}; its pages will use {data.name}, which has "
-                               "the same sample shape. Its saved scores still refer to the original data.")
-                if st.button("Add it to my runs", type="primary", key=f"runs_add_{file_digest(blob)}",
-                             help="The uploaded model becomes a run of this session, like one trained here."):
-                    saved.data, saved.message = data, f"uploaded from {upload.name}"
+            fits = data is not None and tuple(data.input_shape) == tuple(cfg.input_shape)
+            if not fits:
+                st.caption(f"It opens with what it carries (curves, settings, samples, traversals); the pages that "
+                           f"show its inputs (latent map, reconstructions, diagnosis) ask for data shaped like "
+                           f"{trained_on} on the Data page.")
+            elif data.name != info.get("name"):
+                st.caption(f"The run was trained on {info.get('name')}; its pages will use {data.name}, which has "
+                           "the same sample shape. Its saved scores still refer to the original data.")
+            if st.button("Add it to my runs", type="primary", key=f"runs_add_{file_digest(blob)}",
+                         help="The uploaded model becomes one of your runs, like one trained here."):
+                saved.data, saved.message = (data if fits else None), f"uploaded from {upload.name}"
+                try:
                     record = ws.add_run(saved)
+                except StoreError as exc:
+                    st.error(f"Could not keep {upload.name}: {exc}")
+                else:
                     state.flash(f"Added {record.label} from {upload.name}. The other pages now show it.")
                     st.rerun()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from vae_core.dataset import Dataset
 from vae_core.settings import parse_sizes
+from vae_core.store import StoreError
 from vae_core.sweep.background import SweepSnapshot, SweepTask
 
 from .. import state
@@ -44,7 +45,11 @@ def open_trial(ws: Workspace, sweep: SweepTask, key: str) -> None:
             return
         row = next(r for r in sweep.snapshot().rows if r["key"] == key)
         run.data, run.message = sweep.data, f"sweep trial {row['trial']}"
-        record = ws.add_run(run)
+        try:
+            record = ws.add_run(run)
+        except StoreError as exc:
+            st.error(f"Could not keep that trial: {exc}")
+            return
         opened[key] = record.id
     ws.selected_run = record.id
     state.flash(f"Opened {record.label}: the Latent space, Reconstructions and Diagnostics pages now show it.")

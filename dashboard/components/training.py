@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from vae_core.dataset import DataError
 from vae_core.run import ACTIVE, STATUS_WORDS, Run
 
 from .. import state
@@ -26,16 +27,22 @@ def start(ws: Workspace, job: TrainJob) -> None:
 
 
 def start_new(ws: Workspace, configs) -> None:
-    start(ws, TrainJob.new(ws.data, *configs, state.job_slots(), ws.job_finished))
+    """Train a new run with these configs on the data in use; a misfit is said on the next page run."""
+    try:
+        start(ws, ws.new_job(*configs, state.job_slots()))
+    except DataError as exc:
+        state.flash(f"Training could not start: {exc}", "error")
 
 
 def continuable(ws: Workspace, run: Run | None) -> bool:
-    """A run can train further when it kept its training state, on the data in use, and did not diverge."""
-    return run is not None and run.state is not None and run.data is ws.data and run.status != "diverged"
+    """A run can train further when it kept its training state and its data is loaded, and it did not diverge."""
+    return run is not None and run.state is not None and run.data is not None and run.status != "diverged"
 
 
 def start_continue(ws: Workspace, run: Run, extra_epochs: int) -> None:
-    start(ws, TrainJob(run, state.job_slots(), ws.job_finished, epochs=run.state.epoch + extra_epochs))
+    """Train a run further: an interrupted one to the epochs it was started with, any other `extra_epochs` more."""
+    epochs = run.train_cfg.epochs if run.status == "interrupted" else run.state.epoch + extra_epochs
+    start(ws, ws.continue_job(run, epochs, state.job_slots()))
 
 
 def progress_line(snap: JobSnapshot, epochs: int) -> None:
@@ -107,7 +114,7 @@ def shown(ws: Workspace) -> tuple[TrainJob | None, Run | None]:
     """What the Train page's right side shows: (the job, None) while it trains or when its run is the one chosen in
     the sidebar; else (None, the sidebar's run), which may be None when there is neither."""
     job, run = ws.job, ws.current_run()
-    if job is not None and (job.active or job.run is run or run is None):
+    if job is not None and (job.active or run is None or job.run.id == run.id):
         return job, None
     return None, run
 
@@ -137,7 +144,7 @@ def job_panel(job: TrainJob, running: bool) -> None:
 def run_panel(ws: Workspace, run: Run) -> None:
     """A run chosen in the sidebar that no job here trained: its curves, outcome and latent map, from the run."""
     job = ws.job
-    if job is not None and job.status == "failed" and ws.run(job.run.id) is None:
+    if job is not None and job.status == "failed":  # a failed job leaves no run: say so above the one shown
         st.error(f"The last training could not run: {job.message}", icon=":material/error:")
     st.caption(f"Showing **{run.label}**, the run chosen in the sidebar.")
     if run.events:

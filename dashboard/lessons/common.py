@@ -92,6 +92,11 @@ class Lesson:
     after: Callable[[list[Run]], None] | None = None  # slow analysis, run in the background after training
     minutes: str = "under a minute"  # how long the runs take on a laptop
 
+    @property
+    def source(self) -> str:
+        """Where a run of this lesson says its data came from: the bundled set, or this lesson's variant of it."""
+        return f"bundled:{self.data}" if self.prepare is None else f"lesson:{self.number}"
+
     def settings(self, step: Step, kind: str) -> dict[str, Any]:
         """Complete Train-page settings for one step (settings.py keys, plus 'kind')."""
         given = {**self.base, **step.changes}

@@ -115,7 +115,7 @@ class LessonRunner(Task):
         while True:
             with ws.lock:
                 if ws.job is None or not ws.job.active:
-                    job = TrainJob.new(self.data, model_cfg, train_cfg, self._slots, ws.job_finished)
+                    job = ws.new_job(model_cfg, train_cfg, self._slots, data=self.data)
                     with self.lock:
                         self.job, self.waiting = job, False
                     ws.job = job.start()

@@ -321,7 +321,7 @@ def _data_entries() -> list[Entry]:
         one("not_a_zip.npz", "not a valid zip file", b"PK\x03\x04 but nothing after it"),
         one("binary.csv", "binary file", bytes(range(256)) * 4),
         one("labels_only-labels-idx1-ubyte", "IDX labels file", _idx_labels(10)),
-        one("unknown.xlsx", "files are not supported", b"PK-ish spreadsheet bytes"),
+        one("unknown.xlsx", "is not a valid .xlsx workbook", b"PK-ish spreadsheet bytes"),
     ]
     pair = {"pair-images-idx3-ubyte": images_4, "pair-labels-idx1-ubyte": _idx_labels(12)}
     entries.append(Entry("idx_counts_differ", "data", "has 10 images but", tuple(pair), pair))
@@ -334,9 +334,61 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+# ---- real-world sensor files (issue 18 items 4-9, issue 12 item 1): load right, or refused by name --------
+
+@dataclass(frozen=True)
+class RealWorld:
+    """An everyday sensor file and what must happen to it: it loads, saying what was done, or is refused."""
+
+    name: str
+    outcome: str  # "loads" or "refused"
+    expect: str  # loads: a fragment of one of the data set's notes; refused: of the message
+    blob: bytes = field(repr=False, default=b"")
+    channels: tuple[str, ...] = ()  # loads: exactly the model's input channels (never a label or the time)
+    # refused: also an ordinary corpus entry (CLI and Data page). False while the Data page still preselects
+    # every numeric column as a channel instead of asking vae_core.data.sensor_column_roles
+    corpus: bool = True
+
+
+def real_world_entries() -> list[RealWorld]:
+    """Every real-world sensor case with its expected outcome under the default options."""
+    import sensor_filemakers as S
+
+    no_channel = "time,anomaly,flat\n" + "".join(f"{i},{int(i % 50 == 0)},2.5\n" for i in range(100))
+    quoted = "t,value,other\n" + "".join(f'{i},"{i % 7},5",{i % 3}\n' for i in range(60))
+    mixed_offsets = S.dst_csv().decode().replace("+01:00", "", 1)
+    sensors = ("temp", "pressure")
+    return [
+        RealWorld("decimal_comma.csv", "loads", "numbers read with a decimal comma", S.decimal_comma_csv(), sensors),
+        RealWorld("pandas_index.csv", "loads", "time column 'Unnamed: 0': a row index saved by pandas",
+                  S.pandas_index_csv(), sensors),
+        RealWorld("changepoint_column.csv", "loads", "label-like column(s) kept out of the channels: 'changepoint'",
+                  S.pandas_index_csv(), sensors),
+        RealWorld("duplicated_times.csv", "loads", "rows with the same time were averaged", S.duplicated_times_csv(),
+                  sensors),
+        RealWorld("dst_offsets.csv", "loads", "(a daylight-saving change): times converted to UTC", S.dst_csv(), sensors),
+        RealWorld("text_labels.csv", "loads", "'fault' marks an anomaly (1), 'ok' normal (0)", S.text_labels_csv(),
+                  sensors),
+        RealWorld("index_and_empty.csv", "loads", "skipped empty column(s): 'broken'", S.index_and_empty_csv(), sensors),
+        RealWorld("plant.xlsx", "loads", "read the first sheet, 'readings'", S.xlsx_bytes(), sensors),
+        RealWorld("mixed_offsets.csv", "refused", "mixes times with a UTC offset", mixed_offsets.encode()),
+        RealWorld("quoted_decimal_comma.csv", "refused", "holds numbers written with a decimal comma", quoted.encode()),
+        RealWorld("labels_only.csv", "refused", "has no numeric column to use as a channel ('time': time",
+                  no_channel.encode(), corpus=False),
+        RealWorld("old_excel.xls", "refused", "Excel 97-2003 (.xls) spreadsheets are not supported",
+                  b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 ole2 compound file"),
+    ]
+
+
+def _real_world_refused() -> list[Entry]:
+    """The refused real-world files as ordinary corpus entries (CLI exit 2, the Data page's message)."""
+    return [Entry(r.name, "data", r.expect, (r.name,), {r.name: r.blob}) for r in real_world_entries()
+            if r.outcome == "refused" and r.corpus]
+
+
 def entries() -> list[Entry]:
     """Every corpus entry, in memory."""
-    return _data_entries() + _run_entries() + list(_hostile_run_entries())
+    return _data_entries() + _real_world_refused() + _run_entries() + list(_hostile_run_entries())
 
 
 def write_corpus(folder: str | Path) -> list[Entry]:

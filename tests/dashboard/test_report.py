@@ -188,7 +188,8 @@ def test_the_sensor_report_draws_windows_traversals_and_the_roc_curve(runs):
 
 def test_the_file_name_is_safe():
     class Fake:
-        number = 3
+        short_name = "run 3"
+        data_name = f"../{EVIL}"
         data = type("D", (), {"name": f"../{EVIL}"})()
     name = report.file_name(Fake())
     assert name.startswith("vae-report-run-3-") and name.endswith(".html")

@@ -92,9 +92,9 @@ def test_every_run_is_listed_with_its_settings_and_scores(two_runs):
     at, ws, first, second = two_runs
     at.run()
     table = at.dataframe[0].value
-    assert list(table["run"]) == [r.number for r in ws.runs]
+    assert list(table["run"]) == [r.name for r in ws.runs]
     for record in (first, second):
-        row = table[table["run"] == record.number].iloc[0]
+        row = table[table["run"] == record.name].iloc[0]
         s = record.summary
         assert (row["data"], row["arch"], row["latent size"], row["β"], row["loss"], row["status"]) == (
             record.data.name, record.model.cfg.arch, record.model.cfg.latent_dim, record.train_cfg.beta,
@@ -104,7 +104,7 @@ def test_every_run_is_listed_with_its_settings_and_scores(two_runs):
         assert row["active units"] == f"{s['active_units']} of {s['latent_dim']}"
         assert row["epochs"] == s["epochs"] and row["seconds"] == pytest.approx(s["seconds"])
     assert list(table["explored"]).count("●") == 1
-    assert table[table["explored"] == "●"]["run"].item() == ws.current_run().number
+    assert table[table["explored"] == "●"]["run"].item() == ws.current_run().name
 
 
 @pytest.mark.slow
@@ -218,13 +218,24 @@ def test_a_broken_zip_shows_the_error_and_adds_nothing(two_runs, case):
 
 
 @pytest.mark.slow
-def test_a_run_for_other_data_is_explained_and_not_added(two_runs):
+def test_a_saved_run_opens_with_what_it_carries_and_asks_for_its_data_where_needed(two_runs):
     _, _, first, _ = two_runs
     at = open_app(PAGE)
     ws = workspace(at)
     ws.set_data(load_bundled("bleeding"), "bundled:bleeding")
-    upload(at, "mnist-run.zip", zip_of(first))
-    warning = " ".join(w.value for w in at.warning)
-    assert "does not fit this model" in warning and "Data page" in warning
-    assert not any((b.key or "").startswith("runs_add_") for b in at.button)
-    assert ws.runs == []
+    upload(at, "mnist-run.zip", zip_of(first))  # trained on the bundled MNIST: its data comes back by itself
+    by_prefix(at.button, "runs_add_").click().run()
+    added = ws.runs[-1]
+    assert added.data is not None and added.data.name == "mnist" and same_weights(added.model, first.model)
+    # a run trained on an upload this server does not have: it opens, and says what it needs where it needs it
+    saved = run_from_zip(zip_of(first))
+    saved.data_info.update(source="upload:my-digits.csv", name="my-digits.csv")
+    upload(at, "upload-run.zip", run_to_zip(saved))
+    assert any("ask for data shaped like" in c.value for c in at.caption)
+    by_prefix(at.button, "runs_add_").click().run()
+    orphan = ws.current_run()
+    assert orphan.data is None and orphan.data_info["name"] == "my-digits.csv" and same_weights(orphan.model, first.model)
+    at.switch_page("app_pages/generate.py").run()
+    assert not at.exception and [im for im in at.image if im.captions == ["32 samples, seed 0"]]  # no data needed
+    at.switch_page("app_pages/latent.py").run()
+    assert not at.exception and "my-digits.csv" in at.info[0].value and "Data page" in at.info[0].value

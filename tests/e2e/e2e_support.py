@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -32,8 +33,10 @@ def free_port() -> int:
 def start_server(port: int, env: dict | None = None, log_name: str = "server-e2e.log") -> subprocess.Popen:
     """`vae-explorer ui` on 127.0.0.1:port, waited for until /_stcore/health answers."""
     log = open(ROOT / "artifacts" / log_name, "w")
+    runs = tempfile.mkdtemp(prefix="e2e-runs-")  # each server its own run store, unless the test gives one
     proc = subprocess.Popen(ui_command("127.0.0.1", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, "VAE_EXPLORER_RUNS_DIR": runs, "VAE_EXPLORER_SHARED": "1",
+                                 **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:
@@ -116,3 +119,29 @@ class PeakRss:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def anonymous_sessions(url: str, n: int, timeout: float = 60.0) -> list:
+    """`n` bare WebSocket sessions (no browser, no cookie), each of which ran the app's script once; open.
+
+    What a flood of visitors (or a script) does to the server: every session gets a workspace of its own.
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    rerun = BackMsg()
+    rerun.rerun_script.query_string = ""
+    sockets = []
+    for _ in range(n):
+        ws = connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                     open_timeout=timeout, max_size=None)
+        ws.send(rerun.SerializeToString())
+        deadline = time.time() + timeout
+        while time.time() < deadline:  # until the script run ends (its page is drawn)
+            msg = ForwardMsg()
+            msg.ParseFromString(ws.recv(timeout=timeout))
+            if msg.WhichOneof("type") == "script_finished":
+                break
+        sockets.append(ws)
+    return sockets

@@ -53,7 +53,7 @@ def test_a_shared_link_then_lesson_three_collapse_and_fix(page: Page, app_url: s
     expect(page.get_by_role("combobox", name="KL warm-up")).to_have_value("linear")
     assert urlsplit(page.url).path == "/train" and query_of(page.url) == SHARED  # the same link, on /train
     page.get_by_role("button", name="Copy link for this exercise").click()
-    offered = page.get_by_test_id("stCode").inner_text().strip()
+    offered = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode").inner_text().strip()
     assert offered.startswith(app_url + "/train?") and query_of(offered) == SHARED  # the link to hand out
     shot(page, "lesson-shared-link")
 

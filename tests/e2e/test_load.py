@@ -35,12 +35,13 @@ def open_visitor(browser, url: str) -> Page:
     return page
 
 
-def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser) -> None:
+def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser, tmp_path) -> None:
     (ROOT / "artifacts").mkdir(exist_ok=True)
     t_start = time.perf_counter()
     port = free_port()
     # one training slot: the queue is then certain (with two, eight short runs could drain it before a page is read)
-    server = start_server(port, env={"VAE_EXPLORER_MAX_JOBS": "1"}, log_name="server-load.log")
+    server = start_server(port, env={"VAE_EXPLORER_MAX_JOBS": "1", "VAE_EXPLORER_RUNS_DIR": str(tmp_path)},
+                          log_name="server-load.log")
     url = f"http://127.0.0.1:{port}"
     figures: dict[str, float] = {"visitors": VISITORS}
     try:
@@ -124,6 +125,10 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser) -> None:
             ninth.goto(url + "/runs")
             wait_idle(ninth)
             expect(ninth.get_by_text("No runs yet")).to_be_visible()
+        run_folders = [p for p in tmp_path.rglob("config.json")]
+        figures["runs_on_disk"] = len(run_folders)
+        figures["disk_per_run_mb"] = sum(f.stat().st_size for p in run_folders for f in p.parent.iterdir()) / \
+            max(len(run_folders), 1) / 2**20
         figures["server_idle_rss_mb"] = idle_rss / 2**20
         figures["server_peak_rss_mb"] = rss.peak / 2**20
         figures["total_s"] = time.perf_counter() - t_start
@@ -138,3 +143,4 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser) -> None:
     assert figures["total_s"] < 270 and figures["ninth_visitor_interactive_s"] < 60
     assert figures["pages_reloaded"] <= 2  # a lost tab now and then; more would be the app's fault
     assert queued >= 1  # 8 jobs, 1 slot: the others wait, and are told so
+    assert figures["runs_on_disk"] == VISITORS  # every run in the store, each in its own workspace

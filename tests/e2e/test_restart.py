@@ -1,5 +1,5 @@
-"""A server restart loses no saved run. A run is saved when its visitor downloads it (the Runs page says runs
-live in the browser session until then); the zip loads again in a fresh server and in the CLI."""
+"""A downloaded run travels: its zip loads again in another browser on a fresh server (a shared one: the new
+browser has its own workspace) and in the CLI. (That runs outlast a restart in the run store: test_runs_last.py.)"""
 from __future__ import annotations
 
 import re
@@ -44,7 +44,7 @@ def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None
     server = start_server(port, log_name="server-restart-2.log")  # the same address, a fresh process
     try:
         page = visitor(browser, url + "/runs")
-        expect(page.get_by_text("No runs yet")).to_be_visible()  # memory did not survive; the file does
+        expect(page.get_by_text("No runs yet")).to_be_visible()  # another browser: a workspace of its own
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
         page.get_by_role("button", name="Add it to my runs").click()
         expect(page.get_by_text(re.compile(r"Added run 1: mnist, mlp, β=1, z=3, bce from saved-run\.zip"))).to_be_visible()

@@ -6,9 +6,9 @@ Browser: st.error shows the same message; the data in use and the runs already t
 from __future__ import annotations
 
 import pytest
-
 from app_session import open_app, train_tiny
 from make_corpus import entries
+
 from vae_core import cli
 
 ENTRIES = {e.name: e for e in entries()}

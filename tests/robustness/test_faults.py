@@ -8,15 +8,16 @@ from __future__ import annotations
 import time
 
 import torch
+from filemakers import bundled_digits, npz_bytes
 
 from dashboard import state
 from dashboard.jobs import TrainJob
-from vae_core.tasks import Slots
-from dashboard.workspace import WorkspaceStore
-from filemakers import bundled_digits, npz_bytes
+from dashboard.workspaces import WorkspaceStore
 from vae_core import cli
 from vae_core.checkpoint import load_run
 from vae_core.config import TrainConfig, default_model_config
+from vae_core.store import RunStore
+from vae_core.tasks import Slots
 
 
 def test_a_diverging_cli_run_exits_1_and_saves_the_last_good_weights(tmp_path, capsys):
@@ -39,13 +40,13 @@ def long_job(data, store: WorkspaceStore, key: str, session: str) -> TrainJob:
     space.attach(session)
     space.set_data(data, "bundled:mnist")
     cfg = default_model_config("image", data.input_shape, hidden=(32,))
-    space.job = TrainJob.new(data, cfg, TrainConfig(epochs=200), Slots(2), space.job_finished).start()
+    space.job = space.new_job(cfg, TrainConfig(epochs=200), Slots(2)).start()
     return space.job
 
 
-def test_a_closed_browsers_job_is_stopped_and_its_run_kept(mnist_small):
+def test_a_closed_browsers_job_is_stopped_and_its_run_kept(mnist_small, tmp_path):
     alive = {"tab-1": True, "tab-2": True}
-    store = WorkspaceStore(is_alive=lambda s: alive.get(s, False), orphan_seconds=60)
+    store = WorkspaceStore(RunStore(tmp_path), is_alive=lambda s: alive.get(s, False), orphan_seconds=60)
     mine = long_job(mnist_small, store, "closes", "tab-1")
     other = long_job(mnist_small, store, "stays", "tab-2")
     try:
@@ -63,9 +64,9 @@ def test_a_closed_browsers_job_is_stopped_and_its_run_kept(mnist_small):
         other.done.wait(30)
 
 
-def test_a_reload_within_the_grace_time_keeps_the_job(mnist_small):
+def test_a_reload_within_the_grace_time_keeps_the_job(mnist_small, tmp_path):
     alive = {"old-tab": True}
-    store = WorkspaceStore(is_alive=lambda s: alive.get(s, False), orphan_seconds=60)
+    store = WorkspaceStore(RunStore(tmp_path), is_alive=lambda s: alive.get(s, False), orphan_seconds=60)
     job = long_job(mnist_small, store, "reloads", "old-tab")
     try:
         t0 = time.time()
@@ -79,8 +80,8 @@ def test_a_reload_within_the_grace_time_keeps_the_job(mnist_small):
         job.done.wait(30)
 
 
-def test_the_watchdog_thread_stops_orphans_by_itself(mnist_small):
-    store = WorkspaceStore(is_alive=lambda s: False, orphan_seconds=0)
+def test_the_watchdog_thread_stops_orphans_by_itself(mnist_small, tmp_path):
+    store = WorkspaceStore(RunStore(tmp_path), is_alive=lambda s: False, orphan_seconds=0)
     job = long_job(mnist_small, store, "gone", "closed-tab")
     store.start_watchdog(every=0.05)
     t0 = time.time()
@@ -88,8 +89,8 @@ def test_the_watchdog_thread_stops_orphans_by_itself(mnist_small):
     print(f"\nORPHAN STOP: job stopped {time.time() - t0:.2f} s after its only session was gone")
 
 
-def test_jobs_without_a_browser_session_are_never_orphaned(mnist_small):
-    store = WorkspaceStore(is_alive=lambda s: False, orphan_seconds=0)
+def test_jobs_without_a_browser_session_are_never_orphaned(mnist_small, tmp_path):
+    store = WorkspaceStore(RunStore(tmp_path), is_alive=lambda s: False, orphan_seconds=0)
     space = store.get("cli-like")
     space.job = TrainJob.new(mnist_small, default_model_config("image", mnist_small.input_shape, hidden=(32,)),
                              TrainConfig(epochs=200), Slots(2), space.job_finished).start()

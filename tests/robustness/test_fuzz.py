@@ -12,11 +12,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from filemakers import zip_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from filemakers import zip_bytes
 from make_corpus import _valid_run_files, entries
+
 from vae_core import data as D
 from vae_core.checkpoint import CheckpointError, load_run, run_from_files, run_from_zip
 from vae_core.dataset import DataError

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from app_session import open_app, train_tiny, workspace
-from dashboard.workspace import WorkspaceStore, browser_key
 from filemakers import bundled_digits, npz_bytes
+
+from dashboard.workspaces import WorkspaceStore, browser_key
 from vae_core import data as D
 from vae_core.run import Run
+from vae_core.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for folder in ("vae_core", "dashboard") for p in (ROOT / folder).rglob("*.py"))
@@ -36,7 +37,9 @@ HTML_ALLOWED = {("dashboard/components/presenter.py", "CSS"): "presenter mode's 
 # The only server-wide objects: neither hands one visitor's data to another.
 SHARED_ALLOWED = {"workspace_store": "cache_resource: the store of workspaces, keyed by per-browser secrets",
                   "job_slots": "cache_resource: a counter and a queue of job ids, no data",
-                  "bundled": "cache_data: the bundled data sets by name, read-only, never user data"}
+                  "bundled": "cache_resource: the bundled data sets by name, read-only, never user data",
+                  "bundled_with": "cache_resource: bundled recordings cut with other windows, read-only",
+                  "variant": "cache_resource: a lesson's variant of a bundled set (seeded spikes), read-only"}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "dill", "joblib", "shelve", "marshal", "cloudpickle"}
 
 
@@ -207,11 +210,12 @@ def test_two_sessions_never_see_each_others_data_or_runs():
     assert run_id not in url and a.key not in url
 
 
-def test_run_ids_are_random_and_workspace_keys_come_from_secrets():
-    store = WorkspaceStore()
+def test_run_ids_are_random_and_workspace_keys_come_from_secrets(tmp_path):
+    store = WorkspaceStore(RunStore(tmp_path))
     space = store.get("k1")
     assert store.get("k1") is space and store.get("k2") is not space
-    ids = [space.add_run(Run(model=None, train_cfg=None, data_info={})).id for _ in range(30)]
+    assert space.code != store.get("k2").code  # each its own workspace code
+    ids = [Run(model=None, train_cfg=None, data_info={}).id for _ in range(30)]
     assert len(set(ids)) == 30 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
     assert len({i[:8] for i in ids}) == 30  # no shared prefix or counter
     # the XSRF cookie's token decides the key; another mask of the same token gives the same key

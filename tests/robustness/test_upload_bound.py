@@ -2,10 +2,11 @@
 explanations, and the engine's own check for files that arrive some other way."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 from app_session import open_app, workspace
+
 from vae_core.cli import ui_command
 from vae_core.data import MAX_UPLOAD_BYTES
 from vae_core.formats import common
@@ -28,7 +29,7 @@ def test_both_uploaders_explain_the_bound():
     assert any(f"Files up to {MB} MB" in c.value for c in at.caption)
     at.switch_page("app_pages/runs.py").run()
     assert f"{MB} MB" in at.file_uploader(key="runs_upload").help
-    assert any(f"up to {MB} MB" in c.value and "download the ones to keep" in c.value for c in at.caption)
+    assert any(f"up to {MB} MB" in c.value and "joins the run store" in c.value for c in at.caption)
 
 
 def test_a_file_over_the_bound_is_refused_with_the_limit_in_the_message(monkeypatch):

@@ -204,3 +204,23 @@ def test_collapse_verdict_explains_units_that_pass_the_active_test_but_carry_not
     verdict, reason = analysis._verdict(kl_dim, np.zeros(16, bool), float(kl_dim.sum()), TrainingSoFar(recon=(200.0,)),
                                         500)
     assert verdict == "collapsed" and "active-unit test" not in reason
+
+
+def test_the_elbo_of_one_input_written_out_matches_the_loss_and_torch_distributions(trained, x_test):
+    from torch.distributions import Normal, kl_divergence
+
+    x = x_test[3]
+    terms = analysis.elbo_terms(trained, x, beta=2.0, draws=5, seed=1)
+    assert terms.z.shape == terms.eps.shape == (5, 6) and terms.reconstructions.shape == (5, *x.shape)
+    np.testing.assert_allclose(terms.z, terms.mu + terms.sigma * terms.eps, rtol=1e-5, atol=1e-6)
+    reference = kl_divergence(Normal(torch.as_tensor(terms.mu), torch.as_tensor(terms.sigma)), Normal(0.0, 1.0))
+    np.testing.assert_allclose(terms.kl_per_dim, reference.numpy(), rtol=1e-4, atol=1e-6)
+    assert terms.total == pytest.approx(terms.recon + 2.0 * terms.kl)
+    # each draw's reconstruction term is the loss's, for that z
+    with torch.no_grad():
+        params = trained.decode(torch.as_tensor(terms.z))
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            params, torch.as_tensor(x).expand(5, *x.shape), reduction="none").flatten(1).sum(1)
+    np.testing.assert_allclose(terms.recon_per_draw, bce.numpy(), rtol=1e-4)
+    again = analysis.elbo_terms(trained, x, beta=2.0, draws=5, seed=1)
+    np.testing.assert_array_equal(again.eps, terms.eps)  # seeded: before and after a step draw the same noise

@@ -9,18 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_session import run_cli
 
-from vae_core.cli import build_parser, main
+from vae_core.cli import build_parser
 from vae_core.config import TrainConfig
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse exits for --help and bad flags
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, capsys):

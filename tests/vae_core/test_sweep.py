@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_session import run_cli
 
 from vae_core import runs
 from vae_core.checkpoint import load_run
@@ -39,15 +40,6 @@ CLI_TINY = ["--data", "mnist", "--latent-dim", "2", "--hidden", "32", "--epochs"
 def tiny(mnist):
     """The first 600 bundled MNIST digits (their split codes travel with them)."""
     return replace(mnist, x=mnist.x[:600], split=mnist.split[:600], y=mnist.y[:600])
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def csv_rows(folder: Path) -> list[dict]:

@@ -135,3 +135,50 @@ def test_sensor_models_learn_the_bleeding_series_and_score_its_anomaly(bleeding,
     assert epochs == 15
     assert summary["anomaly_auc"] is not None and summary["anomaly_auc"] > 0.6
     assert 0 < summary["anomaly_ap"] <= 1
+
+
+def _digest(model) -> bytes:
+    return b"".join(v.numpy().tobytes() for v in model.state_dict().values())
+
+
+def test_a_setting_changed_while_training_gives_the_weights_of_a_run_planned_with_it(mnist_small):
+    from vae_core.checkpoint import run_files, run_from_files
+    from vae_core.runs import new_run, train_run
+    from vae_core.training import Change
+
+    cfg = TrainConfig(epochs=2, batch_size=64, seed=4)
+    planned = new_run(mnist_small, SMALL, cfg, changes=[Change(7, "beta", 8.0), Change(12, "lr", 5e-4)])
+    list(train_run(planned))
+    live = new_run(mnist_small, SMALL, cfg)
+    for ev in train_run(live):  # a teacher moves the β slider after step 6 and the learning rate after step 11
+        if ev.kind == "step" and ev.step == 6:
+            assert live.state.change("beta", 8.0) == Change(7, "beta", 8.0)
+        if ev.kind == "step" and ev.step == 11:
+            live.state.change("lr", 5e-4)
+    assert _digest(planned.model) == _digest(live.model)
+    steps = {e.step: e for e in live.events if e.kind == "step"}
+    assert steps[6].beta == 1.0 and steps[7].beta == 8.0 and steps[11].lr == 2e-3 and steps[12].lr == 5e-4
+    marks = [(e.step, e.reason, e.value) for e in live.events if e.kind == "change"]
+    assert marks == [(7, "beta", 8.0), (12, "lr", 5e-4)]  # drawn on the curves, once each
+    # the history survives a save (config.json and metrics.csv) and the run continues as it would have
+    back = run_from_files(run_files(live))
+    assert back.changes == live.changes
+    assert [(e.step, e.reason, e.value) for e in back.events if e.kind == "change"] == marks
+    done = back.state.step  # 2 epochs of 15 steps
+    assert back.state.change("free_bits", 0.2) == Change(done + 1, "free_bits", 0.2)  # a change before continuing
+    list(train_run(back, mnist_small, epochs=3))
+    straight = new_run(mnist_small, SMALL, TrainConfig(epochs=3, batch_size=64, seed=4),
+                       changes=[Change(7, "beta", 8.0), Change(12, "lr", 5e-4), Change(done + 1, "free_bits", 0.2)])
+    list(train_run(straight))
+    assert _digest(back.model) == _digest(straight.model)
+
+
+def test_only_live_settings_change_and_within_their_range(mnist_small):
+    from vae_core.config import ConfigError
+    from vae_core.runs import new_run
+
+    run = new_run(mnist_small, SMALL, TrainConfig(epochs=1))
+    with pytest.raises(ConfigError, match="warmup cannot change while a run trains"):
+        run.state.change("warmup", 1)
+    with pytest.raises(ConfigError, match="beta must be between 0 and 1000"):
+        run.state.change("beta", -1)

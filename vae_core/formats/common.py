@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from ..dataset import DataError, Dataset, random_split
+from ..dataset import DataError, Dataset, held_out_note, random_split
 
 MAX_UPLOAD_BYTES = 200 * 1024**2  # one input file, as read or uploaded
 MAX_UNPACKED_BYTES = 1024**3  # what gunzip/unzip may produce (guards against zip bombs)
@@ -122,10 +122,10 @@ def image_dataset(name: str, images: np.ndarray, y: np.ndarray | None = None,
         images = images[:, None]
     if len(images) == 0:
         raise DataError(f"'{name}' holds no images: it needs at least one")
-    notes = (*notes, "random split 80/10/10 % (seed 0)")
+    split = random_split(len(images), (0.8, 0.1), seed=0)
+    notes = (*notes, "random split 80/10/10 % (seed 0)", *filter(None, [held_out_note(split, "image")]))
     return Dataset(name=name, kind="image", x=np.ascontiguousarray(images, dtype=np.float32),
-                   split=random_split(len(images), (0.8, 0.1), seed=0), y=y, label_names=label_names,
-                   label_kind="class", notes=notes)
+                   split=split, y=y, label_names=label_names, label_kind="class", notes=notes)
 
 
 # ---- zip archives (images zip and .npz) -------------------------------------------------------------

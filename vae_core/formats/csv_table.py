@@ -5,7 +5,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from . import common
 
 TIME_NAMES = ("timestamp", "time", "date", "datetime")
 ANOMALY_NAMES = ("is_anomaly", "anomaly", "label")
+DECIMALS = ("auto", ".", ",")  # the decimal mark: detected, or given (--decimal)
 HEADERLESS_MIN_SIDE = 4
 IMAGE_LABEL_NAMES = ("label", "labels", "class", "target", "digit", "y")
 # Pixel column names seen in the wild: pixel0, 1x1, 28x28, px_12, p3, 0.
@@ -42,10 +43,14 @@ class Table:
     name: str
     frame: pd.DataFrame
     has_header: bool
-    text: str
+    text: str  # the CSV text; "" for a spreadsheet, whose rows are its lines
+    notes: list[str] = field(default_factory=list)  # what reading did, e.g. decimal commas read
+    decimal: str = "."  # the decimal mark the numbers were read with
 
     def line_of(self, row: int) -> int:
         """1-based line in the file of data row `row` (pandas skips blank lines, so count them)."""
+        if not self.text:  # a spreadsheet: data row 0 is sheet row 2 under a header
+            return row + (2 if self.has_header else 1)
         want, seen = row + (1 if self.has_header else 0), -1
         for number, line in enumerate(self.text.splitlines(), start=1):
             if line.strip():
@@ -82,7 +87,7 @@ def _delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
     try:
         float(cell)
         return True
@@ -92,7 +97,7 @@ def _is_number(cell: str) -> bool:
 
 def _has_header(line: str, delimiter: str) -> bool:
     cells = next(csv.reader([line], delimiter=delimiter), [])
-    return any(cell.strip() and not _is_number(cell.strip()) for cell in cells)
+    return any(cell.strip() and not is_number(cell.strip()) for cell in cells)
 
 
 def _check_columns(name: str, line: str, delimiter: str) -> None:
@@ -125,8 +130,36 @@ def _check_other_delimiter(name: str, text: str) -> None:
                             "not commas; save it again as comma-separated text (semicolons or tabs work too)")
 
 
-def read_table(data: bytes, name: str) -> Table:
-    """CSV bytes -> Table (header detected: any non-numeric cell in the first line)."""
+# "0,110" and "1.234,5": numbers written with a decimal comma (and dots grouping thousands)
+DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+([eE][-+]?\d+)?$")
+_GROUPED_COMMA = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+,\d+$")
+_DECIMAL_DOT = re.compile(r"^[-+]?\d*\.\d+([eE][-+]?\d+)?$")
+_SAMPLE_LINES = 200
+
+
+def _decimal_mark(name: str, text: str, delimiter: str, decimal: str) -> tuple[str, str | None, str | None]:
+    """(decimal, thousands, note): a decimal comma is detected in ';'- or tab-separated files."""
+    if decimal not in DECIMALS:
+        raise DataError(f"decimal must be one of {', '.join(map(repr, DECIMALS))}, not {decimal!r}")
+    if decimal == "," and delimiter == ",":
+        raise DataError(f"'{name}' separates its values with commas, so ',' cannot also be its decimal mark: "
+                        "save it with ';' between values, or set decimal to '.'")
+    if decimal == "." or delimiter == ",":
+        return ".", None, None
+    lines = [line for line in text.splitlines()[:_SAMPLE_LINES + 1] if line.strip()][1:]
+    cells = [c.strip() for row in csv.reader(lines, delimiter=delimiter) for c in row]
+    commas = [c for c in cells if DECIMAL_COMMA.match(c) or _GROUPED_COMMA.match(c)]
+    dots = sum(bool(_DECIMAL_DOT.match(c)) for c in cells)
+    if decimal == "auto" and (not commas or dots > len(commas)):
+        return ".", None, None
+    thousands = "." if any(_GROUPED_COMMA.match(c) for c in commas) else None
+    example = f" (e.g. {commas[0]!r})" if commas else ""
+    how = "detected" if decimal == "auto" else "as asked"
+    return ",", thousands, f"numbers read with a decimal comma{example}, {how}"
+
+
+def read_table(data: bytes, name: str, decimal: str = "auto") -> Table:
+    """CSV bytes -> Table (header detected: any non-numeric cell in the first line; decimal: auto | . | ,)."""
     text = decode_text(data, name)
     line = _first_line(text)
     if not line:
@@ -134,9 +167,10 @@ def read_table(data: bytes, name: str) -> Table:
     delimiter = _delimiter(line)
     _check_columns(name, line, delimiter)
     has_header = _has_header(line, delimiter)
+    mark, thousands, note = _decimal_mark(name, text, delimiter, decimal)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=0 if has_header else None,
-                            low_memory=False, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=0 if has_header else None, decimal=mark,
+                            thousands=thousands, low_memory=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
         raise _parser_error(name, err) from None
     if frame.shape[1] == 1:
@@ -147,7 +181,7 @@ def read_table(data: bytes, name: str) -> Table:
         frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
     if len(frame) == 0:
         raise DataError(f"'{name}' has only a header row and no data: add rows of values below it")
-    return Table(name, frame, has_header, text)
+    return Table(name, frame, has_header, text, [note] if note else [], mark)
 
 
 def is_numeric_column(column: pd.Series) -> bool:
@@ -215,8 +249,22 @@ def first_bad_cell(column: pd.Series) -> tuple[int, str] | None:
     return (int(bad[0]), str(column.iloc[bad[0]])) if len(bad) else None
 
 
+def check_decimal_commas(table: Table, column: str) -> None:
+    """A text column of numbers written with a decimal comma means the decimal mark was not read: say so."""
+    cells = table.frame[column].dropna().astype(str).str.strip()
+    commas = cells[cells.str.match(DECIMAL_COMMA.pattern)]
+    if len(commas) == 0 or len(commas) < 0.5 * len(cells):
+        return
+    row, text = int(np.flatnonzero(table.frame.index == commas.index[0])[0]), commas.iloc[0]
+    fix = ("set decimal to ',' (or 'auto')" if table.text and table.delimiter != "," else
+           "save it with ';' between values and ',' as the decimal mark, or with '.' as the decimal mark")
+    raise DataError(f"'{table.name}' column '{column}' holds numbers written with a decimal comma (line "
+                    f"{table.line_of(row)}: {text!r}), which were read as text: {fix}")
+
+
 def check_mostly_numbers(table: Table, column: str) -> None:
     """A column of numbers with a few stray words is a typo to fix, not a text column to drop silently."""
+    check_decimal_commas(table, column)
     cells = table.frame[column].dropna()
     numbers = pd.to_numeric(cells, errors="coerce").notna()
     if len(cells) and numbers.mean() >= 0.5:

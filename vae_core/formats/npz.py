@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..dataset import DataError, Dataset, Scaling, random_split
+from ..dataset import DataError, Dataset, Scaling, held_out_note, random_split
 from . import common
 
 X_KEYS = ("x", "images", "windows")
@@ -122,11 +122,12 @@ def _sensor_dataset(arrays: dict, key: str, name: str) -> Dataset:
         raise DataError(f"'{name}': {x.shape[2]} channels in '{key}' but {len(channels)} names in 'channels': give one per channel")
     y, names = _labels(arrays, name, len(x))
     n_channels = x.shape[2]
-    return Dataset(name=name, kind="sensor", x=x, split=random_split(len(x), (0.8, 0.1), seed=0), y=y,
-                   label_names=names, channels=channels,
+    split = random_split(len(x), (0.8, 0.1), seed=0)
+    return Dataset(name=name, kind="sensor", x=x, split=split, y=y, label_names=names, channels=channels,
                    scaling=Scaling("none", np.zeros(n_channels), np.ones(n_channels)),
                    notes=(f"sensor windows from array '{key}' {x.shape}, used as saved (no scaling)",
-                          "random split 80/10/10 % (seed 0) of independent windows"))
+                          "random split 80/10/10 % (seed 0) of independent windows",
+                          *filter(None, [held_out_note(split, "window")])))
 
 
 def _is_sensor(arrays: dict, name: str) -> bool:

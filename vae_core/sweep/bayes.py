@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import results
 from ..settings import format_value
+from . import results
 from .space import Range, SweepError, Values
 from .trial import TrialOutcome, TrialTask
 

@@ -72,6 +72,10 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
     o = s.add_argument_group("output")
     o.add_argument("--out", default=None, help="sweep folder: results.csv, trials/<id>/, study.db "
                                                "(default: sweeps/<data name>)")
+    o.add_argument("--mlflow", default=None, metavar="URI",
+                   help="also log each finished trial to MLflow at this tracking URI, as one MLflow run with the "
+                        "trial's settings, per-epoch metrics, summary and run folder (needs pip install "
+                        "'vae-explorer[mlflow]') (default: off)")
     o.add_argument("--json", action="store_true", help="print the outcome as one JSON object on the last stdout line (default: off)")
     o.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
     return s
@@ -109,6 +113,10 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         raise search.SweepError("--storage is for --search bayes (it holds the Optuna study)")
     if args.iwae_k < 0:
         raise search.SweepError(f"--iwae-k must be 0 or more, not {args.iwae_k}")
+    if args.mlflow:
+        from .. import tracking
+
+        tracking.check(args.mlflow)  # before any trial runs
     data = load(args.data, sensor)
     plan = search.make_plan(data, args.data, space, search=args.search, trials=args.trials, seed=args.seed,
                             fixed=fixed, sensor=sensor, iwae_k=args.iwae_k, storage=args.storage, device=args.device)
@@ -134,6 +142,8 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         else:
             bar.update(1)
         bar.set_postfix_str(f"best neg. ELBO {_best_text(p.best)}")
+        if args.mlflow and p.row is not None and (out / "trials" / p.row["trial"] / "config.json").exists():
+            _log_trial(args.mlflow, out, p.row, bar)
 
     started = time.time()
     try:
@@ -167,6 +177,17 @@ def run(args: argparse.Namespace, sensor_options) -> int:
     for row in failed[:3]:
         print(f"warning: trial {row['trial']} failed: {row['message']}", file=sys.stderr)
     return 1 if outcome.new and len(failed) == len(outcome.new) else 0
+
+
+def _log_trial(uri: str, out: Path, row: dict, bar) -> None:
+    """Log one finished trial's run folder to MLflow from the driver (workers never talk to the server)."""
+    from .. import tracking
+
+    try:
+        tracking.log_run(uri, out / "trials" / row["trial"], run_name=f"{out.name}/{row['trial']}",
+                         tags={"vae_explorer.sweep": str(out.resolve()), "vae_explorer.trial_key": row["key"]})
+    except tracking.TrackingError as exc:  # the trial is saved; say so once per trial and go on
+        bar.write(f"warning: {exc}", file=sys.stderr)
 
 
 def _json(outcome, out: Path, failed: list, seconds: float) -> str:

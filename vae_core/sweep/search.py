@@ -16,6 +16,7 @@ from typing import Any
 from ..config import UNIT_INTERVAL_LOSSES, ConfigError, to_dict
 from ..dataset import Dataset
 from ..models import skeleton
+from ..store_files import commit_files
 from . import results
 from .space import SEARCHES, Base, Choice, Range, SweepError, Values, configs, describe, grid, sample, trial_key
 from .trial import TrialOutcome, TrialTask, sensor_dict
@@ -226,8 +227,7 @@ def run(plan: Plan, engine, out: str | Path | None = None, *, previous: list[dic
                     if trial.files:
                         folder = out / "trials" / trial.task.trial
                         folder.mkdir(parents=True, exist_ok=True)
-                        for name, blob in trial.files.items():
-                            (folder / name).write_bytes(blob)
+                        commit_files(folder, trial.files)  # all of the trial's files or none, even if killed
                     results.append(out, trial.row)
                 proposer.tell(trial)
                 trial.files = None  # written: free the memory

@@ -17,14 +17,14 @@ def part_ids(data: Dataset, part: str) -> np.ndarray:
     return ids if len(ids) else data.indices("all")
 
 
-def channel_choice(data: Dataset, key: str, allow_all: bool = False) -> list[int]:
+def channel_choice(channels: list[str], key: str, allow_all: bool = False) -> list[int]:
     """Which sensor channels a line chart draws (no choice with one channel)."""
-    every = list(range(len(data.channels)))
+    every = list(range(len(channels)))
     if len(every) <= 1:
         return every
     options = ([-1] if allow_all else []) + every
     pick = st.columns([1, 3])[0].selectbox(
-        "Channel", options, format_func=lambda c: "all channels" if c == -1 else data.channels[c], key=key,
+        "Channel", options, format_func=lambda c: "all channels" if c == -1 else channels[c], key=key,
         help="The sensor channel drawn in the charts below; the model rebuilds and generates all of them.")
     return every if pick == -1 else [pick]
 

@@ -36,7 +36,7 @@ def show(run: Run) -> None:
         st.caption("The ends of the path are the reconstructions of A and B, so they can differ from the originals.")
         png_download(strip, "interpolation", "gen_interp_png")
         return
-    (channel,) = channel_choice(data, "gen_interp_channel") or [0]
+    (channel,) = channel_choice(list(data.channels), "gen_interp_channel") or [0]
     st.plotly_chart(explore.path_lines(path, data.x[a], data.x[b], channel,
                                        data.channels[channel] if data.channels else "value",
                                        (f"A: {name_a}", f"B: {name_b}"), f"From {name_a} to {name_b}"),

@@ -51,7 +51,7 @@ def show(run: Run) -> None:
         st.caption("Each pair: the original on the left, its reconstruction on the right.")
         png_download(explore.pairs_grid(data.x[shown], recon), "reconstructions", "gen_recon_png")
         return
-    drawn = channel_choice(data, "gen_recon_channel", allow_all=True)
+    drawn = channel_choice(list(data.channels), "gen_recon_channel", allow_all=True)
     cols = st.columns(2)
     for j, (i, e) in enumerate(zip(shown, shown_err, strict=True)):
         cols[j % 2].plotly_chart(

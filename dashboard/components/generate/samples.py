@@ -16,12 +16,14 @@ def _new_seed() -> None:
 
 
 def show(run: Run) -> None:
-    data, is_image = run.data, run.data.kind == "image"
+    is_image = run.model_cfg.kind == "image"
+    channels = list(run.data_info.get("channels") or [])
+    kind = run.model_cfg.kind
     st.caption("New data from nothing: draw codes z from the prior N(0, I) and decode them. Good samples mean the "
                "codes of real inputs fill the prior without holes.")
     c = st.columns([2, 2, 1], vertical_alignment="bottom", gap="medium")
     n_samples = c[0].slider("How many", 8 if is_image else 1, 64 if is_image else 9, step=8 if is_image else 1,
-                            key=explore.keep(f"gen_prior_count_{data.kind}", 32 if is_image else 6),
+                            key=explore.keep(f"gen_prior_count_{kind}", 32 if is_image else 6),
                             help="Number of codes drawn from the prior and decoded.")
     prior_seed = c[1].number_input("Seed", 0, 1_000_000, key=explore.keep("gen_prior_seed", 0),
                                    help="The same seed draws the same codes, so you can compare models fairly.")
@@ -32,6 +34,6 @@ def show(run: Run) -> None:
         st.image(grid, caption=f"{n_samples} samples, seed {prior_seed}")
         png_download(grid, f"samples_seed{prior_seed}", "gen_prior_png")
     else:
-        st.plotly_chart(explore.window_grid(samples, [f"sample {k + 1}" for k in range(n_samples)], data.channels,
+        st.plotly_chart(explore.window_grid(samples, [f"sample {k + 1}" for k in range(n_samples)], channels,
                                             f"{n_samples} windows decoded from z ~ N(0, I) (scaled values)"),
                         key="gen_prior_windows", config=charts.PNG_CONFIG)

@@ -21,10 +21,10 @@ def show(run: Run) -> None:
                "top rows change the output; rows with KL near 0 are unused and stay flat.")
     kl = run.summary.get("kl_per_dim")
     if kl is None or len(kl) != latent_dim:
-        kl = run.diagnosis(compare.eval_part(data)).kl_per_dim
+        kl = run.diagnosis(compare.eval_part(data)).kl_per_dim if data is not None else np.zeros(latent_dim)
     kl = np.asarray(kl, dtype=float)
     dim_order = np.argsort(-kl, kind="stable")  # most informative first
-    test_ids = part_ids(data, "test")
+    test_ids = part_ids(data, "test") if data is not None else np.array([], dtype=int)  # no data: start at z = 0
     c = presenter.cells(4, gap="medium")
     n_dims = 1 if latent_dim == 1 else c[0].slider(
         "Dimensions shown", 1, latent_dim, key=explore.keep(f"gen_trav_dims_{latent_dim}", min(latent_dim, 8)),
@@ -42,7 +42,8 @@ def show(run: Run) -> None:
     values = np.linspace(lo, hi, steps, dtype=np.float32)
     dims = dim_order[:n_dims]
     rows = analysis.traverse(model, z0, dims, values)
-    if data.kind == "image":
+    channels = list(run.data_info.get("channels") or [])
+    if model.cfg.kind == "image":
         st.caption(f"Columns: z_d = {', '.join(f'{v:g}' for v in values)}.")
         for r, d in enumerate(dims):
             left, right = st.columns([1, 7], vertical_alignment="center")
@@ -51,9 +52,9 @@ def show(run: Run) -> None:
             right.image(images.mosaic(rows[r], cols=steps, upscale=2))
         png_download(images.grid(rows), "traversals", "gen_trav_png")
         return
-    (channel,) = channel_choice(data, "gen_trav_channel") or [0]
+    (channel,) = channel_choice(channels, "gen_trav_channel") or [0]
     titles = [f"z{d}: KL {kl[d]:.2f} nats" + (" (unused)" if kl[d] < analysis.NEAR_ZERO_KL else "") for d in dims]
     st.plotly_chart(explore.traversal_lines(rows, values, titles, channel,
-                                            data.channels[channel] if data.channels else "value",
+                                            channels[channel] if channels else "value",
                                             "One panel per latent dimension, one line per value of z_d"),
                     key="gen_trav_lines", config=charts.PNG_CONFIG)
