@@ -54,28 +54,25 @@ def test_the_near_zero_line_is_labelled_only_where_the_bars_leave_room():
     assert list(tall.layout.annotations) == []  # no label at all (not plotly's placeholder "new text")
 
 
-def test_runs_that_read_the_same_but_for_the_number_get_what_tells_them_apart():
-    from vae_core.config import configs_for
-    from vae_core.data import SAMPLE_DATA_DIR, bundled_sensor_options, load_bundled, load_upload
-    from vae_core.runs import new_run
+def test_runs_that_read_the_same_but_for_the_name_get_what_tells_them_apart():
+    from pathlib import Path
 
-    DAPHNET = SAMPLE_DATA_DIR / "daphnet_s06r02.csv.gz"
+    from vae_core.store_index import RunEntry
 
-    base = bundled_sensor_options("daphnet")
-    runs = []
-    for number, channels in enumerate((("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral"),
-                                       ("trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral")), 1):
-        data = load_upload([(DAPHNET.name, DAPHNET.read_bytes())], replace(base, channels=channels))
-        runs.append(new_run(data, *configs_for(data.kind, data.input_shape, {})))
-        runs[-1].number = number
-    mnist = load_bundled("mnist")
-    runs.append(new_run(mnist, *configs_for("image", mnist.input_shape, {})))
-    runs[-1].number = 3
+    def entry(name, data, **changes):
+        settings = {"input_shape": [64, 3], "arch": "conv1d", "beta": 1.0, "latent_dim": 8, "loss": "mse",
+                    "lr": 0.002, "epochs": 20, **changes}
+        return RunEntry(id=name.replace(" ", ""), path=Path("."), owner=None, status="finished", name=name, data=data,
+                        settings=settings)
+
+    runs = [entry("run 1", "walk.csv"), entry("run 2", "walk.csv", lr=0.01), entry("run 3", "walk.csv", lr=0.01,
+                                                                                     epochs=5),
+            entry("run 4", "mnist", input_shape=[1, 28, 28], arch="mlp", loss="bce")]
     labels = compare.run_labels(runs)
-    assert runs[0].label.split(": ", 1)[1] == runs[1].label.split(": ", 1)[1]  # '3 ch' both
-    assert labels[runs[0].id] == runs[0].label + " · channels ankle_horiz_fwd, ankle_…"
-    assert labels[runs[1].id] == runs[1].label + " · channels trunk_horiz_fwd, trunk_…"
-    assert labels[runs[2].id] == runs[2].label  # nothing to tell apart: as it was
+    assert labels["run1"] == "run 1: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.002, epochs 20"
+    assert labels["run2"] == "run 2: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.01, epochs 20"
+    assert labels["run3"] == "run 3: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.01, epochs 5"
+    assert labels["run4"] == "run 4: mnist, mlp, β=1, z=8, bce"  # nothing to tell apart: as it was
 
 
 @pytest.mark.slow

@@ -58,7 +58,7 @@ def test_the_diagnosis_is_the_one_with_the_training_history_on_every_page(mnist_
 DAPHNET = SAMPLE_DATA_DIR / "daphnet_s06r02.csv.gz"
 
 
-def test_labels_tell_sensor_runs_on_other_channels_apart():
+def test_labels_count_a_sensor_runs_channels():
     def run_on(name, channels=None):  # a bundled recording, or its CSV uploaded with some of its channels
         base = bundled_sensor_options(name)
         data = load_bundled(name) if channels is None else \
@@ -66,13 +66,13 @@ def test_labels_tell_sensor_runs_on_other_channels_apart():
         return new_run(data, *configs_for(data.kind, data.input_shape, {}))
 
     bleeding = run_on("bleeding")
-    assert bleeding.label == "new run: bleeding (value), conv1d, β=1, z=8, mse"  # unnumbered until kept
-    bleeding.number = 3
-    assert bleeding.label.startswith("run 3: bleeding (value),")
+    assert bleeding.label == "bleeding (1 ch), conv1d, β=1, z=8, mse"  # not yet named
+    bleeding.name = "run 3"
+    assert bleeding.label == "run 3: bleeding (1 ch), conv1d, β=1, z=8, mse"
+    assert run_on("daphnet").label.startswith("daphnet (9 ch),")
     ankle = run_on("daphnet", ("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral"))
-    trunk = run_on("daphnet", ("trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral"))
-    assert " (3 ch)," in ankle.label  # too long to name: counted
     one = run_on("daphnet", ("trunk_vert",))
-    assert one.label.startswith("new run: daphnet_s06r02.csv.gz (trunk_vert),") and one.label != trunk.label
-    assert " (3 ch)," in trunk.label
-    assert len(run_on("daphnet").label) < 60  # nine channels stay short: '9 ch'
+    assert ankle.label.startswith("daphnet_s06r02.csv.gz (3 ch),")
+    assert one.label.startswith("daphnet_s06r02.csv.gz (1 ch),")
+    mnist = load_bundled("mnist")
+    assert "ch)" not in new_run(mnist, *configs_for("image", mnist.input_shape, {})).label  # images: no channels
