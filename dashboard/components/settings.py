@@ -19,7 +19,7 @@ from vae_core.settings import Setting, format_value, parse_sizes
 from .. import state
 from ..lesson_titles import lesson_link
 from ..links import defaults
-from . import share
+from . import presenter, share
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
 LAYOUT = (("arch",), ("latent_dim",), ("beta",), ("loss",), ("epochs",), ("batch_size", "lr"),
@@ -87,7 +87,9 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
 
 def _rows(rows: tuple, data: Dataset, values: dict[str, Any]) -> None:
     for row in rows:
-        for col, name in zip(st.columns(len(row)) if len(row) > 1 else [st.container()], row):
+        # side by side, but one to a line in presenter mode: two of its large labels do not fit a third of the page
+        for col, name in zip(st.columns(len(row)) if len(row) > 1 and not presenter.enabled() else
+                             [st.container() for _ in row], row, strict=True):
             with col:
                 _draw(name, data, values)
 
