@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vae_core.analysis import NEAR_ZERO_KL
+from vae_core.config import LIVE
 from vae_core.training import TrainEvent
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -70,6 +71,7 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                      "marker": {"color": colour, "size": 8, "symbol": "diamond",
                                 "line": {"width": 1, "color": "white"}},
                      "xaxis": "x", "yaxis": "y"})
+    shapes, notes = change_marks(events)
     if steps:
         data.append({"type": "scatter", "x": x, "y": [e.beta for e in steps], "mode": "lines", "name": "β in force",
                      "line": {"color": TERM_COLOURS["beta"], "dash": "dash", "width": 1}, "xaxis": "x", "yaxis": "y2"})
@@ -84,8 +86,28 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
         yaxis2={"anchor": "x", "overlaying": "y", "side": "right", "title": {"text": "β"}, "showgrid": False,
                 # from 0 to a little above the largest β: a constant β gets round ticks, not 0.053, 0.224, …
                 "range": [0, 1.05 * max([e.beta for e in steps], default=1.0) or 1.0], "tickformat": ".2~g",
-                "tickmode": "auto"})
+                "tickmode": "auto"},
+        shapes=shapes, annotations=notes)
     return _figure(data, layout)
+
+
+def change_marks(events: Sequence[TrainEvent]) -> tuple[list[dict], list[dict]]:
+    """A dotted line at each live setting change, labelled with the new value ("β → 16"): plotly shapes and notes.
+
+    Changes at the same step share one label; labels alternate between two heights so neighbours do not overlap."""
+    by_step: dict[int, list[str]] = {}
+    for e in events:
+        if e.kind == "change":
+            word = LIVE[e.reason].widget.label.split(" (")[0] if e.reason in LIVE else e.reason
+            by_step.setdefault(e.step, []).append(f"{word} → {e.value:g}")
+    shapes, notes = [], []
+    for i, (step, words) in enumerate(sorted(by_step.items())):
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0, "y1": 1,
+                       "line": {"color": "#444", "dash": "dot", "width": 1}})
+        notes.append({"xref": "x", "yref": "paper", "x": step, "y": 0.98 - 0.07 * (i % 2), "xanchor": "left",
+                      "yanchor": "top", "text": ", ".join(words), "showarrow": False, "font": {"size": 11},
+                      "bgcolor": "rgba(255,255,255,0.8)"})
+    return shapes, notes
 
 
 def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) -> go.Figure:
@@ -110,8 +132,9 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
 
 def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover: Sequence[str] | None = None,
                    axis_names: tuple[str, str] = ("1", "2"), height: int = 480,
-                   customdata: Sequence[int] | None = None) -> go.Figure:
-    """2-D latent map, one colour (and legend entry) per label."""
+                   customdata: Sequence[int] | None = None,
+                   extent: tuple[float, float, float, float] | None = None) -> go.Figure:
+    """2-D latent map, one colour (and legend entry) per label; `extent` fixes the axes (a map replayed over epochs)."""
     coords = np.asarray(coords)
     labels = np.asarray(list(labels) if len(labels) else ["all"] * len(coords), dtype=object)
     hover = np.asarray(list(hover) if hover is not None else labels, dtype=object)
@@ -123,9 +146,10 @@ def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover:
                      "marker": {"size": 5, "color": PALETTE[i % len(PALETTE)], "opacity": 0.8},
                      "text": hover[mask].tolist(), "customdata": ids[mask], "hovertemplate": "%{text}<extra></extra>"})
     layout = _layout_dict(title, height,
-                          xaxis={"title": {"text": axis_names[0]}, "zeroline": False},
+                          xaxis={"title": {"text": axis_names[0]}, "zeroline": False,
+                                 **({"range": list(extent[:2])} if extent else {})},
                           yaxis={"title": {"text": axis_names[1]}, "zeroline": False, "scaleanchor": "x",
-                                 "scaleratio": 1},
+                                 "scaleratio": 1, **({"range": list(extent[2:])} if extent else {})},
                           # beside the map: ten labels above it ran into the title
                           legend={"title": {"text": "label"}, "itemsizing": "constant", "orientation": "v",
                                   "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})

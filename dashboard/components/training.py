@@ -11,7 +11,7 @@ from vae_core.run import ACTIVE, STATUS_WORDS, Run
 from .. import state
 from ..jobs import JobSnapshot, TrainJob
 from ..workspace import Workspace
-from . import charts, compare
+from . import charts, compare, map_replay, step_view
 
 POLL_SECONDS = 0.5
 FINAL = {"finished": st.success, "early_stopped": st.success, "stopped": st.info, "diverged": st.error,
@@ -130,12 +130,18 @@ def job_panel(job: TrainJob, running: bool) -> None:
     progress_line(snap, job.train_cfg.epochs)
     if snap.events:
         st.plotly_chart(charts.loss_curves(snap.events), key="live_curves", config=charts.PNG_CONFIG)
-    if snap.live_map is not None:
+    if snap.paused and snap.status == "running":
+        st.info(f"Paused after step {job.run.state.step}" + ("" if snap.held else " (holding after this step…)") +
+                ". **Step** takes one optimiser step; **Resume** goes on.", icon=":material/pause:")
+        step_view.panel(job, snap)
+    if snap.status in ACTIVE and snap.live_map is not None:
         m = snap.live_map
         title = (f"Latent means after epoch {m.epoch}" if m.epoch else "Latent means before training") + \
                 (" (2-D code)" if m.method == "z" else " (PCA)")
-        st.plotly_chart(charts.latent_scatter(m.coords, m.labels, title, height=420), key="live_map",
-                        config=charts.PNG_CONFIG)
+        st.plotly_chart(charts.latent_scatter(m.coords, m.labels, title, height=420, extent=m.extent),
+                        key="live_map", config=charts.PNG_CONFIG)
+    elif snap.status not in ACTIVE:
+        map_replay.show(job.history, f"job_{job.id[:8]}")
     final_message(snap.status, snap.message, job.run)
     if running and not job.active:
         st.rerun()  # full rerun: buttons re-enable, polling stops
@@ -151,7 +157,10 @@ def run_panel(ws: Workspace, run: Run) -> None:
         st.plotly_chart(charts.loss_curves(run.events), key=f"run_curves_{run.id[:8]}", config=charts.PNG_CONFIG)
     else:
         st.caption("This run carries no training history to draw.")
-    if run.data is not None:
+    history = map_replay.saved(ws, run)
+    if history is not None and len(history.frames) > 1:
+        map_replay.show(history, f"run_{run.id[:8]}")
+    elif run.data is not None:
         coords, labels, method = compare.latent_map(run)
         title = f"Latent means, {compare.eval_part(run.data)} part" + (" (2-D code)" if method == "z" else " (PCA)")
         st.plotly_chart(charts.latent_scatter(coords, labels, title, height=420), key=f"run_map_{run.id[:8]}",
