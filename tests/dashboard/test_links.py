@@ -8,6 +8,7 @@ import pytest
 from app_session import open_app, workspace
 
 from dashboard import links
+from dashboard.lesson_titles import TITLES
 from dashboard.components import settings
 from vae_core.config import WIDGETS
 
@@ -117,7 +118,8 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 def test_lesson_and_presenter_values():
     assert links.lesson({"lesson": "3"}) == (3, None)
     assert links.lesson({}) == (None, None)
-    for bad in ("0", "7", "2.5", "x"):
+    past_the_last = str(len(TITLES) + 1)
+    for bad in ("0", past_the_last, "2.5", "x"):
         number, problem = links.lesson({"lesson": bad})
         assert number is None and repr(bad) in problem
     assert links.presenter({"presenter": "1"}) is True and links.presenter({"presenter": "off"}) is False
@@ -183,6 +185,7 @@ def test_a_lesson_link_opens_that_lesson_and_a_bad_one_says_so():
     at.query_params["lesson"] = "4"
     at.run()
     assert at.header[0].value == "Lesson 4: Latent size"
-    at.query_params["lesson"] = "9"
+    past_the_last = len(TITLES) + 1
+    at.query_params["lesson"] = str(past_the_last)
     at.run()
-    assert any("lesson='9' is not a lesson number (1 to 6)" in w.value for w in at.warning)
+    assert any(f"lesson='{past_the_last}' is not a lesson number (1 to {len(TITLES)})" in w.value for w in at.warning)
