@@ -40,7 +40,7 @@ def injected_recording(length: int = INJECTED_LENGTH) -> bytes:
     x[INJECTED["stuck sensor"][0], 1] = x[INJECTED["stuck sensor"][0].start, 1]
     for steps, _ in INJECTED.values():
         labels[steps] = 1
-    rows = (f"{i},{a:.4f},{b:.4f},{c:.4f},{y}" for i, (a, b, c), y in zip(t, x, labels))
+    rows = (f"{i},{a:.4f},{b:.4f},{c:.4f},{y}" for i, (a, b, c), y in zip(t, x, labels, strict=True))
     return ("t,a,b,c,anomaly\n" + "\n".join(rows) + "\n").encode()
 
 
