@@ -10,7 +10,7 @@ from dashboard.components.anomaly_task import scored as scored_recording
 from dashboard.components.anomaly_windows import by_class
 from dashboard.components.charts import PNG_CONFIG
 from dashboard.components.run_header import explored_run
-from dashboard.components.time_axis import time_axis
+from dashboard.components.time_axis import DRAWN_POINTS, time_axis
 from vae_core.anomaly.workbench import PART_NAMES, apply_rule
 
 ws = state.workspace()
@@ -60,7 +60,9 @@ log_y = st.toggle("Log scale", key="anomaly_log", help="A logarithmic score axis
 st.plotly_chart(anomaly_charts.score_timeline(data, axis, s.total, threshold, outcome.events, log_y),
                 key="anomaly_timeline", config=PNG_CONFIG)
 st.caption(f"Every time step of the recording, scored: {s.rule}. Shaded: the train, validation and test parts; red: "
-           "labelled anomalies; orange: the events detected at this threshold. Drag to zoom, double-click to zoom out.")
+           "labelled anomalies; orange: the events detected at this threshold. Drag to zoom, double-click to zoom out."
+           + (f" The {len(s.total):,} steps are drawn as {DRAWN_POINTS:,} columns, each at its highest score."
+              if len(s.total) > DRAWN_POINTS else ""))
 if len(s.channel_names) > 1:
     st.plotly_chart(anomaly_charts.channel_heatmap(axis, s.channels, s.channel_names), key="anomaly_heatmap",
                     config=PNG_CONFIG)

@@ -12,7 +12,7 @@ from vae_core.anomaly import Event, channel_time_matrix
 from vae_core.dataset import Dataset
 
 from .charts import PALETTE, _layout
-from .time_axis import DRAWN_POINTS, TimeAxis, drawn, part_spans, spans
+from .time_axis import TimeAxis, drawn, part_spans, spans
 
 PART_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#7f7f7f"}
 LABEL_COLOUR, EVENT_COLOUR, THRESHOLD_COLOUR = "#d62728", "#ff7f0e", "#d62728"
@@ -60,7 +60,6 @@ def score_timeline(data: Dataset, axis: TimeAxis, total: np.ndarray, threshold: 
                    events: Sequence[Event], log_y: bool = False, height: int = 420) -> go.Figure:
     """Step scores (L,) of the whole recording: parts shaded, labelled anomalies red, events orange, the threshold."""
     x, y = drawn(total, axis)
-    binned_note = f" (max of each of {DRAWN_POINTS:,} columns)" if len(total) > DRAWN_POINTS else ""
     fig = go.Figure()
     shade_parts(fig, data, axis)
     shade_mask(fig, data.series_anomaly, axis, "labelled anomaly", LABEL_COLOUR, 0.3)
@@ -72,7 +71,7 @@ def score_timeline(data: Dataset, axis: TimeAxis, total: np.ndarray, threshold: 
                                  line=dict(color=THRESHOLD_COLOUR, dash="dash", width=1.5),
                                  hovertemplate=f"threshold {threshold:.3g}<extra></extra>"))
     fig.update_xaxes(title_text=axis.title)
-    fig.update_yaxes(title_text="step score (nats)" + binned_note, type="log" if log_y else "linear")
+    fig.update_yaxes(title_text="step score (nats)", type="log" if log_y else "linear")
     _layout(fig, "Anomaly score of every time step, whole recording", height)
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
                              margin=dict(b=90))  # below the chart: never over the title

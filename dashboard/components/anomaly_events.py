@@ -46,15 +46,17 @@ def events_section(run: Run, outcome: Outcome, axis: TimeAxis) -> None:
                 "threshold or the minimum event length to see the highest-scoring stretches.")
         return
     table = anomaly_tables.events_frame(outcome, axis, data.series_anomaly)
-    st.dataframe(table, hide_index=True, key="anomaly_events_table", height=min(36 * (len(table) + 1) + 4, 300))
+    st.dataframe(table, hide_index=True, key="anomaly_events_table", height=300 if len(table) > 8 else "auto")
     st.caption("An event is a run of steps above the threshold (merged across gaps up to the merge gap, dropped when "
                "shorter than the minimum length). Top channels: each channel's share of the reconstruction error "
                "summed over the event.")
     count = len(outcome.events)
-    pick = st.selectbox("Event to look at", range(count), key="anomaly_event_pick",
+    highest = max(range(count), key=lambda k: outcome.events[k].peak_score)
+    pick = st.selectbox("Event to look at", range(count), index=highest, key=f"anomaly_event_pick_{count}_{highest}",
                         format_func=lambda k: f"event {k + 1}: {table['start'][k]} to {table['end'][k]}, "
                                               f"top channel {outcome.events[k].top_channels[0][0]}",
-                        help="The recording (solid) and what the model rebuilds (dashed) around the event.")
+                        help="The recording (solid) and what the model rebuilds (dashed) around the event. The "
+                             "highest-scoring event comes first.")
     event = outcome.events[min(pick, count - 1)]
     names = list(data.channels)
     top = [c for c, _ in event.top_channels][:SHOWN_CHANNELS]

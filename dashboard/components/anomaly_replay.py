@@ -33,12 +33,13 @@ def figure(axis: TimeAxis, total: np.ndarray, labels: np.ndarray | None, outcome
                              line=dict(color=THRESHOLD_COLOUR, dash="dash", width=1.5)))
     fired = [a for a in outcome.replay.alarms if first <= a.fired_at <= cursor]
     if fired:
-        fig.add_trace(go.Scatter(x=[axis.x[a.fired_at] for a in fired], y=[total[a.fired_at] for a in fired],
-                                 mode="markers", name="alarm fired", marker=dict(color=EVENT_COLOUR, size=12,
-                                                                                 symbol="triangle-down")))
+        fig.add_trace(go.Scatter(x=[axis.x[a.fired_at] for a in fired], y=[threshold] * len(fired), mode="markers",
+                                 name="alarm fired", marker=dict(color=EVENT_COLOUR, size=13, symbol="triangle-down"),
+                                 text=[f"alarm at {axis.text(a.fired_at)} for the episode from {axis.text(a.start)}"
+                                       for a in fired], hovertemplate="%{text}<extra></extra>"))
     fig.update_xaxes(title_text=axis.title)
     fig.update_yaxes(title_text="step score (nats)")
-    _layout(fig, f"Streaming: {axis.text(cursor)}", 340)
+    _layout(fig, f"Replayed up to {axis.text(cursor)}", 340)
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
                              margin=dict(b=90))
 
