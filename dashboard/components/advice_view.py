@@ -11,10 +11,10 @@ from ..links import defaults
 
 
 def planned(data: Dataset) -> tuple[int, int]:
-    """(epochs, batch size) the Train page will use for this data: its settings, else the defaults for the kind."""
-    values = state.settings()
-    given = values if values.get("kind") == data.kind else defaults(data.kind)
-    return int(given["epochs"]), int(given["batch_size"])
+    """(epochs, batch size) the Train page will use for this data: the ones set there (they carry over from other
+    data), else the defaults for the data's kind."""
+    values, recommended = state.settings(), defaults(data.kind)
+    return int(values.get("epochs", recommended["epochs"])), int(values.get("batch_size", recommended["batch_size"]))
 
 
 def show(data: Dataset, epochs: int, batch_size: int) -> list[str]:

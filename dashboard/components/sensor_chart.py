@@ -14,6 +14,7 @@ from .charts import PALETTE, _layout
 from .time_axis import drawn, time_axis
 
 PANEL_PX = 130  # height of one channel's panel
+COLOURS = [c for c in PALETTE if c != LABEL_COLOUR]  # red stays the labelled anomalies' colour
 MAX_PANELS = 9  # more channels: the page offers a picker
 
 
@@ -27,7 +28,7 @@ def recording_panels(data: Dataset, channels: Sequence[str], title: str) -> go.F
         c = data.channels.index(name)
         x, y = drawn(data.series[:, c], axis, "mean")
         fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", name=name, showlegend=False,
-                                   line=dict(width=1, color=PALETTE[c % len(PALETTE)]),
+                                   line=dict(width=1, color=COLOURS[c % len(COLOURS)]),
                                    hovertemplate=f"{name} at %{{x}}: %{{y:.3g}}<extra></extra>"), row=row, col=1)
     shade_parts(fig, data, axis, row=1)
     shade_mask(fig, data.series_anomaly, axis, "labelled anomaly", LABEL_COLOUR, 0.3, row=1)

@@ -47,8 +47,10 @@ def roles_table(roles: tuple[ColumnRole, ...], editable: bool, key: str) -> dict
         st.dataframe(frame, hide_index=True, key=key)
         return {r.column: r.role for r in roles}
     edited = st.data_editor(frame, hide_index=True, key=key, disabled=["column", "why"], num_rows="fixed",
-                            column_config={"role": st.column_config.SelectboxColumn(
-                                "role", options=list(ROLE_WORDS.values()), required=True,
+                            column_config={"column": st.column_config.TextColumn(width="medium"),
+                                           "why": st.column_config.TextColumn(width="large"),
+                                           "role": st.column_config.SelectboxColumn(
+                                "role", options=list(ROLE_WORDS.values()), required=True, width="small",
                                 help="channel: fed to the model; time axis: orders the rows; anomaly label: 0/1 "
                                      "flags to score against; other label / ignored: never fed to the model.")})
     return dict(zip(edited["column"], (ROLE_OF[w] for w in edited["role"]), strict=True))
