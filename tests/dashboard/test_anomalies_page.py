@@ -167,7 +167,8 @@ def test_sentences_agree_with_their_tables_and_point_adjust_comes_with_its_cavea
         assert side == ("above" if float(value) > float(best_value) else "below" if float(value) < float(best_value)
                         else "level with")
         vae = shown.iloc[0]
-        assert events.startswith("At this threshold the VAE raises ") and f"finds {vae['events found']} labelled" in events
+        assert events.startswith("At this threshold the VAE raises ")
+        assert f"finds {vae['events found']} labelled" in events
         raised = int(events.split(" raises ")[1].split()[0])
         assert f"with {vae['false alarms']} false alarm" in events and f"(event F1 {vae['event F1']})" in events
         assert int(vae["false alarms"]) + round(float(vae["event precision"]) * raised) == raised  # true + false
