@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import anomaly_charts, anomaly_controls, anomaly_events, anomaly_replay, anomaly_tables
+from dashboard.components.anomaly_tables import HEADER_WORDS
 from dashboard.components.anomaly_task import scored as scored_recording
 from dashboard.components.anomaly_windows import by_class
 from dashboard.components.charts import PNG_CONFIG
@@ -80,8 +81,8 @@ if not scored.labelled:
             "bundled InternalBleeding16 has one) to compare the VAE with the baselines.", icon=":material/label_off:")
 else:
     st.caption("Every method scores the same time steps. VUS-PR and VUS-ROC (range-aware, Paparrizos et al. 2022) "
-               "and the point-wise ROC-AUC and AP need no threshold; the event columns use each method's own "
-               "threshold under the rule above. A labelled event is found when an alarm overlaps it.")
+               "and the point-wise ROC-AUC and AP need no threshold; the event rows use each method's own threshold "
+               f"under the rule above. A labelled event is found when an alarm overlaps it. {HEADER_WORDS}.")
     for part in scored.parts:
         st.markdown(f"**{anomaly_tables.part_title(scored, part)}**")
         st.dataframe(anomaly_tables.metrics_frame(scored, outcome, part), hide_index=True,

@@ -11,11 +11,11 @@ from plotly.subplots import make_subplots
 from vae_core.anomaly import Event, channel_time_matrix
 from vae_core.dataset import Dataset
 
-from .charts import PALETTE, _layout
+from .charts import _layout
 from .time_axis import TimeAxis, drawn, part_spans, spans
 
 PART_COLOURS = {"train": "#1f77b4", "validation": "#2ca02c", "test": "#7f7f7f"}
-LABEL_COLOUR, EVENT_COLOUR, THRESHOLD_COLOUR = "#d62728", "#ff7f0e", "#d62728"
+LABEL_COLOUR, EVENT_COLOUR, THRESHOLD_COLOUR, RECON_COLOUR = "#d62728", "#ff7f0e", "#d62728", "#1f77b4"
 
 
 def _legend_patch(fig: go.Figure, name: str, colour: str, opacity: float, row: int | None = None) -> None:
@@ -45,7 +45,7 @@ def shade_mask(fig: go.Figure, mask: np.ndarray | None, axis: TimeAxis, name: st
     where = {"row": "all", "col": 1} if row else {}
     for first, last in found:
         fig.add_vrect(x0=axis.edge(first), x1=axis.edge(last + 1) if last + 1 < len(axis.x) else axis.at(last),
-                      fillcolor=colour, opacity=opacity, line_width=0, **where)
+                      fillcolor=colour, opacity=opacity, line_width=0, layer="below", **where)
     return len(found)
 
 
@@ -56,8 +56,14 @@ def events_mask(events: Sequence[Event], length: int) -> np.ndarray:
     return mask
 
 
+def legend_under(fig: go.Figure, height: int) -> go.Figure:
+    """The legend under the x axis's ticks and title (above the chart it met the title in narrow columns)."""
+    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-95 / (height - 175), xanchor="left", x=0),
+                             margin=dict(t=50, b=125))
+
+
 def score_timeline(data: Dataset, axis: TimeAxis, total: np.ndarray, threshold: float | None,
-                   events: Sequence[Event], log_y: bool = False, height: int = 420) -> go.Figure:
+                   events: Sequence[Event], log_y: bool = False, height: int = 460) -> go.Figure:
     """Step scores (L,) of the whole recording: parts shaded, labelled anomalies red, events orange, the threshold."""
     x, y = drawn(total, axis)
     fig = go.Figure()
@@ -72,9 +78,7 @@ def score_timeline(data: Dataset, axis: TimeAxis, total: np.ndarray, threshold: 
                                  hovertemplate=f"threshold {threshold:.3g}<extra></extra>"))
     fig.update_xaxes(title_text=axis.title)
     fig.update_yaxes(title_text="step score (nats)", type="log" if log_y else "linear")
-    _layout(fig, "Anomaly score of every time step, whole recording", height)
-    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
-                             margin=dict(b=90))  # below the chart: never over the title
+    return legend_under(_layout(fig, "Anomaly score of every time step, whole recording", height), height)
 
 
 def channel_heatmap(axis: TimeAxis, channel_scores: np.ndarray, names: Sequence[str], height: int = 320) -> go.Figure:
@@ -96,14 +100,14 @@ def event_signals(axis: TimeAxis, first: int, original: np.ndarray, recon: np.nd
     x = axis.x[steps]
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.12 / max(len(names), 1),
                         subplot_titles=list(names))
-    for c in range(len(names)):
-        colour = PALETTE[c % len(PALETTE)]
+    for c in range(len(names)):  # one colour per role in every panel, as the legend says
         fig.add_trace(go.Scatter(x=x, y=original[:, c], mode="lines", name="recording", legendgroup="recording",
                                  showlegend=c == 0, line=dict(color="#333", width=1.4)), row=c + 1, col=1)
         fig.add_trace(go.Scatter(x=x, y=recon[:, c], mode="lines", name="reconstruction", legendgroup="recon",
-                                 showlegend=c == 0, line=dict(color=colour, width=1.6, dash="dash")), row=c + 1, col=1)
+                                 showlegend=c == 0, line=dict(color=RECON_COLOUR, width=1.8, dash="dash")),
+                      row=c + 1, col=1)
     fig.add_vrect(x0=axis.edge(event.start), x1=axis.edge(event.end + 1), fillcolor=EVENT_COLOUR, opacity=0.2,
-                  line_width=0, row="all", col=1)
+                  line_width=0, layer="below", row="all", col=1)
     fig.update_xaxes(title_text=axis.title, row=len(names), col=1)
     fig.update_yaxes(title_text=unit, title_font=dict(size=11))
     _layout(fig, "", 120 + 170 * len(names))

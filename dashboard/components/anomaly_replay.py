@@ -10,7 +10,7 @@ import streamlit as st
 from vae_core.anomaly import labelled_spans
 from vae_core.anomaly.workbench import Outcome
 
-from .anomaly_charts import EVENT_COLOUR, LABEL_COLOUR, THRESHOLD_COLOUR, shade_mask
+from .anomaly_charts import EVENT_COLOUR, LABEL_COLOUR, THRESHOLD_COLOUR, legend_under, shade_mask
 from .charts import PNG_CONFIG, _layout
 from .time_axis import TimeAxis, drawn
 
@@ -39,9 +39,7 @@ def figure(axis: TimeAxis, total: np.ndarray, labels: np.ndarray | None, outcome
                                        for a in fired], hovertemplate="%{text}<extra></extra>"))
     fig.update_xaxes(title_text=axis.title)
     fig.update_yaxes(title_text="step score (nats)")
-    _layout(fig, f"Replayed up to {axis.text(cursor)}", 340)
-    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
-                             margin=dict(b=90))
+    return legend_under(_layout(fig, f"Replayed up to {axis.text(cursor)}", 380), 380)
 
 
 def delays_frame(outcome: Outcome, labels: np.ndarray, cursor: int, seconds: float | None) -> pd.DataFrame:

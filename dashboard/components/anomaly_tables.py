@@ -12,6 +12,9 @@ from .time_axis import TimeAxis
 
 RANKED = {"vus_pr": "VUS-PR", "vus_roc": "VUS-ROC", "point_auc": "point ROC-AUC", "point_ap": "point AP"}
 AT_THRESHOLD = {"event_precision": "event precision", "event_recall": "event recall", "event_f1": "event F1"}
+HEADERS = {"vae": "VAE", "random": "random", "zscore": "z-score", "pca": "PCA", "iforest": "iForest"}  # narrow
+HEADER_WORDS = ("VAE: this run's model; random: a seeded random score; z-score: a rolling z-score over one window; "
+                "PCA: PCA reconstruction error; iForest: an Isolation Forest (both fitted on the training windows)")
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -31,16 +34,19 @@ def part_title(scored: Scored, part: str) -> str:
 
 
 def metrics_frame(scored: Scored, outcome: Outcome, part: str) -> pd.DataFrame:
-    """One row per method (VAE first), the threshold-free metrics, then those at each method's own threshold."""
+    """One row per measure (the threshold-free ones first), one column per method (the VAE first): narrow enough
+    for a 1024-px screen."""
     rows = []
-    for method in scored.methods:
-        ranked = scored.ranking.get(method, {}).get(part, {})
-        alarms = outcome.alarms.get(method, {}).get(part)
-        row = {"method": METHOD_NAMES[method]} | {label: _num(ranked.get(k)) for k, label in RANKED.items()}
-        row |= {label: _num(alarms and alarms[k], 2) for k, label in AT_THRESHOLD.items()}
-        row["events found"] = f"{alarms['events_detected']} of {alarms['events_total']}" if alarms else "–"
-        row["false alarms"] = str(alarms["false_alarms"]) if alarms else "–"
-        rows.append(row)
+    for key, label in RANKED.items():
+        rows.append({"measure": label} | {HEADERS[m]: _num(scored.ranking.get(m, {}).get(part, {}).get(key))
+                                          for m in scored.methods})
+    alarms = {m: outcome.alarms.get(m, {}).get(part) for m in scored.methods}
+    for key, label in AT_THRESHOLD.items():
+        rows.append({"measure": label} | {HEADERS[m]: _num(a and a[key], 2) for m, a in alarms.items()})
+    rows.append({"measure": "events found"} | {HEADERS[m]: f"{a['events_detected']} of {a['events_total']}" if a
+                                               else "–" for m, a in alarms.items()})
+    rows.append({"measure": "false alarms"} | {HEADERS[m]: str(a["false_alarms"]) if a else "–"
+                                               for m, a in alarms.items()})
     return pd.DataFrame(rows)
 
 
@@ -76,7 +82,7 @@ def verdict(scored: Scored, outcome: Outcome, part: str) -> list[str]:
 
 def point_adjusted(scored: Scored, outcome: Outcome, part: str) -> tuple[pd.DataFrame, str]:
     """Point-adjusted F1 beside VUS-PR per method, and the caveat with the random score's own numbers."""
-    rows = [{"method": METHOD_NAMES[m], "point-adjusted F1": _num(outcome.alarms[m][part]["point_adjusted_f1"], 2),
+    rows = [{"method": HEADERS[m], "point-adjusted F1": _num(outcome.alarms[m][part]["point_adjusted_f1"], 2),
              "VUS-PR": _num(scored.ranking[m][part]["vus_pr"])} for m in scored.methods if m in outcome.alarms]
     random_pa = outcome.alarms.get("random", {}).get(part, {}).get("point_adjusted_f1")
     random_vus = scored.ranking.get("random", {}).get(part, {}).get("vus_pr")
@@ -92,11 +98,11 @@ def events_frame(outcome: Outcome, axis: TimeAxis, labels: np.ndarray | None) ->
     labelled = labelled_spans(labels) if labels is not None else np.zeros((0, 2), np.int64)
     rows = []
     for k, e in enumerate(outcome.events):
-        row = {"event": k + 1, "start": axis.text(e.start), "end": axis.text(e.end), "steps": e.length,
-               "peak": axis.text(e.peak), "peak score": round(e.peak_score, 3),
+        row = {"#": k + 1, "start": axis.text(e.start), "end": axis.text(e.end), "steps": e.length,
+               "peak": axis.text(e.peak), "score": float(f"{e.peak_score:.4g}"),
                "top channels": ", ".join(f"{c} {share:.0%}" for c, share in e.top_channels)}
         if labels is not None:
             hits = np.flatnonzero((labelled[:, 0] <= e.end) & (labelled[:, 1] >= e.start))
-            row["labelled?"] = f"yes (labelled event {hits[0] + 1})" if len(hits) else "no: a false alarm"
+            row["labelled"] = f"event {hits[0] + 1}" if len(hits) else "false alarm"
         rows.append(row)
     return pd.DataFrame(rows)
