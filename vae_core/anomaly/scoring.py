@@ -12,7 +12,7 @@ from ..models import VAE
 from ..settings import check_declared, setting
 from .events import alarm_spans, spans_mask
 from .model_errors import Progress, window_channel_errors
-from .steps import STEP_RULE, windows_to_steps
+from .steps import step_rule, windows_to_steps
 from .thresholds import THRESHOLD_METHODS, budget_threshold, percentile_threshold, pot_threshold
 
 
@@ -51,7 +51,7 @@ def score_recording(model: VAE, data: Dataset, stride: int = 1, batch_size: int 
     channels = windows_to_steps(errors.errors, errors.starts, errors.window, length)
     labels = None if data.series_anomaly is None else np.asarray(data.series_anomaly, dtype=np.int8)
     return RecordingScores(channels.sum(axis=1), channels, data.step_parts(), labels, tuple(data.channels),
-                           STEP_RULE.format(window=errors.window, stride=stride))
+                           step_rule(errors.window, stride))
 
 
 @dataclass(frozen=True)
