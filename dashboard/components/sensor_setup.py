@@ -47,10 +47,11 @@ def roles_table(roles: tuple[ColumnRole, ...], editable: bool, key: str) -> dict
         st.dataframe(frame, hide_index=True, key=key)
         return {r.column: r.role for r in roles}
     edited = st.data_editor(frame, hide_index=True, key=key, disabled=["column", "why"], num_rows="fixed",
-                            column_config={"column": st.column_config.TextColumn(width="medium"),
-                                           "why": st.column_config.TextColumn(width="large"),
+                            # 520 px in all: the table fits a 1024-px screen (a long reason shows in full on hover)
+                            column_config={"column": st.column_config.TextColumn(width=130),
+                                           "why": st.column_config.TextColumn(width=280),
                                            "role": st.column_config.SelectboxColumn(
-                                "role", options=list(ROLE_WORDS.values()), required=True, width="small",
+                                "role", options=list(ROLE_WORDS.values()), required=True, width=110,
                                 help="channel: fed to the model; time axis: orders the rows; anomaly label: 0/1 "
                                      "flags to score against; other label / ignored: never fed to the model.")})
     return dict(zip(edited["column"], (ROLE_OF[w] for w in edited["role"]), strict=True))
