@@ -52,8 +52,8 @@ m[0].metric("Threshold", "–" if threshold is None else f"{threshold:.3g} nats"
                                                                              " (there is no validation part)") + ".")
 m[1].metric("Events (whole recording)", f"{len(outcome.events)}",
             help="Runs of steps above the threshold, after merging and the minimum length.")
-m[2].metric("Steps above the threshold", f"{int((s.total > threshold).sum()) if threshold is not None else 0:,} "
-            f"of {len(s.total):,}")
+m[2].metric("Steps above the threshold",
+            "–" if threshold is None else f"{int((s.total > threshold).sum()):,} of {len(s.total):,}")
 m[3].metric("Labelled anomalous steps", "none (unlabelled)" if s.labels is None else f"{int(s.labels.sum()):,}")
 
 # ---- the whole recording ----------------------------------------------------------------------------------
