@@ -47,6 +47,7 @@ class Workspace:
         self.data: Dataset | None = None
         self.data_source = ""  # "bundled:mnist", "upload:my.csv" or "lesson:5"
         self.data_sensor: dict | None = None  # the sensor options the data was loaded with
+        self.data_file: tuple[str, bytes] | None = None  # an uploaded sensor table, kept to reload it with new roles
         self.job: TrainJob | None = None
         self.selected_run: str | None = None
         self.background: dict[Hashable, Any] = {}  # other background work (t-SNE, sweeps, lessons) by key
@@ -72,9 +73,12 @@ class Workspace:
             self.sessions.add(session_id)
             self.orphaned_since = None
 
-    def set_data(self, data: Dataset, source: str, sensor: dict | None = None) -> None:
+    def set_data(self, data: Dataset, source: str, sensor: dict | None = None,
+                 file: tuple[str, bytes] | None = None) -> None:
+        """The data in use, where it came from, the sensor options it was loaded with and (an uploaded sensor
+        table) the file itself, so the Data page can load it again with other column roles or windows."""
         with self.lock:
-            self.data, self.data_source, self.data_sensor = data, source, sensor
+            self.data, self.data_source, self.data_sensor, self.data_file = data, source, sensor, file
 
     @property
     def disposable(self) -> bool:

@@ -157,7 +157,7 @@ class WorkspaceStore:
             old = self._spaces.get(key)
             space = self._spaces[key] = self._new(key, code)
             if old is not None:
-                space.set_data(old.data, old.data_source, old.data_sensor)  # the data stays; the runs change
+                space.set_data(old.data, old.data_source, old.data_sensor, old.data_file)  # the data stays
                 space.sessions = set(old.sessions)
                 old.close()
             self.codes.set(key, code)

@@ -23,6 +23,27 @@ def signal(n: int = N) -> dict[str, np.ndarray]:
             "anomaly": labels}
 
 
+INJECTED_LENGTH = 4000
+INJECTED = {"spike": (slice(3300, 3303), "c"), "level shift": (slice(3500, 3600), "a"),
+            "stuck sensor": (slice(3750, 3900), "b")}
+
+
+def injected_recording(length: int = INJECTED_LENGTH) -> bytes:
+    """Three noisy sines a, b, c over `t` with an 'anomaly' column; in the test part (the last 20 %) a spike in c,
+    a level shift in a and b stuck, each labelled (see INJECTED)."""
+    t = np.arange(length)
+    x = np.column_stack([np.sin(t / 7), np.sin(t / 11 + 1), np.sin(t / 17 + 2)])
+    x += np.random.default_rng(0).normal(0, 0.05, x.shape)
+    labels = np.zeros(length, dtype=int)
+    x[INJECTED["spike"][0], 2] += 4.0
+    x[INJECTED["level shift"][0], 0] += 1.5
+    x[INJECTED["stuck sensor"][0], 1] = x[INJECTED["stuck sensor"][0].start, 1]
+    for steps, _ in INJECTED.values():
+        labels[steps] = 1
+    rows = (f"{i},{a:.4f},{b:.4f},{c:.4f},{y}" for i, (a, b, c), y in zip(t, x, labels, strict=True))
+    return ("t,a,b,c,anomaly\n" + "\n".join(rows) + "\n").encode()
+
+
 def _text(header: list[str], rows, sep: str = ",") -> bytes:
     return ("\n".join([sep.join(header)] + [sep.join(map(str, row)) for row in rows]) + "\n").encode()
 

@@ -82,6 +82,13 @@ def _add_data_flags(p: argparse.ArgumentParser, required: bool) -> None:
                        metavar=s.metavar or None, help=f"{s.help} (default: {s.default_text()})")
 
 
+def _add_label_names_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label-names", default=None, metavar="NAMES",
+                   help="names of the class labels 0, 1, 2, ... in order, comma separated (e.g. "
+                        "'T-shirt,Trouser,Pullover,...' for Fashion-MNIST), so legends and reports say them instead of "
+                        "numbers (default: the file's own names, or the numbers)")
+
+
 def _add_anomaly_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("anomaly scoring (labelled sensor recordings: the whole recording, every step)")
     for s in RULE_SETTINGS.values():
@@ -152,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a VAE and save the run folder. Every setting not given takes the "
                                    "recommended value for the data (images or sensor windows).")
     _add_data_flags(t, required=True)
+    _add_label_names_flag(t)
     _add_anomaly_flags(t)
     _add_setting_flags(t.add_argument_group("model"), "model")
     o = t.add_argument_group("objective, optimiser and randomness")
@@ -182,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "run folder (or a run zip)")
     add_runs_dir_flag(e)
     _add_data_flags(e, required=False)
+    _add_label_names_flag(e)
     _add_anomaly_flags(e)
     e.add_argument("--part", choices=("test", "val", "train", "all"), default="test", help="which part of the data")
     e.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
@@ -269,7 +278,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.mlflow:
         tracking.check(args.mlflow)
     sensor = _sensor_options(args, args.data)
-    data = load(args.data, sensor)
+    data = load(args.data, sensor, args.label_names)
     given = given_settings(args)
     info = {"source": args.data, "sensor": None if sensor is None else asdict(sensor)}
     if args.resume:
@@ -402,7 +411,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not source:
         raise DataError("the run does not say which data it was trained on; pass --data")
     saved = run.data_info.get("sensor") if not args.data else None
-    data = load(source, _sensor_options(args, source, saved))
+    data = load(source, _sensor_options(args, source, saved), args.label_names)
     check_compatible(run.model, data)
     result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})

@@ -33,13 +33,14 @@ from .formats.csv_table import CsvInfo, Table, image_layout, read_table, sniff
 from .formats.image_csv import load_image_csv
 from .formats.image_zip import load_image_zip
 from .formats.npz import load_npy, load_npz
-from .formats.sensor_columns import ColumnRole, column_roles
+from .formats.sensor_columns import ColumnRole, column_roles, options_for_roles
 from .formats.sensor_csv import SensorOptions, load_sensor_csv
 from .formats.xlsx import is_workbook, read_xlsx
 
 __all__ = ["BUNDLED", "SAMPLE_DATA_DIR", "MAX_UPLOAD_BYTES", "MAX_UNPACKED_BYTES", "MAX_COLUMNS", "MAX_PIXEL_VALUES",
            "MAX_IMAGE_PIXELS", "CsvInfo", "DataError", "Dataset", "SensorOptions", "load", "load_bundled",
-           "load_path", "load_upload", "sniff_csv", "bundled_sensor_options", "ColumnRole", "sensor_column_roles"]
+           "load_path", "load_upload", "sniff_csv", "bundled_sensor_options", "ColumnRole", "sensor_column_roles",
+           "bundled_file", "BUNDLE_CHOICES", "options_for_roles", "name_labels"]
 
 SAMPLE_DATA_DIR = Path(os.environ.get("VAE_EXPLORER_DATA") or Path(__file__).resolve().parent.parent / "sample_data")
 
@@ -110,24 +111,29 @@ def _bundled_basicmotions() -> Dataset:
                           "z-score (mean 0, std 1) per channel, fitted on the train part only"))
 
 
+# What a user may change on a bundled recording; its columns, time and label stay as the bundle says.
+BUNDLE_CHOICES = ("window", "stride", "scaling", "exclude_anomalies", "train_range")
+
+
 def _bundled_sensor(name: str, sensor: SensorOptions | None) -> Dataset:
     opts = _SENSOR_BUNDLES[name]
     if sensor is not None:
-        opts = replace(opts, window=sensor.window, stride=sensor.stride, scaling=sensor.scaling)
+        opts = replace(opts, **{field: getattr(sensor, field) for field in BUNDLE_CHOICES})
     table = read_table(common.gunzip(_bundled_bytes(name), name), name)
     data = load_sensor_csv(table, opts)
     return replace(data, notes=(_SOURCES[name], *data.notes))
 
 
 def bundled_sensor_options(name: str) -> SensorOptions | None:
-    """The window/stride/scaling a bundled sensor recording loads with (None for the others)."""
+    """The options a bundled sensor recording loads with (None for the others)."""
     return _SENSOR_BUNDLES.get(name)
 
 
 def load_bundled(name: str, sensor: SensorOptions | None = None) -> Dataset:
     """A bundled set by name (see BUNDLED): images (N, 1, 28, 28) or sensor windows (N, T, C).
 
-    For the sensor recordings ("bleeding", "daphnet") `sensor` overrides window, stride and scaling.
+    For the sensor recordings ("bleeding", "daphnet") `sensor` overrides the BUNDLE_CHOICES (window, stride,
+    scaling, exclude_anomalies, train_range).
     """
     if name not in BUNDLED:
         raise DataError(f"no bundled data set named {name!r}: choose one of {', '.join(BUNDLED)}")
@@ -316,9 +322,15 @@ def load_path(path: str | Path, sensor: SensorOptions | None = None) -> Dataset:
     return _guarded(_load_file, path.name, path, sensor)
 
 
-def load(source: str, sensor: SensorOptions | None = None) -> Dataset:
-    """A bundled name (see BUNDLED) or a file path -> Dataset."""
-    return load_bundled(source, sensor) if source in BUNDLED else load_path(source, sensor)
+def load(source: str, sensor: SensorOptions | None = None, label_names: str | None = None) -> Dataset:
+    """A bundled name (see BUNDLED) or a file path -> Dataset; `label_names` names its classes (see name_labels)."""
+    data = load_bundled(source, sensor) if source in BUNDLED else load_path(source, sensor)
+    return name_labels(data, label_names) if label_names else data
+
+
+def bundled_file(name: str) -> tuple[str, bytes] | None:
+    """The file name and bytes of a bundled sensor recording (a gzipped CSV), None for the other bundled sets."""
+    return (_BUNDLED_FILES[name], _bundled_bytes(name)) if name in _SENSOR_BUNDLES else None
 
 
 def sensor_column_roles(data: bytes, name: str, sensor: SensorOptions | None = None) -> tuple[ColumnRole, ...]:
@@ -332,6 +344,25 @@ def sensor_column_roles(data: bytes, name: str, sensor: SensorOptions | None = N
         return column_roles(_read_sheet(unpacked, name, kind, sensor), sensor or SensorOptions())
 
     return _guarded(roles, name)
+
+
+def name_labels(data: Dataset, names: str | list[str] | tuple[str, ...]) -> Dataset:
+    """`data` with its class labels named, e.g. 'T-shirt,Trouser,...' for Fashion-MNIST: one name per label value
+    0, 1, 2, ... in order (comma separated text or a list); DataError when the count or a name is wrong."""
+    if data.y is None or data.label_kind != "class":
+        raise DataError(f"'{data.name}' has no class labels to name" + (" (its labels are anomaly flags)"
+                                                                       if data.label_kind == "anomaly" else ""))
+    given = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
+    count = len(data.label_names) if data.label_names else int(data.y.max()) + 1
+    if len(given) != count or not all(given):
+        raise DataError(f"'{data.name}' has {count} labels (values 0 to {count - 1}): give {count} names separated by "
+                        f"commas, one per value in order, not {len(given)}" + ("" if all(given) else " (one is empty)"))
+    if len(set(given)) != count:
+        twice = sorted({n for n in given if given.count(n) > 1})
+        raise DataError(f"label names must differ, but {', '.join(map(repr, twice))} is given twice")
+    pairs = ", ".join(f"{k} = {n}" for k, n in enumerate(given[:3])) + (", ..." if count > 3 else "")
+    notes = tuple(n for n in data.notes if not n.startswith("labels named: "))
+    return replace(data, label_names=tuple(given), notes=(*notes, f"labels named: {pairs}"))
 
 
 def sniff_csv(data: bytes) -> CsvInfo:

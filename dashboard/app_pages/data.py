@@ -1,28 +1,19 @@
 """Data: pick a bundled set or upload your own, and see what it holds before training on it."""
 from __future__ import annotations
 
-import hashlib
+import json
+from dataclasses import asdict
 
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import data_view
-from vae_core.data import (
-    BUNDLED,
-    MAX_UPLOAD_BYTES,
-    SensorOptions,
-    bundled_sensor_options,
-    load_bundled,
-    load_upload,
-    sniff_csv,
-)
+from dashboard.components import advice_view, data_view, label_names, sensor_setup
+from dashboard.components.upload import upload_section
+from vae_core.data import BUNDLED, SensorOptions, bundled_file, bundled_sensor_options, load_upload
 from vae_core.dataset import DataError, Dataset
 
 BUNDLED_TITLES = {"mnist": "MNIST digits", "basicmotions": "BasicMotions (smartwatch)",
                   "bleeding": "InternalBleeding16 (anomaly)", "daphnet": "Daphnet (gait accelerometers)"}
-FORMATS = ("MNIST IDX files (images + labels, .gz or not), CSV with a label and 784 (or k×k) pixel columns, "
-           ".npz with `x`/`images` and `y`/`labels`, a .zip of PNG/JPEG images in one folder per label, or a "
-           "sensor CSV with a header row (optional time and anomaly/label columns).")
 
 ws = state.workspace()
 st.title("Data")
@@ -30,9 +21,11 @@ st.caption("Choose what the VAE learns from. The bundled sets are real recording
            "your own files stay in this browser session.")
 
 
-def use(data: Dataset, source: str, what: str) -> None:
-    ws.set_data(data, source)
-    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # empties the uploader
+def use(data: Dataset, source: str, what: str, sensor: dict | None = None,
+        file: tuple[str, bytes] | None = None) -> None:
+    ws.set_data(data, source, sensor, file)
+    for counter in ("upload_round", "data_round"):  # empties the uploader; the sensor controls start afresh
+        st.session_state[counter] = st.session_state.get(counter, 0) + 1
     state.flash(f"Loaded {what}: {len(data.x):,} samples of shape {data.input_shape}.")
     st.rerun()
 
@@ -40,57 +33,42 @@ def use(data: Dataset, source: str, what: str) -> None:
 # ---- bundled data -------------------------------------------------------------------------------------
 st.subheader("Bundled data")
 current = ws.data_source.split(":", 1)[1] if ws.data_source.startswith("bundled:") else None
-names = list(BUNDLED)
-choice = st.segmented_control("Bundled data set", names, default=current, format_func=BUNDLED_TITLES.get,
+choice = st.segmented_control("Bundled data set", list(BUNDLED), default=current, format_func=BUNDLED_TITLES.get,
                               key=f"bundled_choice_{ws.data_source}", label_visibility="collapsed")
 shown = choice or current
 if shown:
     st.caption(BUNDLED[shown])
 if choice and choice != current:
     use(state.bundled(choice), f"bundled:{choice}", BUNDLED_TITLES[choice])
-if current and bundled_sensor_options(current) is not None:
-    with st.expander("Windows and scaling for this recording"):
-        opts = data_view.sensor_controls("bundled", bundled_sensor_options(current))
-        if st.button("Reload with these settings", key="bundled_reload"):
-            try:
-                use(load_bundled(current, opts), f"bundled:{current}", BUNDLED_TITLES[current])
-            except DataError as exc:
-                st.error(str(exc))
 
 # ---- upload -------------------------------------------------------------------------------------------
 st.subheader("Your own data")
-files = st.file_uploader("Upload data files", accept_multiple_files=True,
-                         key=f"upload_{st.session_state.get('upload_round', 0)}",
-                         max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-                         help=f"Accepted: {FORMATS} Up to {MAX_UPLOAD_BYTES // 2**20} MB per file.")
-st.caption(f"Accepted: {FORMATS} Files up to {MAX_UPLOAD_BYTES // 2**20} MB; they are read in memory, never "
-           "run or saved on the server.")
-if files:
-    blobs = [(f.name, f.getvalue()) for f in files]
-    signature = hashlib.sha256(b"".join(hashlib.sha256(b).digest() for _, b in blobs)).hexdigest()[:12]
-    sensor = None
-    plain_name = blobs[0][0].lower().removesuffix(".gz")
-    is_csv = len(blobs) == 1 and plain_name.endswith((".csv", ".txt"))
-    if is_csv:
-        try:
-            info = sniff_csv(blobs[0][1])
-        except DataError as exc:
-            info = None
-            st.error(str(exc))
-        if info is not None and info.looks_like == "sensor":
-            st.markdown(f"**{blobs[0][0]}** looks like a sensor recording: {info.rows:,} rows, "
-                        f"{len(info.numeric)} numeric columns.")
-            sensor = data_view.sensor_controls(f"up_{signature}", SensorOptions(), list(info.columns), list(info.numeric),
-                                     info.time_column, info.label_column)
-    label = ", ".join(name for name, _ in blobs)
-    if st.button(f"Load {label}", type="primary", key=f"load_{signature}"):
-        try:
-            data = load_upload(blobs, sensor)
-        except DataError as exc:
-            st.error(f"Could not load {label}: {exc}")  # the data already loaded stays in place
-        else:
-            use(data, f"upload:{label}", label)
+upload_section(use)
+
+# ---- the recording in use: its columns, windows and split ----------------------------------------------
+data = ws.data
+base = bundled_sensor_options(current) if current else SensorOptions() if ws.data_file else None
+file = bundled_file(current) if current else ws.data_file
+if data.kind == "sensor" and data.series is not None and base is not None and file is not None:
+    with st.expander(f"Columns, windows and split of {data.name}", expanded=ws.data_file is not None):
+        opts = sensor_setup.show(data, ws.data_source, ws.data_sensor, base, file,
+                                 prefix=f"sensor_{st.session_state.get('data_round', 0)}")
+        if opts is not None:
+            try:
+                if current:
+                    reloaded = state.bundled_with(current, json.dumps(asdict(opts), sort_keys=True))
+                else:
+                    reloaded = load_upload([file], opts)
+            except DataError as exc:
+                st.error(f"Could not reload {data.name}: {exc}")  # the data in use stays as it was
+            else:
+                use(reloaded, ws.data_source, data.name, sensor=asdict(opts), file=ws.data_file)
+renamed = label_names.show(data, key=f"label_names_{st.session_state.get('data_round', 0)}")
+if renamed is not None:
+    use(renamed, ws.data_source, f"{data.name} with named labels", ws.data_sensor, ws.data_file)
+if data.kind == "sensor":
+    advice_view.show(data, *advice_view.planned(data))
 
 # ---- preview ------------------------------------------------------------------------------------------
 st.divider()
-data_view.preview(ws.data)
+data_view.preview(data)

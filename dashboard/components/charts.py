@@ -199,14 +199,23 @@ def sensor_lines(series: np.ndarray, channels: Sequence[str], title: str, anomal
     for c, name in enumerate(channels):
         fig.add_trace(go.Scattergl(x=t[::step], y=series[::step, c], mode="lines", name=name,
                                    line=dict(width=1, color=PALETTE[c % len(PALETTE)])))
-    for start, end in anomaly_ranges(anomaly):
+    ranges = anomaly_ranges(anomaly)
+    for start, end in ranges:
         fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.25, line_width=0)
-    if split_starts:
-        for x, name in zip(split_starts, ("validation starts", "test starts")):
-            fig.add_vline(x=x, line_dash="dot", line_color="#555", annotation_text=name, annotation_position="top")
+    if ranges:  # one legend entry, however many regions: a label on each ran into its neighbours
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="labelled anomaly",
+                                 marker=dict(symbol="square", size=12, color="red", opacity=0.5)))
+    boundaries = [x for x in (split_starts or ()) if 0 < x < len(series)]
+    for x in boundaries:
+        fig.add_vline(x=x, line_dash="dot", line_color="#555")
+    if boundaries:  # named in the legend: two labels at nearby boundaries were drawn over each other
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="#555", dash="dot"),
+                                 name="where validation, then test, begin"))
     fig.update_xaxes(title_text="time step")
     fig.update_yaxes(title_text="scaled value")
-    return _layout(fig, title, height)
+    _layout(fig, title, height)
+    return fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0},
+                             margin={"l": 10, "r": 10, "t": 50, "b": 70})  # under the axis, never over the title
 
 
 def anomaly_ranges(mask: np.ndarray | None) -> list[tuple[int, int]]:
@@ -232,7 +241,12 @@ def window_overlay(original: np.ndarray, recon: np.ndarray | None, channels: Seq
         fig.add_trace(go.Scatter(x=t, y=recon[:, c], mode="lines", name=f"{name} (reconstruction)",
                                  line=dict(color=colour, width=1.5, dash="dash"), legendgroup=name, showlegend=False))
     fig.update_xaxes(title_text="time step in window")
-    return _layout(fig, title, height)
+    if len(channels) < 3:
+        return _layout(fig, title, height)
+    # several channels: the legend goes under the axis, where it cannot run over the title
+    _layout(fig, title, height + 40)
+    return fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0},
+                             margin={"l": 10, "r": 10, "t": 50, "b": 70})
 
 
 def label_counts(counts: dict[str, int], title: str = "Samples per label", height: int = 260) -> go.Figure:

@@ -304,13 +304,15 @@ def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, wi
             fig.add_trace(go.Scattergl(x=t[::step], y=series[::step, c], mode="lines", name=name,
                                        line=dict(width=1, color=PALETTE[(c + 2) % len(PALETTE)])), row=2, col=1)
         fig.update_yaxes(title_text="signal (scaled)", row=2, col=1)
-    for start, end in anomaly_ranges(anomaly):
+    ranges = anomaly_ranges(anomaly)
+    for start, end in ranges:
         # light: centres of the windows that hold labelled steps (those count as anomalous); dark: the steps
         fig.add_vrect(x0=start - window / 2, x1=end + window / 2, fillcolor="red", opacity=0.12, line_width=0,
                       row="all", col=1)
         fig.add_vrect(x0=start - 0.5, x1=end - 0.5, fillcolor="red", opacity=0.35, line_width=0, row="all", col=1)
-        fig.add_annotation(x=(start + end) / 2, y=1.0, yref="paper", text="labelled anomaly", showarrow=False,
-                           yanchor="bottom", font=dict(size=11, color="#d62728"))
+    if ranges:  # one legend entry: a label over each region ran into its neighbours ("labelled anomalabelled ...")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="labelled anomaly",
+                                 marker=dict(symbol="square", size=12, color="red", opacity=0.6)), row=1, col=1)
     if split_starts:
         for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left")):
             fig.add_vline(x=x, line_dash="dot", line_color="#555", row="all", col=1)

@@ -1,51 +1,28 @@
-"""The Data page's parts: the controls that cut a recording into windows, and the preview of the data in use."""
+"""The Data page's preview of the data in use: counts, labels, the loader's notes, examples or the recording."""
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from vae_core.data import SensorOptions
 from vae_core.dataset import Dataset
 
 from . import charts
 from .images import mosaic
+from .sensor_chart import recording_panels
+
+MAX_SHOWN = 6  # channels drawn at once; more get a picker
 
 
-def sensor_controls(prefix: str, base: SensorOptions, columns: list[str] | None = None,
-                    numeric: list[str] | None = None, time_col: str | None = None,
-                    label_col: str | None = None) -> SensorOptions | None:
-    """Window, stride, scaling (and for uploads: columns and missing values) -> SensorOptions."""
-    c1, c2, c3 = st.columns(3)
-    window = c1.number_input("Window length (time steps)", 2, 10_000, int(base.window), key=f"{prefix}_window",
-                             help="How many consecutive time steps make one sample for the VAE.")
-    stride = c2.number_input("Stride (steps between windows)", 1, 10_000, int(base.stride), key=f"{prefix}_stride",
-                             help="Smaller strides give more, overlapping windows.")
-    scaling = c3.selectbox("Scaling", ["zscore", "minmax", "none"], index=["zscore", "minmax", "none"].index(base.scaling),
-                           key=f"{prefix}_scaling", format_func={"zscore": "z-score (mean 0, sd 1)",
-                                                                  "minmax": "min-max to [0, 1]", "none": "none"}.get,
-                           help="Fitted on the training part only, so the test part stays unseen.")
-    if columns is None:
-        return replace(base, window=int(window), stride=int(stride), scaling=scaling)
-    none = "(none)"
-    candidates = [c for c in numeric if c not in (time_col, label_col)]
-    c1, c2, c3 = st.columns(3)
-    time_choice = c1.selectbox("Time column", [none, *columns], index=([none, *columns].index(time_col) if time_col else 0),
-                               key=f"{prefix}_time", help="Used only to order the rows; never fed to the model.")
-    label_choice = c2.selectbox("Anomaly / label column", [none, *columns],
-                                index=([none, *columns].index(label_col) if label_col else 0), key=f"{prefix}_label",
-                                help="0/1 flags of anomalous time steps (for the Anomalies page); optional.")
-    nan = c3.selectbox("Missing values", ["interpolate", "drop", "error"], key=f"{prefix}_nan",
-                       help="Interpolate fills gaps linearly; drop removes those rows; error refuses the file.")
-    channels = st.multiselect("Channels (numeric columns fed to the model)", numeric, default=candidates,
-                              key=f"{prefix}_channels")
-    if not channels:
-        st.warning("Choose at least one channel.")
-        return None
-    return replace(base, channels=tuple(channels), window=int(window), stride=int(stride), scaling=scaling, nan=nan,
-                   time_column=None if time_choice == none else time_choice,
-                   label_column=None if label_choice == none else label_choice)
+def recording(data: Dataset) -> None:
+    """The recording in small multiples, one panel per channel (a picker past MAX_SHOWN channels)."""
+    names = list(data.channels)
+    shown = names if len(names) <= MAX_SHOWN else st.multiselect(
+        "Channels drawn", names, default=names[:MAX_SHOWN], key="data_channels_drawn",
+        help=f"{len(names)} channels: choose which ones to draw, one panel each.") or names[:1]
+    st.plotly_chart(recording_panels(data, shown, "The whole recording (scaled)"), key="series",
+                    config=charts.PNG_CONFIG)
+    st.caption("Shaded: the train, validation and test parts, in time order (the model trains on the first, is checked "
+               "on the validation part and tested on the rest); red: labelled anomalies.")
 
 
 def preview(data: Dataset) -> None:
@@ -80,11 +57,7 @@ def preview(data: Dataset) -> None:
                     row[0].markdown(f"**{data.label_text(int(idx[0]))}**")
                     row[1].image(mosaic(data.x[idx], cols=12, upscale=1), width="stretch")
         elif data.series is not None:
-            st.plotly_chart(charts.sensor_lines(data.series, data.channels, "The whole recording (scaled)",
-                                                data.series_anomaly, data.split_starts), key="series",
-                            config=charts.PNG_CONFIG)
-            st.caption("Red: labelled anomalies. The model trains on the first part, is checked on the validation "
-                       "part, and scored on the test part, in time order.")
+            recording(data)
         else:
             shown_idx = [int(np.flatnonzero(data.y == cls)[0]) for cls in np.unique(data.y)[:4]] if data.y is not None else [0, 1]
             for i in shown_idx:

@@ -47,8 +47,8 @@ def label_word(data: Dataset) -> str:
         return ""
     if data.label_kind == "anomaly":
         return "anomaly flag"
-    names = data.label_names or ()
-    return "digit" if data.kind == "image" and names and all(n.isdigit() for n in names) else "label"
+    # only the bundled MNIST is known to hold digits: uploaded IDX labels 0-9 may be Fashion-MNIST's clothes
+    return "digit" if data.kind == "image" and data.name == "mnist" else "label"
 
 
 def label_phrase(data: Dataset, index: int) -> str:

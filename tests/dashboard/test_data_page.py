@@ -38,8 +38,7 @@ def test_uploading_a_real_idx_pair_replaces_the_data(app):
     at.file_uploader[0].set_value([
         ("t10k-images-idx3-ubyte.gz", gzip.compress(idx_images(images)), "application/octet-stream"),
         ("t10k-labels-idx1-ubyte.gz", gzip.compress(idx_labels(labels)), "application/octet-stream")]).run()
-    load = next(b for b in at.button if b.label.startswith("Load "))
-    load.click().run()
+    assert not any(b.label.startswith("Load ") for b in at.button)  # choosing the files loaded them: one action
     ws = workspace(at)
     assert ws.data.name.startswith("t10k-images-idx3-ubyte") and len(ws.data.x) == 100
     np.testing.assert_array_equal(ws.data.y, labels)
@@ -51,9 +50,6 @@ def test_a_broken_csv_shows_the_engines_message_and_keeps_the_data(app):
     at = open_app("app_pages/data.py")
     before = workspace(at).data
     at.file_uploader[0].set_value(("readings.csv", b"time,a,b\n1,2\n3,4,5,6\n", "text/csv")).run()
-    load = next((b for b in at.button if b.label.startswith("Load ")), None)
-    if load is not None:
-        load.click().run()
     errors = " ".join(e.value for e in at.error)
     assert "readings.csv" in errors and "row" in errors
     assert workspace(at).data is before
@@ -65,22 +61,22 @@ def test_a_pickled_npz_is_refused(app):
     before = workspace(at).data
     blob = npz_bytes(x=np.array([{"evil": 1}], dtype=object))
     at.file_uploader[0].set_value(("evil.npz", blob, "application/octet-stream")).run()
-    next(b for b in at.button if b.label.startswith("Load ")).click().run()
     assert any("pickle" in e.value for e in at.error)
     assert workspace(at).data is before
 
 
-def test_a_sensor_csv_upload_offers_columns_and_windows(app):
+def test_a_sensor_csv_upload_loads_at_once_then_its_windows_change_on_reload(app):
     t = np.arange(600)
     rows = "\n".join(f"{i},{np.sin(i / 10):.4f},{np.cos(i / 7):.4f},{int(300 <= i < 310)}" for i in t)
     blob = ("timestamp,temp,vibration,is_anomaly\n" + rows + "\n").encode()
     at = open_app("app_pages/data.py")
     at.file_uploader[0].set_value(("plant.csv", blob, "text/csv")).run()
-    channels = at.multiselect[0]
-    assert channels.value == ["temp", "vibration"]
+    data = workspace(at).data
+    assert data.kind == "sensor" and data.input_shape == (64, 2) and data.label_kind == "anomaly"
+    assert data.channels == ("temp", "vibration")
     window = next(n for n in at.number_input if n.label.startswith("Window length"))
     window.set_value(32).run()
-    next(b for b in at.button if b.label.startswith("Load ")).click().run()
+    at.button(key="sensor_1_reload").click().run()
     data = workspace(at).data
-    assert data.kind == "sensor" and data.input_shape == (32, 2) and data.label_kind == "anomaly"
-    assert data.channels == ("temp", "vibration")
+    assert data.input_shape == (32, 2) and data.channels == ("temp", "vibration")
+    assert workspace(at).data_sensor["window"] == 32 and workspace(at).data_file[0] == "plant.csv"

@@ -3,6 +3,7 @@ that quotes the numbers of the runs it just trained. Lessons train 2 epochs ($VA
 MNIST lessons a quarter of the digits (every 4th image, all three parts), so the file stays short."""
 from __future__ import annotations
 
+import importlib.resources
 import json
 import time
 from dataclasses import replace
@@ -20,7 +21,8 @@ from dashboard.lessons.common import EPOCH_LIMIT_ENV, diagnosis, dims_off, dims_
 from dashboard.lessons.runner import key
 from dashboard.lessons.touch import LiveLesson
 from vae_core import analysis
-from vae_core.data import load_bundled
+from vae_core import anomaly as A
+from vae_core.data import SensorOptions, load_bundled, load_upload
 
 EPOCHS = 2
 
@@ -310,22 +312,37 @@ def test_lesson_five_measures_what_each_loss_does_to_the_spikes():
     shown(at, f"(ROC-AUC, higher is better): {sensor_loss.SHORT[best]} ({effects[best].auc:.3f})")
 
 
-def test_lesson_six_reads_the_roc_curve_of_its_run():
+def test_lesson_six_compares_the_vae_with_baselines_and_shows_the_point_adjust_trap():
     at, (run,) = run_lesson(6)
-    s, data = run.summary, run.data
-    sc = anomaly.scores(run)
-    threshold = analysis.anomaly_threshold(sc["errors"][data.indices("val")], anomaly.PERCENTILE)
-    labels = data.y[data.indices("test")]
-    shown(at, f"**{threshold:.3g} nats**", f"Of the {len(labels)} test windows, {int(labels.sum())} hold the "
-                                           "labelled anomaly")
-    shown(at, f"**ROC-AUC {s['anomaly_auc']:.3f}**", f"{100 * s['anomaly_auc']:.1f}% of the time",
-          f"Average precision is {s['anomaly_ap']:.3f}", f"guessing would get {labels.mean():.3f}")
-    flagged = np.asarray(sc["errors"][data.indices("test")] > threshold)
-    tp, fp = int((flagged & (labels == 1)).sum()), int((flagged & (labels == 0)).sum())
-    shown(at, f"At the threshold, {tp} of {int(labels.sum())} anomalous windows are flagged",
-          f"{fp} of {int((labels == 0).sum())} normal windows raise false alarms")
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert any(f"{s['anomaly_auc']:.3f}" in json.dumps(sp) for sp in specs), "the ROC curve shows the run's AUC"
+    s, o = anomaly.scored(run), anomaly.outcome(run)
+    labels, parts = s.scores.labels, s.scores.parts
+    threshold = A.percentile_threshold(A.validation_scores(s.scores.total, parts, labels), anomaly.PERCENTILE)
+    assert o.thresholds["vae"] == threshold
+    shown(at, f"**{threshold:.3g} nats**", "(steps 4,187–4,198)")
+    test = o.alarms["vae"]["test"]
+    shown(at, f"On the test part the VAE raises {test['alarms']} alarm", f"{test['false_alarms']} of them false")
+    text = shown(at, "**Against simple baselines** on the test part (the same 6,301 steps for every method)")
+    test_steps = parts == 2
+    vus = {m: A.vus_metrics(v[test_steps], labels[test_steps], 64)["vus_pr"] for m, v in s.methods.items()}
+    for method, value in vus.items():
+        assert f"{anomaly.SHORT[method]} {value:.3f}" in text
+    assert ("The VAE ranks **first**" in text) == (max(vus, key=vus.get) == "vae")
+    # the trap, measured here from scratch: the seeded random score on aeon's ECG with three 100-step events
+    blob = (importlib.resources.files("aeon") / "datasets" / "data" / "UnitTest" / anomaly.LONG_EVENTS).read_bytes()
+    ecg = load_upload([(anomaly.LONG_EVENTS, blob)], SensorOptions(window=64, stride=8, train_range=(0, 1500)))
+    random = A.random_scores(len(ecg.series_anomaly))
+    at_threshold = A.alarm_metrics(random, ecg.series_anomaly, A.percentile_threshold(
+        A.validation_scores(random, ecg.step_parts(), ecg.series_anomaly), anomaly.PERCENTILE))
+    honest = A.vus_metrics(random, ecg.series_anomaly, 64)["vus_pr"]
+    assert at_threshold["point_adjusted_f1"] > 0.5 > 0.1 > honest  # looks good point-adjusted; VUS-PR says no
+    shown(at, "**The point-adjust trap.**", f"**point-adjusted F1 {at_threshold['point_adjusted_f1']:.2f}**",
+          f"its event F1 is {at_threshold['event_f1']:.2f} and its VUS-PR {honest:.3f}",
+          "a number that looks good for a detector that knows nothing")
+    here = A.alarm_metrics(s.methods["random"], labels, o.thresholds["random"])["point_adjusted_f1"]
+    shown(at, f"On bleeding the random score gets {here:.2f}")
+    bars = [sp for sp in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+            if sp["layout"]["title"]["text"] == "The random score, three ways"]
+    assert len(bars) == 1 and [t["name"] for t in bars[0]["data"]] == ["point-adjusted F1", "event F1", "VUS-PR"]
 
 
 def test_stopping_a_lesson_keeps_its_runs_and_says_how_far_it_got():

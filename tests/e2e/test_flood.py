@@ -31,7 +31,6 @@ def test_a_flood_of_sessions_evicts_no_visitor_with_data_or_runs(browser, tmp_pa
             keeper.goto(url + "/data")
             wait_idle(keeper)
             keeper.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
-            keeper.get_by_role("button", name=re.compile(r"^Load my-digits\.npz")).click()
             expect(keeper.get_by_text(re.compile(r"Loaded my-digits\.npz"))).to_be_visible()
             trainer = browser.new_context().new_page()  # trains on the bundled digits, then goes quiet
             trainer.set_default_timeout(120_000)

@@ -65,8 +65,7 @@ def test_upload_a_real_idx_pair_then_a_broken_csv(page: Page, app_url: str, tmp_
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
     uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     uploader.set_input_files([str(tmp_path / "t10k-images-idx3-ubyte.gz"), str(tmp_path / "t10k-labels-idx1-ubyte.gz")])
-    load = page.get_by_role("button", name=re.compile(r"^Load t10k"))
-    load.click()
+    # choosing the files loads them: no second click
     expect(page.get_by_text(re.compile(r"Loaded t10k-images-idx3-ubyte\.gz.*: 200 samples"))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(r"In use: t10k-images"))).to_be_visible()
     shot(page, "data-idx-upload")
@@ -75,7 +74,6 @@ def test_upload_a_real_idx_pair_then_a_broken_csv(page: Page, app_url: str, tmp_
     broken = tmp_path / "broken.csv"
     broken.write_text("time,a,b\n1,2\n3,4,5,6\n")
     uploader.set_input_files(str(broken))
-    page.get_by_role("button", name="Load broken.csv").click()
     expect(page.get_by_text(re.compile(r"Could not load broken\.csv"))).to_be_visible()
     # the data loaded before is still in use
     expect(page.get_by_role("heading", name=re.compile(r"In use: t10k-images"))).to_be_visible()

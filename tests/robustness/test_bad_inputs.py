@@ -66,13 +66,10 @@ def _state(ws):
 
 
 def upload(at, ws, page: str, uploader, files) -> tuple[list[str], tuple]:
-    """Upload `files` on `page` (pressing Load if the page has one); (error messages, state before)."""
+    """Upload `files` on `page` (choosing them loads them); (error messages, state before)."""
     at.switch_page(page).run()
     before = _state(ws)
     uploader(at).set_value(files).run()
-    load = next((b for b in at.button if b.label.startswith("Load ")), None)
-    if load is not None:
-        load.click().run()
     assert not at.exception, at.exception
     return [e.value for e in at.error], before
 

@@ -175,3 +175,15 @@ def test_a_resumed_run_ends_with_the_weights_of_a_run_that_never_stopped(tmp_pat
     assert _weights_digest(tmp_path / "resumed") == _weights_digest(tmp_path / "straight")
     code, _, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(tmp_path / "first"), "--beta", "2")
     assert code == 2 and "--resume continues the saved run with its own settings; drop --beta" in err
+
+
+def test_label_names_name_the_classes_of_a_run_and_a_wrong_count_exits_2(tmp_path, capsys):
+    names = "zero,one,two,three,four,five,six,seven,eight,nine"
+    code, _, err = run_cli(capsys, "train", "--data", "mnist", "--epochs", "1", "--hidden", "32", "--latent-dim", "2",
+                           "--label-names", names, "--out", str(tmp_path / "named"), "--quiet")
+    assert code == 0, err
+    config = json.loads((tmp_path / "named" / "config.json").read_text())
+    assert config["data"]["label_names"] == names.split(",")
+    code, out, err = run_cli(capsys, "train", "--data", "mnist", "--label-names", "a,b", "--out", str(tmp_path / "x"))
+    assert code == 2 and err.startswith("error: 'mnist' has 10 labels (values 0 to 9): give 10 names") and out == ""
+    assert not (tmp_path / "x").exists()

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -100,3 +101,15 @@ def test_data_dir_from_environment(tmp_path):
     env = os.environ | {"VAE_EXPLORER_DATA": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(tmp_path)
+
+
+def test_bleeding_takes_a_training_range_and_keeps_anomalies_only_when_asked():
+    base = D.bundled_sensor_options("bleeding")
+    ranged = D.load_bundled("bleeding", replace(base, train_range=(2000, 5000)))
+    # the range's last sixth validates (the bundle's 1,000 : 200 split); the labelled steps 4187-4198 lie inside it
+    assert ranged.part_ranges == ((2, 0, 2000), (0, 2000, 4500), (1, 4500, 5000), (2, 5000, 7501))
+    assert not ranged.y[ranged.split < 2].any() and any("left out" in note for note in ranged.notes)
+    kept = D.load_bundled("bleeding", replace(base, train_range=(2000, 5000), exclude_anomalies=False))
+    assert kept.y[kept.split == 0].sum() > 0 and len(kept.x) > len(ranged.x)
+    fixed = D.load_bundled("bleeding", replace(base, channels=("timestamp",), label_column=None))
+    assert fixed.channels == ("value",) and fixed.series_anomaly is not None  # a bundle's columns stay its own

@@ -1,6 +1,8 @@
 """Column roles in sensor recordings (issue 12 item 1) and training on normal behaviour (item 2)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sensor_filemakers import N, index_and_empty_csv, pandas_index_csv, signal, text_labels_csv, xlsx_bytes
@@ -180,3 +182,26 @@ def test_sensor_options_survive_a_json_round_trip_as_saved_runs_store_them():
 def test_new_sensor_options_are_validated(options, message):
     with pytest.raises(DataError, match=message):
         SensorOptions(**options)
+
+
+def test_roles_chosen_in_a_table_become_options_and_the_loader_gives_them_back():
+    wanted = {"Unnamed: 0": "time", "temp": "channel", "pressure": "ignored", "anomaly": "extra_label",
+              "changepoint": "label"}
+    opts = D.options_for_roles(SensorOptions(window=16, stride=4), wanted)
+    assert (opts.channels, opts.time_column, opts.label_column, opts.window) == (("temp",), "Unnamed: 0",
+                                                                                   "changepoint", 16)
+    data = D.load_upload([("valves.csv", pandas_index_csv())], opts)
+    assert data.channels == ("temp",) and int(data.series_anomaly.sum()) == 2  # scored against the changepoints
+    back = {r.column: r.role for r in D.sensor_column_roles(pandas_index_csv(), "valves.csv", opts)}
+    assert back == wanted
+
+
+@pytest.mark.parametrize(("roles", "message"), [
+    ({"a": "time", "b": "time", "c": "channel"}, "only one column can be the time axis, but 2 are: 'a', 'b'"),
+    ({"a": "label", "b": "label", "c": "channel"}, "only one column can be the anomaly label, but 2 are"),
+    ({"a": "ignored", "b": "time"}, "no column is a channel"),
+    ({"a": "channel", "b": "sensor"}, "unknown column role(s) 'sensor'"),
+])
+def test_roles_that_clash_are_refused_with_a_sentence(roles, message):
+    with pytest.raises(DataError, match=re.escape(message)):
+        D.options_for_roles(SensorOptions(), roles)

@@ -366,3 +366,27 @@ def test_load_path_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "MAX_UPLOAD_BYTES", 100)
     with pytest.raises(DataError, match=r"is 200 bytes, more than the 100 bytes limit"):
         D.load_path(tmp_path / "big.csv")
+
+
+FASHION = "T-shirt, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot"
+
+
+def test_class_labels_are_named_in_order_and_bad_names_are_refused(digits):
+    images, labels = digits
+    data = D.load_upload([("fashion-images-idx3-ubyte", idx_images(images)),
+                          ("fashion-labels-idx1-ubyte", idx_labels(labels))])
+    named = D.name_labels(data, FASHION)
+    assert named.label_names == tuple(n.strip() for n in FASHION.split(","))
+    first_seven = int(np.flatnonzero(labels == 7)[0])
+    assert named.label_text(first_seven) == "Sneaker" and data.label_text(first_seven) == "7"
+    assert named.notes[-1] == "labels named: 0 = T-shirt, 1 = Trouser, 2 = Pullover, ..."
+    np.testing.assert_array_equal(named.y, data.y)
+    assert D.name_labels(named, [str(k) for k in range(10)]).notes.count(named.notes[-1]) == 0  # renamed, not stacked
+    with pytest.raises(DataError, match=r"has 10 labels \(values 0 to 9\): give 10 names separated by commas"):
+        D.name_labels(data, "top, bottom")
+    with pytest.raises(DataError, match="one is empty"):
+        D.name_labels(data, "a,b,c,d,e,f,g,h,i,")
+    with pytest.raises(DataError, match="'a' is given twice"):
+        D.name_labels(data, "a,a,c,d,e,f,g,h,i,j")
+    with pytest.raises(DataError, match="has no class labels to name"):
+        D.name_labels(D.load_upload([("x-images-idx3-ubyte", idx_images(images))]), FASHION)

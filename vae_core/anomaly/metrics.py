@@ -90,14 +90,24 @@ def point_adjusted_f1(alarm_mask: np.ndarray, labels: np.ndarray) -> float | Non
     return 2 * precision * recall / (precision + recall) if tp else 0.0
 
 
-def score_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float, min_length: int = 1, merge_gap: int = 0,
-                  max_buffer: int = 64, tolerance: int = 0) -> dict:
-    """Every metric of step scores (L,) against 0/1 labels (L,) at one threshold, as one flat dict."""
+def ranking_metrics(scores: np.ndarray, labels: np.ndarray, max_buffer: int = 64) -> dict:
+    """The metrics that need no threshold (point-wise AUC/AP, VUS-ROC/PR) of step scores (L,) against labels (L,)."""
+    return point_metrics(scores, labels) | vus_metrics(scores, labels, max_buffer)
+
+
+def alarm_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float, min_length: int = 1, merge_gap: int = 0,
+                  tolerance: int = 0) -> dict:
+    """The metrics at one threshold (event-wise, detection delays, point-adjusted F1) of step scores (L,)."""
     scores = np.asarray(scores, dtype=np.float64)
     alarms = alarm_spans(scores, threshold, min_length, merge_gap)
     out = {"threshold": float(threshold), "steps": int(len(scores))}
-    out |= point_metrics(scores, labels)
-    out |= vus_metrics(scores, labels, max_buffer)
     out |= event_metrics(alarms, labels, tolerance)
     out["point_adjusted_f1"] = point_adjusted_f1(spans_mask(alarms, len(scores)), labels)
     return out
+
+
+def score_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float, min_length: int = 1, merge_gap: int = 0,
+                  max_buffer: int = 64, tolerance: int = 0) -> dict:
+    """Every metric of step scores (L,) against 0/1 labels (L,) at one threshold, as one flat dict."""
+    return alarm_metrics(scores, labels, threshold, min_length, merge_gap, tolerance) \
+        | ranking_metrics(scores, labels, max_buffer)

@@ -6,6 +6,7 @@ a million windows never holds them all in memory.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,12 @@ from ..dataset import DataError, Dataset
 from ..losses import recon_nll, reconstruction_mean
 from ..models import VAE
 from .steps import cover_starts, overlap_average
+
+Progress = Callable[[float], bool]  # progress(fraction done) -> True when the caller wants it to stop
+
+
+class ScoringStopped(Exception):
+    """The caller asked scoring to stop (its progress callback returned True)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +52,12 @@ def _windows(view: np.ndarray, starts: np.ndarray, device: torch.device) -> torc
 
 
 def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024,
-                          bfloat16: bool = False) -> WindowErrors:
+                          bfloat16: bool = False, progress: Progress | None = None) -> WindowErrors:
     """Errors (N, C) of windows every `stride` steps over the whole scaled series (L, C), at the latent mean.
 
     bfloat16=True runs the network under bfloat16 autocast (about 2x faster on CPUs with AMX/AVX-512 BF16;
     reconstructions differ by ~1e-3 in scaled units); the errors themselves are summed in float32.
+    progress(fraction) is called after each batch; ScoringStopped is raised when it returns True.
     """
     series = _sensor_series(data)
     window = int(model.cfg.input_shape[0])
@@ -67,6 +75,8 @@ def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size
             per_channel = recon_nll(params.transpose(1, 2).reshape(b * c, t), x.transpose(1, 2).reshape(b * c, t),
                                     loss, delta)
             errors[i:i + b] = per_channel.reshape(b, c).cpu().numpy()
+            if progress is not None and progress((i + b) / len(starts)):
+                raise ScoringStopped("scoring was stopped")
     return WindowErrors(starts, errors, window)
 
 

@@ -11,8 +11,8 @@ from ..dataset import Dataset
 from ..models import VAE
 from ..settings import check_declared, setting
 from .events import alarm_spans, spans_mask
-from .model_errors import window_channel_errors
-from .steps import STEP_RULE, windows_to_steps
+from .model_errors import Progress, window_channel_errors
+from .steps import step_rule, windows_to_steps
 from .thresholds import THRESHOLD_METHODS, budget_threshold, percentile_threshold, pot_threshold
 
 
@@ -43,15 +43,15 @@ def validation_scores(scores: np.ndarray, parts: np.ndarray, labels: np.ndarray 
 
 
 def score_recording(model: VAE, data: Dataset, stride: int = 1, batch_size: int = 1024,
-                    bfloat16: bool = False) -> RecordingScores:
+                    bfloat16: bool = False, progress: Progress | None = None) -> RecordingScores:
     """Score every step of a sensor recording's series (L, C) with a trained VAE (windows every `stride` steps;
-    bfloat16: see window_channel_errors)."""
-    errors = window_channel_errors(model, data, stride, batch_size, bfloat16)
+    bfloat16 and progress: see window_channel_errors)."""
+    errors = window_channel_errors(model, data, stride, batch_size, bfloat16, progress)
     length = len(data.series)
     channels = windows_to_steps(errors.errors, errors.starts, errors.window, length)
     labels = None if data.series_anomaly is None else np.asarray(data.series_anomaly, dtype=np.int8)
     return RecordingScores(channels.sum(axis=1), channels, data.step_parts(), labels, tuple(data.channels),
-                           STEP_RULE.format(window=errors.window, stride=stride))
+                           step_rule(errors.window, stride))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 STEP_RULE = ("each time step's score is the mean of the errors of all windows that cover it "
-             "(windows of {window} steps every {stride} steps, plus one flush with the end)")
+             "(windows of {window} steps starting {every}, plus one flush with the end)")
+
+
+def step_rule(window: int, stride: int) -> str:
+    """STEP_RULE in words for one window length and stride ('at every step' or 'every 4 steps')."""
+    return STEP_RULE.format(window=window, every="at every step" if stride == 1 else f"every {stride} steps")
 
 
 def cover_starts(length: int, window: int, stride: int = 1) -> np.ndarray:

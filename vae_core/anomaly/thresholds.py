@@ -3,8 +3,9 @@
 - percentile: the q-th percentile of validation scores.
 - peaks over threshold (extreme value theory, Siffer et al. 2017, "Anomaly Detection in Streams with
   Extreme Value Theory", KDD): a generalized Pareto fitted to the validation scores above a high initial
-  quantile gives the score exceeded with probability `risk` per step. Step scores of overlapping windows are
-  correlated, which the method assumes away: read `risk` as a target, not a guarantee.
+  quantile (0.98, lower on short validation parts, see initial_quantile_for) gives the score exceeded with
+  probability `risk` per step. Step scores of overlapping windows are correlated, which the method assumes
+  away: read `risk` as a target, not a guarantee.
 - alarm budget: the lowest threshold whose alarms on the validation scores stay within a number of alarm
   episodes per 1,000 steps.
 """
@@ -47,17 +48,33 @@ def percentile_threshold(val_scores: np.ndarray, percentile: float = 99.0) -> fl
     return float(np.percentile(_finite(val_scores), percentile))
 
 
-def pot_threshold(val_scores: np.ndarray, risk: float = 1e-3, initial_quantile: float = 0.98) -> PotFit:
-    """Peaks over threshold on validation step scores (n,): z with P(score > z) = risk, from a GPD tail."""
+LOWEST_INITIAL_QUANTILE = 0.9  # below it, the 'tail' would be the bulk of the scores
+
+
+def initial_quantile_for(values: np.ndarray) -> float:
+    """The initial threshold's quantile: 0.98 (Siffer et al.), lowered in steps of 0.01 on short validation parts
+    (or ones with many tied scores) until at least MIN_PEAKS scores lie above it, but never below 0.9."""
+    for quantile in np.arange(0.98, LOWEST_INITIAL_QUANTILE - 1e-9, -0.01):
+        if (values > np.quantile(values, quantile)).sum() >= MIN_PEAKS:
+            return round(float(quantile), 2)
+    return LOWEST_INITIAL_QUANTILE
+
+
+def pot_threshold(val_scores: np.ndarray, risk: float = 1e-3, initial_quantile: float | None = None) -> PotFit:
+    """Peaks over threshold on validation step scores (n,): z with P(score > z) = risk, from a GPD tail
+    (initial quantile: see initial_quantile_for)."""
     from scipy.stats import genpareto
 
     values = _finite(val_scores)
+    if initial_quantile is None:
+        initial_quantile = initial_quantile_for(values)
     initial = float(np.quantile(values, initial_quantile))
     excess = values[values > initial] - initial
     tail = len(excess) / len(values)  # P(score > initial)
     if len(excess) < MIN_PEAKS:
         raise ValueError(f"only {len(excess)} validation scores lie above the {initial_quantile:.0%} quantile: too "
-                         f"few to fit a tail (need {MIN_PEAKS}); use a lower initial quantile or a percentile threshold")
+                         f"few to fit a tail (need {MIN_PEAKS}); use a longer validation part or a percentile "
+                         "threshold")
     if not 0 < risk < tail:
         raise ValueError(f"risk must be between 0 and {tail:.3g} (the share of scores above the initial threshold), "
                          f"not {risk}")

@@ -6,7 +6,8 @@ to the model as an input hands it the answer. Every decision carries its reason,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -333,3 +334,20 @@ def assign_columns(table: Table, opts: SensorOptions) -> Columns:
 def column_roles(table: Table, opts: SensorOptions) -> tuple[ColumnRole, ...]:
     """Every column's role (channel | time | label | extra_label | ignored) with its reason, in file order."""
     return assign_columns(table, opts).roles
+
+
+def options_for_roles(base: SensorOptions, roles: Mapping[str, str]) -> SensorOptions:
+    """`base` with the columns, time axis and label that a role per column asks for (column -> channel | time |
+    label | extra_label | ignored, as column_roles gives them and a user edits them); DataError when they clash."""
+    chosen = {role: [str(c) for c, r in roles.items() if r == role] for role in ROLES}
+    unknown = sorted({r for r in roles.values() if r not in ROLES})
+    if unknown:
+        raise DataError(f"unknown column role(s) {', '.join(map(repr, unknown))}: use {', '.join(ROLES)}")
+    for role, what in (("time", "the time axis"), ("label", "the anomaly label")):
+        if len(chosen[role]) > 1:
+            raise DataError(f"only one column can be {what}, but {len(chosen[role])} are: "
+                            f"{', '.join(map(repr, chosen[role]))}; make the others channels or ignore them")
+    if not chosen["channel"]:
+        raise DataError("no column is a channel: the model needs at least one column of measurements")
+    return replace(base, channels=tuple(chosen["channel"]), time_column=(chosen["time"] or [None])[0],
+                   label_column=(chosen["label"] or [None])[0], ignore_columns=())

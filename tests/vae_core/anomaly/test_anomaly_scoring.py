@@ -7,6 +7,7 @@ import importlib.resources
 import numpy as np
 import pytest
 import torch
+from sensor_filemakers import INJECTED, INJECTED_LENGTH, injected_recording
 
 from vae_core import anomaly as A
 from vae_core import data as D
@@ -16,24 +17,7 @@ from vae_core.data import SensorOptions
 from vae_core.runs import new_model
 from vae_core.training import train
 
-LENGTH = 4000
-INJECTED = {"spike": (slice(3300, 3303), "c"), "level shift": (slice(3500, 3600), "a"),
-            "stuck sensor": (slice(3750, 3900), "b")}
-
-
-def injected_recording() -> bytes:
-    """Three noisy sines; in the test part (steps 3200-3999) a spike in c, a level shift in a, b stuck."""
-    t = np.arange(LENGTH)
-    x = np.column_stack([np.sin(t / 7), np.sin(t / 11 + 1), np.sin(t / 17 + 2)])
-    x += np.random.default_rng(0).normal(0, 0.05, x.shape)
-    labels = np.zeros(LENGTH, dtype=int)
-    x[INJECTED["spike"][0], 2] += 4.0
-    x[INJECTED["level shift"][0], 0] += 1.5
-    x[INJECTED["stuck sensor"][0], 1] = x[3750, 1]
-    for steps, _ in INJECTED.values():
-        labels[steps] = 1
-    rows = (f"{i},{a:.4f},{b:.4f},{c:.4f},{y}" for i, (a, b, c), y in zip(t, x, labels))
-    return ("t,a,b,c,anomaly\n" + "\n".join(rows) + "\n").encode()
+LENGTH = INJECTED_LENGTH
 
 
 def trained(data: D.Dataset, epochs: int):

@@ -26,8 +26,18 @@ def test_peaks_over_threshold_recovers_an_exponential_tail():
     assert (scores > fit.threshold).mean() == pytest.approx(1e-4, rel=0.5)
 
 
+def test_a_short_validation_part_lowers_the_initial_quantile_to_keep_ten_peaks():
+    # 200 validation steps (InternalBleeding16's): the 98% quantile leaves 4 peaks, the 95% one 10
+    scores = np.random.default_rng(1).exponential(size=200)
+    fit = pot_threshold(scores, risk=1e-3)
+    assert fit.peaks == 10 and fit.initial == pytest.approx(np.quantile(scores, 0.95))
+    assert pot_threshold(scores, risk=1e-3, initial_quantile=0.95) == fit
+    with pytest.raises(ValueError, match="only 4 validation scores lie above the 98% quantile"):
+        pot_threshold(scores, initial_quantile=0.98)
+
+
 def test_peaks_over_threshold_explains_bad_requests():
-    with pytest.raises(ValueError, match=r"only 1 validation scores lie above the 98% quantile: too few to fit a tail"):
+    with pytest.raises(ValueError, match=r"only 5 validation scores lie above the 90% quantile: too few to fit a tail"):
         pot_threshold(np.arange(50.0))
     with pytest.raises(ValueError, match=r"risk must be between 0 and 0.02"):
         pot_threshold(np.random.default_rng(0).random(1000), risk=0.1)
