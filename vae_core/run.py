@@ -145,17 +145,28 @@ class Run:
     # ---- derived results, computed the same way on every page ------------------------------------------
     def diagnosis(self, part: str = "test"):
         """KL per dimension, active units and the collapse verdict on one part (analysis.Diagnostics)."""
-        return self.memo.get(("diagnosis", part),
-                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.so_far()))
+        def compute():
+            x, y = self._part(part)
+            return analysis.diagnose(self.model, x, self.so_far(), y=y)
+        return self.memo.get(("diagnosis", part), compute)
 
     def means(self, part: str = "all") -> np.ndarray:
         """Latent means E_q[z|x] of one part: (N, D)."""
-        return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, self._data().part(part)[0]))
+        return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, *self._part(part)))
 
     def recon_errors(self, part: str = "all") -> np.ndarray:
         """-log p(x|z) at the latent mean of each sample of one part: (N,)."""
         return self.memo.get(("recon_errors", part),
-                             lambda: analysis.reconstruction_errors(self.model, self._data().part(part)[0]))
+                             lambda: analysis.reconstruction_errors(self.model, *self._part(part)))
+
+    def labels_for(self, index: np.ndarray) -> np.ndarray | None:
+        """The labels a conditional model needs with the samples at `index` (None for other models)."""
+        return self._data().y[index] if self.model.classes else None
+
+    def _part(self, part: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(x, labels a conditional model needs, else None) of one part."""
+        x, y = self._data().part(part)
+        return x, (y if self.model.classes else None)
 
     def anomaly_metrics(self, part: str = "test") -> dict:
         """ROC-AUC, average precision and the ROC curve of the windows' errors against their anomaly labels."""

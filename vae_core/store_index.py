@@ -21,7 +21,7 @@ from typing import Any, Literal
 from safetensors import SafetensorError, safe_open
 
 from .checkpoint import FILES, CheckpointError, _checked_config
-from .models import skeleton
+from .family import skeleton
 from .run import Status
 from .run_limits import MAX_SAFETENSORS_HEADER_BYTES, check_safetensors_header, check_size, file_limit
 
