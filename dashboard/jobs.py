@@ -109,7 +109,8 @@ class TrainJob(Task):
         return run
 
     def _latent_map(self, epoch: int) -> LiveMap:
-        mu = analysis.encode_means(self.run.model, self.data.x[self._map_index])
+        labels = self.data.y[self._map_index] if self.run.model.classes else None
+        mu = analysis.encode_means(self.run.model, self.data.x[self._map_index], labels)
         coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
         labels = [self.data.label_text(int(i)) for i in self._map_index] if self.data.y is not None else []
         return LiveMap(epoch, coords, labels, method)

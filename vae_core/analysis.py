@@ -379,6 +379,13 @@ def mmd_to_prior(codes: np.ndarray, seed: int = 0, n_max: int = 1000) -> float:
     return float(within - 2 * kab.mean())
 
 
+def likelihood_note(summary: dict) -> str:
+    """How an IWAE NLL was measured, for any sentence that compares it: k and whether the pixels were binarised."""
+    pixels = "binarised pixels" if summary.get("binarised") else \
+        "grey levels in [0, 1], not binarised: not comparable with binarised-MNIST figures"
+    return f"k = {summary.get('iwae_k')} importance samples; {pixels}"
+
+
 def anomaly_threshold(val_scores: np.ndarray, percentile: float = 99.0) -> float:
     """Score above which a window counts as anomalous: a percentile of normal (validation) scores."""
     return float(np.percentile(val_scores, percentile))

@@ -152,18 +152,26 @@ _COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_
              "announced")
 
 
+def _optimizers(state: TrainState) -> dict[str, torch.optim.Optimizer]:
+    """The state's optimisers by the prefix their tensors take: opt, and adv for an adversarial autoencoder's."""
+    return {"opt": state.optimizer, **({"adv": state.adversary} if state.adversary is not None else {})}
+
+
 def state_bytes(state: TrainState) -> bytes:
     """A training state as safetensors: optimiser moments, generator states, the epoch under way, counters."""
-    opt = state.optimizer.state_dict()
-    tensors = {f"opt.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()
-               if isinstance(v, torch.Tensor)}  # SGD keeps None where a weight has no momentum yet
+    tensors, meta = {}, {}
+    for prefix, optimizer in _optimizers(state).items():
+        opt = optimizer.state_dict()
+        tensors.update({f"{prefix}.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()
+                        if isinstance(v, torch.Tensor)})  # SGD keeps None where a weight has no momentum yet
+        meta["param_groups" if prefix == "opt" else f"{prefix}_param_groups"] = json.dumps(opt["param_groups"])
     tensors.update({f"rng.{k}": v for k, v in state.rng.state_dict().items()})
     if state.order is not None:
         tensors.update(order=state.order, sums=state.sums)
     if state.best_weights is not None:
         tensors.update({f"best.{k}": v for k, v in state.best_weights.items()})
     counters = {k: getattr(state, k) for k in _COUNTERS}
-    meta = {"param_groups": json.dumps(opt["param_groups"]), "counters": json.dumps(_clean(counters))}
+    meta["counters"] = json.dumps(_clean(counters))
     return save_tensors(_cpu(tensors), metadata=meta)
 
 
@@ -172,21 +180,26 @@ def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
     try:
         tensors = load_tensors(blob)
         meta = json.loads(_metadata(blob).get("counters", "{}"))
-        groups = json.loads(_metadata(blob).get("param_groups", "[]"))
+        groups = {prefix: json.loads(_metadata(blob).get("param_groups" if prefix == "opt" else f"{prefix}_param_groups",
+                                                         "[]")) for prefix in ("opt", "adv")}
     except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
     state = TrainState(model, train_cfg)
-    params = list(model.parameters())
-    slots: dict[int, dict[str, torch.Tensor]] = {}
+    optimizers = _optimizers(state)
+    slots: dict[str, dict[int, dict[str, torch.Tensor]]] = {prefix: {} for prefix in optimizers}
     for key, value in tensors.items():
-        if key.startswith("opt."):
+        prefix = key.split(".", 1)[0]
+        if prefix in ("opt", "adv"):
             _, index, name = key.split(".", 2)
+            params = [p for group in optimizers[prefix].param_groups for p in group["params"]] \
+                if prefix in optimizers else []
             if not index.isdigit() or int(index) >= len(params) or (
                     name != "step" and tuple(value.shape) != tuple(params[int(index)].shape)):
                 raise CheckpointError(f"state.safetensors does not match the model: {key} {tuple(value.shape)}")
-            slots.setdefault(int(index), {})[name] = value
+            slots[prefix].setdefault(int(index), {})[name] = value
     try:
-        state.optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        for prefix, optimizer in optimizers.items():
+            optimizer.load_state_dict({"state": slots[prefix], "param_groups": groups[prefix]})
         state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
     except (KeyError, ValueError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from .analysis import likelihood_note
 from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .anomaly.scoring import ThresholdRule
 from .config import LIVE, SETTINGS, ConfigError, configs_for
@@ -461,13 +462,6 @@ def check_out_file(out: Path) -> None:
     if out.is_dir() or not out.parent.is_dir():
         raise OutputError(f"cannot write {out}: " + ("it is a folder" if out.is_dir() else
                                                      f"there is no folder {out.parent}"))
-
-
-def likelihood_note(summary: dict) -> str:
-    """How an IWAE NLL was measured, for any sentence that compares it: k and whether the pixels were binarised."""
-    pixels = "binarised pixels" if summary.get("binarised") else \
-        "grey levels in [0, 1], not binarised: not comparable with binarised-MNIST figures"
-    return f"k = {summary.get('iwae_k')} importance samples; {pixels}"
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

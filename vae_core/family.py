@@ -39,3 +39,11 @@ def build_model(cfg: ModelConfig, generator: torch.Generator | None = None) -> V
     model = skeleton(cfg).to_empty(device="cpu")
     init_weights(model, generator or torch.Generator().manual_seed(0))
     return model
+
+
+def dim_names(model: VAE) -> list[str]:
+    """A name for each dimension of the code: z0, z1, ... (a hierarchical VAE's: z1[0], ..., z2[0], ...)."""
+    layers = model.latent_layers
+    if len(layers) == 1:
+        return [f"z{d}" for d in range(model.cfg.code_dim)]
+    return [f"{name}[{d}]" for name, first, stop in layers for d in range(stop - first)]

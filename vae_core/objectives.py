@@ -4,8 +4,9 @@
                                    hierarchical VAE, whose KL is the sum of its two layers' (kl_z1, kl_z2)
     IWAE (Burda et al. 2016)       -log (1/k) Σ_i w_i, w_i = p(x, z_i) / q(z_i|x): a bound on -log p(x) no looser
                                    than the ELBO (equal at k = 1); its neg. ELBO is reported beside it
-    adversarial (Makhzani et al.)  recon + β·(encoder's adversarial loss); the discriminator's loss is added to what
-                                   is back-propagated (adv_d), and the KL is measured, not trained
+    adversarial (Makhzani et al.)  recon (the reconstruction phase) and, stepped by an optimiser of its own,
+                                   discriminator loss + β·(encoder's adversarial loss) (the regularisation phase);
+                                   reported as recon + β·adv_g, with adv_d beside it; the KL is measured, not trained
 
 Reduction as in losses.py: sum over data and latent dimensions, mean over the batch, nats per sample.
 """
@@ -28,12 +29,13 @@ TERM_WORDS = {"kl_z1": "KL of z1 (bottom layer)", "kl_z2": "KL of z2 (top layer)
 
 
 class StepTerms(NamedTuple):
-    backprop: Tensor  # () what the optimiser minimises (an AAE's also trains its discriminator)
+    backprop: Tensor  # () what the optimiser minimises
     total: Tensor  # () the objective, nats per sample: the ELBO's recon + β·KL, the neg. IWAE bound, ...
     recon: Tensor  # () -log p(x|z), nats per sample
     kl: Tensor  # () KL(q(z|x) || p(z)), nats per sample (the AAE: measured, not trained)
     kl_per_dim: Tensor  # (D,) over the whole code (z1 then z2 for the hierarchical VAE)
     extra: dict[str, Tensor]  # () each, named as term_names says, in its order
+    adversarial: Tensor | None = None  # () the AAE's regularisation phase: what its second optimiser minimises
 
 
 def term_names(model: ModelConfig, objective: str) -> tuple[str, ...]:
@@ -59,9 +61,8 @@ def step_terms(model: VAE, x: Tensor, y: Tensor | None = None, *, loss: str, obj
     extra = layer_kls(model, terms.kl_per_dim)
     if model.cfg.variant == "adversarial":
         d_loss, g_loss = adversarial_losses(model, out.z, rng)
-        total = terms.recon + beta * g_loss
-        return StepTerms(total + d_loss, total, terms.recon, terms.kl, terms.kl_per_dim,
-                         {"adv_d": d_loss, "adv_g": g_loss})
+        return StepTerms(terms.recon, terms.recon + beta * g_loss, terms.recon, terms.kl, terms.kl_per_dim,
+                         {"adv_d": d_loss, "adv_g": g_loss}, d_loss + beta * g_loss)
     return StepTerms(terms.total, terms.total, terms.recon, terms.kl, terms.kl_per_dim, extra)
 
 

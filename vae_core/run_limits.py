@@ -36,7 +36,9 @@ MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dim
 MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 6-layer model's header is ~3 KB, its training state's ~15 KB
 MAX_TENSORS = 1_000  # entries of such a header: a 6-layer MLP VAE has 30 tensors, its training state ~130
 WEIGHT_BYTES = 8  # most bytes one weight may take in model.safetensors (float64)
-STATE_COPIES = 3  # state.safetensors: Adam's two moments and the best epoch's weights, one copy each at most
+# state.safetensors: Adam's two moments and the best epoch's weights, at most 8 bytes a weight each; float32 copies
+# take 4, so an adversarial autoencoder's second Adam (on its encoder and discriminator) fits within these too
+STATE_COPIES = 3
 MAX_STATE_EXTRA_BYTES = 64 * 1024**2  # ... and the epoch's shuffled order (8 bytes a sample: 8 million samples)
 # metrics.csv: one row per training step and two per epoch, KL per dimension on epoch rows only.
 MAX_METRICS_BYTES = 24 * 1024**2  # 100,000 step rows of ~110 bytes, and room for long messages
@@ -180,8 +182,9 @@ def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int]
     if variant == "hierarchical":  # q(z2|x) and p(z1|z2)
         body += _linear(features + classes, width) + 2 * _linear(width, top) + _linear(top, width) + \
             2 * _linear(width, latent_dim)
-    elif variant == "adversarial":  # the discriminator on z
-        body += _linear(latent_dim, width) + _linear(width, width) + _linear(width, 1)
+    elif variant == "adversarial":  # the discriminator on z (models_adversarial.critic_width)
+        critic = 4 * latent_dim
+        body += _linear(latent_dim, critic) + _linear(critic, critic) + _linear(critic, 1)
     return body
 
 

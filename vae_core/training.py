@@ -20,7 +20,8 @@ from .config import LIVE, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
 from .losses import kl_weight
 from .models import VAE
-from .objectives import check_live, full_objective, step_terms, term_names
+from .models_adversarial import parameter_sets
+from .objectives import StepTerms, check_live, full_objective, step_terms, term_names
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class TrainState:
     """
 
     def __init__(self, model: VAE, cfg: TrainConfig) -> None:
-        self.optimizer = _make_optimizer(model, cfg)
+        self.optimizer, self.adversary = _make_optimizers(model, cfg)
         self._settings = (model.cfg, cfg)  # what a live change is checked against
         self.rng = RunRandom(cfg.seed, resolve_device(cfg.device))
         self.epoch = 0  # epochs completed
@@ -154,19 +155,52 @@ class TrainState:
 SGD_MOMENTUM = 0.9
 
 
-def _make_optimizer(model: VAE, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _make_optimizers(model: VAE, cfg: TrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer | None]:
+    """The optimiser of the model's weights, and the adversarial autoencoder's second one (None for the others)."""
+    main, adversary = parameter_sets(model)
+    return _make_optimizer(main, cfg), None if adversary is None else _make_optimizer(adversary, cfg)
+
+
+def _make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
     kw = dict(lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(model.parameters(), **kw)
+        return torch.optim.RMSprop(params, **kw)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), momentum=SGD_MOMENTUM, **kw)
+        return torch.optim.SGD(params, momentum=SGD_MOMENTUM, **kw)
     adam = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
     # fused=True: one kernel per parameter instead of ~10 (the default on CPU is the per-tensor loop),
     # which took ~30 % of an MLP step on 2 cores. Older torch builds without it get the default.
     try:
-        return adam(model.parameters(), fused=True, **kw)
+        return adam(params, fused=True, **kw)
     except (RuntimeError, TypeError, ValueError):
-        return adam(model.parameters(), **kw)
+        return adam(params, **kw)
+
+
+def _optimise(state: TrainState, terms: StepTerms, grad_clip: float) -> None:
+    """One optimiser step on the batch's terms; the adversarial autoencoder also takes its regularisation phase's
+    step, both from gradients at the same weights (the discriminator and the encoder, by their own optimiser)."""
+    state.optimizer.zero_grad(set_to_none=True)
+    main = [p for group in state.optimizer.param_groups for p in group["params"]]
+    if state.adversary is None:
+        terms.backprop.backward()
+        _step(state.optimizer, main, grad_clip)
+        return
+    state.adversary.zero_grad(set_to_none=True)
+    terms.backprop.backward(retain_graph=True)
+    grads = [p.grad for p in main]
+    for p in main:
+        p.grad = None
+    terms.adversarial.backward()
+    _step(state.adversary, [p for group in state.adversary.param_groups for p in group["params"]], grad_clip)
+    for p, grad in zip(main, grads, strict=True):
+        p.grad = grad
+    _step(state.optimizer, main, grad_clip)
+
+
+def _step(optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], grad_clip: float) -> None:
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
 
 
 def _copy_weights(model: VAE) -> dict[str, Tensor]:
@@ -317,16 +351,13 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
             progress = epoch + b / steps_per_epoch
             beta = kl_weight(progress, now["beta"], cfg.warmup, cfg.warmup_epochs)
             lr = now["lr"] * lr_factor(cfg.schedule, progress / cfg.epochs)
-            for group in state.optimizer.param_groups:
-                group["lr"] = lr
+            for optimizer in filter(None, (state.optimizer, state.adversary)):
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
             picked = order[b * batch:(b + 1) * batch]
             xb = x_source[picked]
             terms = step_terms(model, xb, None if y_source is None else y_source[picked], beta=beta, **loss_kw(now))
-            state.optimizer.zero_grad(set_to_none=True)
-            terms.backprop.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            state.optimizer.step()
+            _optimise(state, terms, cfg.grad_clip)
             state.step += 1
             state.batch = b + 1
             # few small ops per step: they cost as much dispatch time as a big one
@@ -407,7 +438,7 @@ def _diverged(model: VAE, state: TrainState, cfg: TrainConfig, epoch: int, step:
               t_start: float, loss: float = math.nan) -> TrainEvent:
     """Restore the last good weights, reset the optimiser, and explain what to try."""
     model.load_state_dict(state.last_good)
-    state.optimizer = _make_optimizer(model, cfg)
+    state.optimizer, state.adversary = _make_optimizers(model, cfg)
     state.order, state.sums, state.batch, state.val_pending = None, None, 0, False
     kept = f"the weights from the end of epoch {state.epoch}" if state.epoch else "the starting weights"
     what = "became NaN or infinite" if not math.isfinite(loss) else \

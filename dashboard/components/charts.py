@@ -7,11 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vae_core.objectives import TERM_WORDS
 from vae_core.training import TrainEvent
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
-TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f"}
+TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f",
+                # a variant's own terms (objectives.TERM_WORDS): the KL of each layer, the adversaries, the ELBO
+                "kl_z1": "#ff9896", "kl_z2": "#8c564b", "adv_d": "#9467bd", "adv_g": "#e377c2", "neg_elbo": "#17becf"}
 MAX_LINE_POINTS = 1500  # longer step histories are thinned for a fast redraw
 PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -51,7 +54,8 @@ def _layout_dict(title: str, height: int, **extra) -> dict:
 
 def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training (nats per sample)",
                 height: int = 380) -> go.Figure:
-    """Total, reconstruction and KL per step (lines), validation per epoch (dots), β in force (dashed, right axis)."""
+    """Total, reconstruction and KL per step (lines), validation per epoch (dots), β in force (dashed, right axis),
+    and a variant's own terms per step (dotted): each layer's KL, the AAE's two losses, an IWAE run's neg. ELBO."""
     steps = _thin([e for e in events if e.kind == "step"])
     x = [e.step for e in steps]
     data: list[dict] = []
@@ -66,6 +70,10 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                      "mode": "markers", "name": name, "legendgroup": "val", "showlegend": term == "loss",
                      "marker": {"color": colour, "size": 8, "symbol": "diamond", "line": {"width": 1, "color": "white"}},
                      "xaxis": "x", "yaxis": "y"})
+    for term in dict(steps[-1].terms) if steps else ():  # a variant's own terms, e.g. the AAE's two losses
+        data.append({"type": "scattergl", "x": x, "y": [e.term(term) for e in steps], "mode": "lines",
+                     "name": TERM_WORDS.get(term, term), "line": {"color": TERM_COLOURS.get(term), "width": 1.2,
+                                                                  "dash": "dot"}, "xaxis": "x", "yaxis": "y"})
     if steps:
         data.append({"type": "scatter", "x": x, "y": [e.beta for e in steps], "mode": "lines", "name": "β in force",
                      "line": {"color": TERM_COLOURS["beta"], "dash": "dash", "width": 1}, "xaxis": "x", "yaxis": "y2"})
@@ -89,6 +97,10 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
                              mode="lines+markers", line=dict(color=TERM_COLOURS["recon"])), secondary_y=False)
     fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.kl for e in epochs], name="KL",
                              mode="lines+markers", line=dict(color=TERM_COLOURS["kl"])), secondary_y=True)
+    for term in [t for t, _ in (epochs[-1].terms if epochs else ()) if t.startswith("kl_")]:  # each layer's KL
+        fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.term(term) for e in epochs],
+                                 name=TERM_WORDS.get(term, term), mode="lines+markers",
+                                 line=dict(color=TERM_COLOURS.get(term), dash="dot")), secondary_y=True)
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
     fig.update_yaxes(title_text="reconstruction (nats)", secondary_y=False)
     # Streamlit's theme lines the right axis's ticks up with the left's (1.71, 3.61, …): its own round ticks
@@ -124,12 +136,13 @@ def _natural(text: str):
 
 
 def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool], title: str = "KL per latent dimension",
-            order: Sequence[int] | None = None, height: int = 320) -> go.Figure:
-    """KL of each dimension, active units in colour, inactive grey."""
+            order: Sequence[int] | None = None, height: int = 320, names: Sequence[str] | None = None) -> go.Figure:
+    """KL of each dimension (named z0, z1, ... unless `names` says), active units in colour, inactive grey."""
     kl = np.asarray(kl_per_dim)
     order = list(order) if order is not None else list(range(len(kl)))
+    names = list(names) if names is not None else [f"z{d}" for d in range(len(kl))]
     colours = ["#d62728" if active[d] else "#c7c7c7" for d in order]
-    fig = go.Figure(go.Bar(x=[f"z{d}" for d in order], y=kl[order], marker_color=colours,
+    fig = go.Figure(go.Bar(x=[names[d] for d in order], y=kl[order], marker_color=colours,
                            hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
     fig.update_yaxes(title_text="KL (nats per sample)")
     fig.update_xaxes(title_text="latent dimension (red = active unit)")

@@ -111,7 +111,7 @@ def latent_map(run: Run) -> tuple[np.ndarray, list[str], str]:
     def compute():
         idx = run.data.indices(eval_part(run.data))
         idx = idx[analysis.subsample(len(idx), MAP_POINTS, seed=0)]
-        mu = analysis.encode_means(run.model, run.data.x[idx])
+        mu = analysis.encode_means(run.model, run.data.x[idx], run.labels_for(idx))
         coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
         labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
         return coords, labels, method
@@ -136,21 +136,23 @@ def showcase(data: Dataset, n: int = RECON_COUNT) -> np.ndarray:
     return idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
 
 
-def recon_rows(runs: list[Run], inputs: np.ndarray) -> np.ndarray:
-    """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W)."""
+def recon_rows(runs: list[Run], inputs: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W); `labels` of the inputs go to
+    conditional runs."""
     rows = [inputs]
     for run in runs:
         key = ("runs_recon", file_digest(inputs.tobytes()))
-        rows.append(run.memo.get(key, lambda run=run: analysis.reconstruct(run.model, inputs)))
+        y = labels if run.model.classes else None
+        rows.append(run.memo.get(key, lambda run=run, y=y: analysis.reconstruct(run.model, inputs, y)))
     return np.stack(rows)
 
 
 # ---- diagnostics --------------------------------------------------------------------------------------
-def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
+def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray, names: list[str] | None = None) -> go.Figure:
     """charts.kl_bars sorted by KL, on an axis of at least 0.5 nats (so near-zero bars look near zero), with the
     line below which a dimension counts as carrying nothing."""
     order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
-    fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
+    fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order, names=names)
     top = float(np.max(kl_per_dim))
     fig.update_yaxes(range=[0, max(0.5, top * 1.08)])
     # the line's label only where the bars leave room for it (any annotation_* argument alone makes plotly draw
