@@ -15,10 +15,6 @@ STEPS = (Step("VAE", {}), Step("conditional VAE", {"conditional": True}),
          Step("IWAE objective (k = 5)", {"objective": "iwae", "iwae_k": 5}))
 
 
-def _by(runs: list[Run]) -> dict[str, Run]:
-    return {family_view.variant_name(r): r for r in runs}
-
-
 def _table(runs: list[Run]) -> str:
     head = "| run | variant | test neg. ELBO | IWAE NLL | active units | codes vs prior (MMD²) | seconds |\n" \
            "|---|---|---|---|---|---|---|\n"
@@ -32,12 +28,12 @@ def _table(runs: list[Run]) -> str:
 
 
 def story(runs: list[Run]) -> list:
-    by = _by(runs)
     vae = runs[0]
     out = [Text(_table(runs) + "\n\n" + family_view.caption(runs))]
     best = min(runs, key=lambda r: r.summary["test_neg_elbo"])
     out.append(Text(f"The tightest ELBO on the test digits is the **{family_view.variant_name(best)}**'s, "
-                    f"{best.summary['test_neg_elbo']:.1f} nats; the plain VAE's is {vae.summary['test_neg_elbo']:.1f}."))
+                    f"{best.summary['test_neg_elbo']:.1f} nats; the plain VAE's is "
+                    f"{vae.summary['test_neg_elbo']:.1f}."))
     cond = next((r for r in runs if r.model_cfg.conditional), None)
     if cond is not None:
         kl, kl0 = cond.summary["kl"], vae.summary["kl"]
@@ -84,8 +80,8 @@ def story(runs: list[Run]) -> list:
             f"**IWAE objective.** Trained on the k = {iwae.train_cfg.iwae_k} bound instead of the ELBO{both}, it "
             f"reaches an estimated −log p(x) of "
             f"{a:.1f} nats against the VAE's {b:.1f} ({'better' if a < b else 'not better'}, "
-            f"{analysis.likelihood_note(iwae.summary)}), for {iwae.summary['seconds'] / max(vae.summary['seconds'], 1e-9):.1f}"
-            f" times the VAE's training time."))
+            f"{analysis.likelihood_note(iwae.summary)}), for "
+            f"{iwae.summary['seconds'] / max(vae.summary['seconds'], 1e-9):.1f} times the VAE's training time."))
     return out
 
 
@@ -103,8 +99,9 @@ def figures(runs: list[Run]) -> list:
     return [
         Plot(compare.overlay_curves(runs), "; ".join(f"{r.short_name}: {family_view.variant_name(r)}" for r in runs)),
         Picture(images.grid(rows), f"Top: test digits. Then their reconstructions, one row per run: {names}."),
-        Picture(images.grid(family_view.sample_rows(runs)), f"Samples from the prior, seed 0, one row per run ({names}); "
-                                                            "the conditional VAE draws digit 0, 1, 2, ... in turn."),
+        Picture(images.grid(family_view.sample_rows(runs)),
+                f"Samples from the prior, seed 0, one row per run ({names}); the conditional VAE draws digit 0, 1, "
+                f"2, ... in turn."),
         Row(maps),
     ]
 

@@ -15,7 +15,8 @@ from vae_core.config import WIDGETS
 CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "huber", "epochs": 7, "batch_size": 64,
                  "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3.0, "free_bits": 0.25, "hidden": (16, 48),
                  "dropout": 0.1, "weight_decay": 1e-4, "grad_clip": 5.0, "schedule": "cosine", "early_stopping": 4,
-                 "seed": 1234, "huber_delta": 2.0}
+                 "seed": 1234, "huber_delta": 2.0, "variant": "hierarchical", "conditional": True, "top_latent_dim": 5,
+                 "activation": "gelu", "norm": "batch", "optimizer": "sgd", "objective": "iwae", "iwae_k": 7}
 CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "gru", "latent_dim": 5, "loss": "huber", "hidden": (48,)}
 
 
@@ -115,9 +116,9 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 
 
 def test_lesson_and_presenter_values():
-    assert links.lesson({"lesson": "3"}) == (3, None)
+    assert links.lesson({"lesson": "3"}) == (3, None) and links.lesson({"lesson": "7"}) == (7, None)
     assert links.lesson({}) == (None, None)
-    for bad in ("0", "7", "2.5", "x"):
+    for bad in ("0", "8", "2.5", "x"):  # seven lessons
         number, problem = links.lesson({"lesson": bad})
         assert number is None and repr(bad) in problem
     assert links.presenter({"presenter": "1"}) is True and links.presenter({"presenter": "off"}) is False
@@ -185,4 +186,4 @@ def test_a_lesson_link_opens_that_lesson_and_a_bad_one_says_so():
     assert at.header[0].value == "Lesson 4: Latent size"
     at.query_params["lesson"] = "9"
     at.run()
-    assert any("lesson='9' is not a lesson number (1 to 6)" in w.value for w in at.warning)
+    assert any("lesson='9' is not a lesson number (1 to 7)" in w.value for w in at.warning)
