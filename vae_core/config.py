@@ -304,6 +304,14 @@ def default_model_config(kind: str, input_shape: tuple[int, ...], **overrides: A
     return configs_for(kind, input_shape, {k: v for k, v in overrides.items() if SETTINGS[k].target == "model"})[0]
 
 
+def variant_words(settings: dict[str, Any]) -> str:
+    """'conditional hierarchical VAE, IWAE objective (k = 5)' from a run's settings (as in config.json)."""
+    name = {"vae": "VAE", "hierarchical": "hierarchical VAE", "adversarial": "adversarial autoencoder"}.get(
+        settings.get("variant") or "vae", str(settings.get("variant")))
+    name = f"conditional {name}" if settings.get("conditional") else name
+    return name + (f", IWAE objective (k = {settings.get('iwae_k')})" if settings.get("objective") == "iwae" else "")
+
+
 def losses_for(in_unit_interval: bool) -> list[str]:
     """Losses that fit data: the Bernoulli ones need every value in [0, 1]."""
     return [k for k in LOSSES if k not in UNIT_INTERVAL_LOSSES or in_unit_interval]

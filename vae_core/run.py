@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from . import analysis
-from .config import ModelConfig, TrainConfig, to_dict
+from .config import ModelConfig, TrainConfig, to_dict, variant_words
 from .dataset import Dataset
 from .models import VAE
 from .training import Change, TrainEvent, TrainingSoFar, TrainState
@@ -45,6 +45,8 @@ def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
     """'run 3: mnist, mlp, β=1, z=16, bce' for a run, whether loaded or only listed (settings as in config.json)."""
     details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
                f"{settings.get('loss')}")
+    family = variant_words(settings)
+    details += "" if family == "VAE" else f", {family}"  # another member of the VAE family says which
     return f"{name}: {details}" if run_number(name) else (name or details)
 
 

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from vae_core import analysis
 from vae_core.checkpoint import run_to_zip
-from vae_core.config import WIDGETS, to_dict
+from vae_core.config import WIDGETS, to_dict, variant_words
 from vae_core.dataset import Dataset
 from vae_core.run import STATUS_WORDS, Run
 from vae_core.settings import format_value
@@ -72,7 +72,8 @@ def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
         active = e.active_units
         rows.append({
             "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
-            "arch": s.get("arch"), "latent size": s.get("latent_dim"), "β": s.get("beta"), "loss": s.get("loss"),
+            "arch": s.get("arch"), "variant": variant_words(s), "latent size": s.get("latent_dim"), "β": s.get("beta"),
+            "loss": s.get("loss"),
             "epochs": e.epochs, "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
             "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
             "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",

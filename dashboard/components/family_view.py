@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from vae_core import analysis
-from vae_core.config import VARIANT_NAMES
+from vae_core.config import to_dict, variant_words
 from vae_core.run import Run
 
 from .compare import eval_part
@@ -17,11 +17,7 @@ SAMPLES = 10  # samples per run in the side-by-side rows
 
 def variant_name(run: Run) -> str:
     """'conditional VAE', 'hierarchical VAE', 'adversarial autoencoder', with ', IWAE objective (k = 5)'."""
-    cfg, train = run.model_cfg, run.train_cfg
-    name = {"vae": "VAE", "hierarchical": "hierarchical VAE", "adversarial": "adversarial autoencoder"}.get(
-        cfg.variant, VARIANT_NAMES.get(cfg.variant, cfg.variant))
-    name = f"conditional {name}" if cfg.conditional else name
-    return name + (f", IWAE objective (k = {train.iwae_k})" if train.objective == "iwae" else "")
+    return variant_words({**to_dict(run.model_cfg), **to_dict(run.train_cfg)})
 
 
 def family_table(runs: list[Run]) -> pd.DataFrame:
