@@ -163,6 +163,15 @@ def class_grid(model: VAE, codes: np.ndarray) -> np.ndarray:
     return out.reshape(n, classes, *out.shape[1:])
 
 
+def grid_spread(grid: np.ndarray) -> tuple[float, float]:
+    """How much the label and how much the code change a class grid (n codes, classes, ...): (mean absolute difference
+    between the classes drawn from one code, between the codes drawn as one class), in the data's units."""
+    flat = grid.reshape(grid.shape[0], grid.shape[1], -1)
+    by_label = np.abs(flat - flat.mean(1, keepdims=True)).mean()
+    by_code = np.abs(flat - flat.mean(0, keepdims=True)).mean()
+    return float(by_label), float(by_code)
+
+
 def pca_2d(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First two principal components: z (N, D) -> coords (N, 2), explained variance ratio (2,)."""
     centered = z - z.mean(0)

@@ -180,8 +180,9 @@ def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
     try:
         tensors = load_tensors(blob)
         meta = json.loads(_metadata(blob).get("counters", "{}"))
-        groups = {prefix: json.loads(_metadata(blob).get("param_groups" if prefix == "opt" else f"{prefix}_param_groups",
-                                                         "[]")) for prefix in ("opt", "adv")}
+        header = _metadata(blob)
+        groups = {prefix: json.loads(header.get("param_groups" if prefix == "opt" else f"{prefix}_param_groups", "[]"))
+                  for prefix in ("opt", "adv")}
     except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
     state = TrainState(model, train_cfg)

@@ -176,7 +176,7 @@ class TrainConfig:
         5, lesson=7, low=1, high=256, sweep="list", active_when=("objective", ("iwae",)),
         help="IWAE objective only: importance samples per input; k = 1 is the ELBO, more give a tighter bound for k "
              "times the decoder's work.",
-        widget=Widget("Importance samples k", low=1, high=64, step=1))
+        widget=Widget("IWAE samples k", low=1, high=64, step=1))
     beta: float = setting(
         1.0, lesson=2, low=0, high=1000, sweep="range", live=True,
         help="Weight on the KL term (β-VAE, Higgins et al. 2017): higher β gives a smoother latent space and "

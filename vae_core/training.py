@@ -383,7 +383,8 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
                         return
                     yield TrainEvent(kind="step", phase="train", epoch=epoch + 1, step=first_step + i,
                                      total_steps=total_steps, loss=loss, recon=recon, kl=kl, beta=beta_i, lr=lr_i,
-                                     samples_per_second=rate, seconds=now - t_start, terms=tuple(zip(names, extra, strict=True)))
+                                     samples_per_second=rate, seconds=now - t_start,
+                                     terms=tuple(zip(names, extra, strict=True)))
                 pending.clear()
                 t_log = now
         train_seconds = time.perf_counter() - t_epoch

@@ -23,6 +23,15 @@ def show(run: Run) -> None:
     seed = c[1].number_input("Seed", 0, 1_000_000, key=explore.keep("gen_class_seed", 0),
                              help="The same seed draws the same codes, so two runs can be compared on them.")
     grid = analysis.class_grid(run.model, analysis.prior_codes(run.model, n_codes, seed=int(seed)))
+    by_label, by_code = analysis.grid_spread(grid)
+    unit = "pixel (0 black to 1 white)" if run.model_cfg.kind == "image" else "scaled value"
+    if n_codes > 1:
+        st.markdown(
+            f"In this grid the label moves a {unit} by **{by_label:.3f}** on average (from its row's mean) and the "
+            f"code by **{by_code:.3f}** (from its column's mean): "
+            + ("the label decides more than the code, as it should." if by_label > by_code else
+               "the code still decides more than the label, so rows look alike: the code kept part of the class, "
+               "which the KL term squeezes out only with longer training."))
     if run.model_cfg.kind == "image":
         picture = images.grid(grid, upscale=3)
         st.image(picture, caption=f"Columns: class {', '.join(names)}. Rows: {n_codes} codes drawn from the prior "
