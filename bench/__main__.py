@@ -1,4 +1,4 @@
-"""`python -m bench [train|dashboard|tsne|memory|hostile|family ...] [--repeats N]`: run benchmarks, print one table.
+"""`python -m bench [train|dashboard|tsne|memory|hostile ...] [--repeats N]`: run benchmarks, print one table.
 
 `make bench` runs them all. `dashboard` covers both the dashboard's overhead on training and the
 latencies a visitor feels in the browser. Each figure is printed next to a baseline measured in the
@@ -14,7 +14,8 @@ import time
 from .common import ARTIFACTS, Row, machine, table
 
 BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory",
-           "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly", "family": "bench.family"}
+           "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly", "lab": "bench.live_lab",
+           "family": "bench.family"}
 
 
 def main(argv: list[str] | None = None) -> int:

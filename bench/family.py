@@ -1,7 +1,7 @@
 """The VAE family on MNIST at the defaults: each variant's test figures and training seconds, the plain VAE the baseline.
 
 Every variant is `vae-explorer train --data mnist` with one setting changed (the same data, seed and threads), as
-lesson 7 trains them: --conditional, --variant hierarchical, --variant adversarial, --objective iwae --iwae-k 5.
+lesson 8 trains them: --conditional, --variant hierarchical, --variant adversarial, --objective iwae --iwae-k 5.
 A row gives the test neg. ELBO and the IWAE NLL (k = 64 importance samples; MNIST's grey levels, not binarised),
 the codes' MMD² to the prior, the active units, and the seconds against the VAE's (ratio). The conditional VAE's row
 also gives how often a logistic regression trained on the real training digits reads its samples (50 per digit) as

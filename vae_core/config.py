@@ -69,12 +69,12 @@ class ModelConfig:
              "weights across positions in space or time.",
         widget=Widget("Architecture", names=ARCH_NAMES))
     variant: str = setting(
-        "vae", lesson=7, choices=tuple(VARIANT_NAMES), sweep="list",
+        "vae", lesson=8, choices=tuple(VARIANT_NAMES), sweep="list",
         help="Which member of the VAE family: the plain VAE, a hierarchical VAE with two stochastic layers, or an "
              "adversarial autoencoder whose discriminator replaces the KL term.",
         widget=Widget("Model variant", names=VARIANT_NAMES))
     conditional: bool = setting(
-        False, lesson=7, sweep="list",
+        False, lesson=8, sweep="list",
         help="Conditional VAE: the encoder and the decoder also get each input's label, so the decoder can draw a "
              "class you choose and z is left to hold the style.",
         widget=Widget("Conditional on the label", labelled=True))
@@ -84,7 +84,7 @@ class ModelConfig:
              "off the dimensions it does not need.",
         widget=Widget("Latent size (dimensions of z)", low=1, high=64, step=1))
     top_latent_dim: int = setting(
-        8, lesson=7, low=1, high=512, sweep="list", active_when=("variant", ("hierarchical",)),
+        8, lesson=8, low=1, high=512, sweep="list", active_when=("variant", ("hierarchical",)),
         help="Hierarchical VAE only: dimensions of the top stochastic layer z2, which sets the prior of the bottom "
              "layer z1 (the latent size).",
         widget=Widget("Top layer size (z2)", low=1, high=64, step=1, more=True))
@@ -168,12 +168,12 @@ class TrainConfig:
         help="Step size of the optimiser: too small learns slowly, too large makes the loss jump or explode.",
         widget=Widget("Learning rate", grid=(1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 1.0, 10.0)))
     objective: str = setting(
-        "elbo", lesson=7, choices=tuple(OBJECTIVE_NAMES), sweep="list",
+        "elbo", lesson=8, choices=tuple(OBJECTIVE_NAMES), sweep="list",
         help="What training maximises: the ELBO, or the IWAE bound (Burda et al. 2016), a tighter bound on log p(x) "
              "from k importance-weighted samples per input (with β = 1, no warm-up and no free bits).",
         widget=Widget("Objective", names=OBJECTIVE_NAMES))
     iwae_k: int = setting(
-        5, lesson=7, low=1, high=256, sweep="list", active_when=("objective", ("iwae",)),
+        5, lesson=8, low=1, high=256, sweep="list", active_when=("objective", ("iwae",)),
         help="IWAE objective only: importance samples per input; k = 1 is the ELBO, more give a tighter bound for k "
              "times the decoder's work.",
         widget=Widget("IWAE samples k", low=1, high=64, step=1))

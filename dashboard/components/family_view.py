@@ -1,6 +1,6 @@
 """The VAE family side by side: one row per run (which variant, its test figures, how much of its code it uses, how
 well its codes fill the prior, seconds) and the samples each draws from the same seed. The Runs page's comparison
-and lesson 7 both show these; nothing here draws (the callers do)."""
+and lesson 8 both show these; nothing here draws (the callers do)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,13 +1,14 @@
-"""The Learn page's seven lessons: each sets up real data and settings, trains a few short runs in the
+"""The Learn page's lessons: each sets up real data and settings, trains a few short runs in the
 background, and explains what happened with the numbers of those runs (see common.py for the parts)."""
 from __future__ import annotations
 
 from .. import state
-from . import anomaly, beta, collapse, elbo, family, latent_size, sensor_loss
+from . import anomaly, beta, collapse, elbo, family, latent_size, sensor_loss, touch
 from .common import Lesson
+from .touch import LiveLesson
 
-LESSONS: dict[int, Lesson] = {m.LESSON.number: m.LESSON for m in (elbo, beta, collapse, latent_size, sensor_loss,
-                                                                  anomaly, family)}
+LESSONS: dict[int, Lesson | LiveLesson] = {m.LESSON.number: m.LESSON for m in (elbo, beta, collapse, latent_size,
+                                                                               sensor_loss, anomaly, touch, family)}
 for _lesson in LESSONS.values():  # runs record "lesson:5" as their data: the server can make it again
     if _lesson.prepare is not None:
         state.VARIANTS[_lesson.source] = lambda lesson=_lesson: lesson.prepare(state.bundled(lesson.data))

@@ -1,4 +1,4 @@
-"""Lesson 7: the VAE family. A VAE, a conditional VAE, a hierarchical VAE, an adversarial autoencoder and a VAE trained
+"""Lesson 8: the VAE family. A VAE, a conditional VAE, a hierarchical VAE, an adversarial autoencoder and a VAE trained
 on the IWAE bound, on the same digits with the same seed: their bounds, codes, samples and seconds side by side."""
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def figures(runs: list[Run]) -> list:
 
 
 LESSON = Lesson(
-    number=7, title=TITLES[7],
+    number=8, title=TITLES[8],
     summary="Five members of the VAE family on the same digits with the same seed: the plain VAE, a conditional VAE, "
             "a hierarchical VAE, an adversarial autoencoder and a VAE trained on the IWAE bound.",
     data="mnist", base={"epochs": 10},

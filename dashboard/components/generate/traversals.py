@@ -8,7 +8,7 @@ from vae_core import analysis
 from vae_core.family import dim_names
 from vae_core.run import Run
 
-from .. import charts, compare, explore, images
+from .. import charts, compare, explore, images, presenter
 from .common import channel_choice, class_choice, class_names, layer_names, part_ids, png_download
 
 ZEROS = -1  # the traversal's base code: the centre of the prior instead of an input's code
@@ -46,7 +46,7 @@ def show(run: Run) -> None:
     test_ids = part_ids(data, "test") if data is not None else np.array([], dtype=int)  # no data: start at z = 0
     if label is not None and data is not None:  # start from inputs of the chosen class
         test_ids = test_ids[data.y[test_ids] == label]
-    c = st.columns(4, gap="medium")
+    c = presenter.cells(4, gap="medium")
     n_dims = 1 if shown_dims == 1 else c[0].slider(
         "Dimensions shown", 1, shown_dims, key=explore.keep(f"gen_trav_dims_{shown_dims}", min(shown_dims, 8)),
         help="How many latent dimensions to sweep, the most informative (highest KL) first.")
