@@ -111,7 +111,7 @@ def test_the_diagnostics_page_splits_the_kl_by_layer(family):
     assert shown["KL of z2"] == f"{diag.kl_per_dim[d1:].sum():.2f} nats"
     assert any(f"= {diag.kl:.2f} nats" in m.value and "add up to the total KL" in m.value for m in at.markdown)
     bars = next(spec(c) for c in at.get("plotly_chart") if "KL per latent dimension" in c.proto.spec)
-    assert set(bars["data"][0]["x"]) == {f"z1[{d}]" for d in range(d1)} | \
+    assert {x for trace in bars["data"] for x in trace["x"]} == {f"z1[{d}]" for d in range(d1)} | \
         {f"z2[{d}]" for d in range(hier.model_cfg.top_latent_dim)}
 
 

@@ -116,9 +116,9 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 
 
 def test_lesson_and_presenter_values():
-    assert links.lesson({"lesson": "3"}) == (3, None) and links.lesson({"lesson": "7"}) == (7, None)
+    assert links.lesson({"lesson": "3"}) == (3, None) and links.lesson({"lesson": "8"}) == (8, None)
     assert links.lesson({}) == (None, None)
-    for bad in ("0", "8", "2.5", "x"):  # seven lessons
+    for bad in ("0", "9", "2.5", "x"):  # eight lessons
         number, problem = links.lesson({"lesson": bad})
         assert number is None and repr(bad) in problem
     assert links.presenter({"presenter": "1"}) is True and links.presenter({"presenter": "off"}) is False
@@ -186,4 +186,4 @@ def test_a_lesson_link_opens_that_lesson_and_a_bad_one_says_so():
     assert at.header[0].value == "Lesson 4: Latent size"
     at.query_params["lesson"] = "9"
     at.run()
-    assert any("lesson='9' is not a lesson number (1 to 7)" in w.value for w in at.warning)
+    assert any("lesson='9' is not a lesson number (1 to 8)" in w.value for w in at.warning)
