@@ -367,16 +367,17 @@ def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed:
     return total / len(x)
 
 
-def mmd_to_prior(codes: np.ndarray, seed: int = 0, n_max: int = 1000) -> float:
-    """Squared maximum mean discrepancy between codes (N, D) and as many draws of N(0, I): 0 when they match.
+def mmd_to_prior(codes: np.ndarray, seed: int = 0, n_max: int = 1000, prior: np.ndarray | None = None) -> float:
+    """Squared maximum mean discrepancy between codes (N, D) and as many draws of the prior: 0 when they match.
 
-    Gaussian kernel with the median distance of the pooled points as its width (Gretton et al. 2012), unbiased
-    estimate; at most n_max codes (a seeded subsample). Useful to compare models: how well the codes as a whole fill
-    the prior.
+    The prior's draws are `prior` (a model's own, e.g. prior_codes for a hierarchical VAE, whose z1 is not N(0, I)),
+    else N(0, I). Gaussian kernel with the median distance of the pooled points as its width (Gretton et al. 2012),
+    unbiased estimate; at most n_max codes (a seeded subsample). Useful to compare models: how well the codes as a
+    whole fill the prior.
     """
     rng = np.random.default_rng(seed)
     a = np.asarray(codes, np.float64)[subsample(len(codes), n_max, seed)]
-    b = rng.standard_normal(a.shape)
+    b = rng.standard_normal(a.shape) if prior is None else np.asarray(prior, np.float64)[:len(a)]
     pooled = np.concatenate([a, b])
     sq = (pooled ** 2).sum(1)
     dist = np.maximum(sq[:, None] + sq[None, :] - 2 * pooled @ pooled.T, 0.0)
@@ -434,7 +435,7 @@ def evaluate(model: VAE, data: Dataset, part: str = "test", iwae_k: int = 64,
         "collapsed": diag.collapsed, "collapse_reason": diag.reason,
         "iwae_nll": iwae_nll(model, x, k=iwae_k, y=labels) if scored else None, "iwae_k": iwae_k if scored else None,
         "binarised": bool(np.isin(x, (0.0, 1.0)).all()),  # whether a likelihood on x compares with binarised data's
-        "prior_mmd": mmd_to_prior(encode_means(model, x, labels)),
+        "prior_mmd": mmd_to_prior(encode_means(model, x, labels), prior=prior_codes(model, min(len(x), 1000), seed=1)),
         "anomaly_auc": None, "anomaly_ap": None,
     }
     if len(model.latent_layers) > 1:  # the KL of each stochastic layer
