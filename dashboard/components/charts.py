@@ -75,10 +75,13 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                      "marker": {"color": colour, "size": 8, "symbol": "diamond",
                                 "line": {"width": 1, "color": "white"}},
                      "xaxis": "x", "yaxis": "y"})
-    for term in dict(steps[-1].terms) if steps else ():  # a variant's own terms, e.g. the AAE's two losses
+    terms = list(dict(steps[-1].terms)) if steps else []
+    game = [t for t in terms if t.startswith("adv_")]  # the AAE's losses, ~1 nat: an axis of their own (right)
+    for term in terms:  # a variant's own terms
         data.append({"type": "scattergl", "x": x, "y": [e.term(term) for e in steps], "mode": "lines",
                      "name": TERM_WORDS.get(term, term), "line": {"color": TERM_COLOURS.get(term), "width": 1.2,
-                                                                  "dash": "dot"}, "xaxis": "x", "yaxis": "y"})
+                                                                  "dash": "dot"},
+                     "xaxis": "x", "yaxis": "y3" if term in game else "y"})
     shapes, notes = change_marks(events)
     if steps:
         data.append({"type": "scatter", "x": x, "y": [e.beta for e in steps], "mode": "lines", "name": "β in force",
@@ -96,6 +99,10 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                 "range": [0, 1.05 * max([e.beta for e in steps], default=1.0) or 1.0], "tickformat": ".2~g",
                 "tickmode": "auto"},
         shapes=shapes, annotations=notes)
+    if game:  # the adversarial losses on a third axis, right of β's
+        layout["xaxis"]["domain"] = [0.0, 0.8]
+        layout["yaxis3"] = {"anchor": "free", "overlaying": "y", "side": "right", "position": 1.0, "showgrid": False,
+                            "title": {"text": "adversarial losses"}, "rangemode": "tozero", "tickmode": "auto"}
     return _figure(data, layout)
 
 
@@ -128,7 +135,8 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
                              line=dict(color=TERM_COLOURS["recon"]), showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=[e.kl for e in epochs], name="KL", mode="lines+markers",
                              line=dict(color=TERM_COLOURS["kl"]), showlegend=False), row=1, col=2)
-    for term in [t for t, _ in (epochs[-1].terms if epochs else ()) if t.startswith("kl_")]:  # each layer's KL
+    layers = [t for t, _ in (epochs[-1].terms if epochs else ()) if t.startswith("kl_")]  # each layer's KL
+    for term in layers:
         fig.add_trace(go.Scatter(x=x, y=[e.term(term) for e in epochs], name=TERM_WORDS.get(term, term),
                                  mode="lines+markers", line=dict(color=TERM_COLOURS.get(term), dash="dot")),
                       row=1, col=2)
@@ -139,6 +147,9 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
     fig.update_yaxes(range=[0, max(KL_AXIS_NATS, 1.08 * top)], row=1, col=2)
     fig = _layout(fig, title, height)
     fig.update_layout(margin=dict(t=80))  # the panel titles sit under the chart's title
+    if layers:  # the layers' legend under the panels, clear of their titles
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
+                          margin=dict(t=80, b=70))
     return fig
 
 

@@ -100,7 +100,8 @@ def run_labels(entries: list[RunEntry], most: int = 2) -> dict[str, str]:
     for group in groups.values():
         if len(group) < 2:
             continue
-        settings = [{k: format_value(v) for k, v in e.settings.items() if k != "input_shape"} for e in group]
+        settings = [{k: format_value(v) for k, v in e.settings.items() if k not in ("input_shape", "classes")}
+                    for e in group]  # the data's, not a setting
         differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
         for e, s in zip(group, settings, strict=True):
             if differ:

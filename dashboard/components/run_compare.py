@@ -89,6 +89,13 @@ def side_by_side(runs: list) -> None:
     """The runs' figures in one table and, for images, the samples each draws from the same seed."""
     st.markdown("**Side by side** (the VAE family: train them all on the same data and seed with "
                 "[lesson 8](learn?lesson=8))")
+    unscored = [r.short_name for r in runs if r.summary.get("test_neg_elbo") is None]
+    runs = [r for r in runs if r.summary.get("test_neg_elbo") is not None]
+    if unscored:
+        st.caption(f"{', '.join(unscored)}: no test figures yet (interrupted before its evaluation); continue it on "
+                   "the Train page to get them.")
+    if not runs:
+        return
     st.dataframe(family_view.family_table(runs), hide_index=True, key="runs_family_table",
                  column_config={name: st.column_config.NumberColumn(format="%.2f") for name in
                                 ("test neg. ELBO", "IWAE NLL", "recon", "KL", "codes vs prior (MMD²)")} |

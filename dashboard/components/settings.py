@@ -22,9 +22,9 @@ from ..links import defaults
 from . import presenter, share
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
-LAYOUT = (("arch",), ("variant",), ("conditional",), ("latent_dim",), ("beta",), ("loss",), ("objective", "iwae_k"),
-          ("epochs",), ("batch_size", "lr"), ("warmup", "warmup_epochs"), ("free_bits",))
-MORE = (("hidden",), ("top_latent_dim",), ("activation", "norm"), ("huber_delta",), ("dropout",), ("optimizer",),
+LAYOUT = (("arch",), ("variant",), ("conditional",), ("latent_dim",), ("beta",), ("loss",), ("objective",),
+          ("iwae_k",), ("epochs",), ("batch_size", "lr"), ("warmup", "warmup_epochs"), ("free_bits",))
+MORE = (("hidden",), ("top_latent_dim",), ("activation",), ("norm",), ("huber_delta",), ("dropout",), ("optimizer",),
         ("weight_decay",), ("grad_clip",), ("schedule",), ("early_stopping",), ("seed",))
 KIND_DEPENDENT = ("arch", "loss", "latent_dim", "hidden")  # recommended per data kind or architecture
 
