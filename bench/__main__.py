@@ -15,7 +15,7 @@ from .common import ARTIFACTS, Row, machine, table
 
 BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory",
            "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly", "lab": "bench.live_lab",
-           "costs": "bench.costs"}
+           "costs": "bench.costs", "family": "bench.family"}
 
 
 def main(argv: list[str] | None = None) -> int:

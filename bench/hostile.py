@@ -30,7 +30,7 @@ def _largest_model() -> dict[str, bytes]:
     from safetensors.torch import save
 
     from vae_core.config import ModelConfig
-    from vae_core.models import skeleton
+    from vae_core.family import skeleton
 
     files = _valid_run_files()
     config = json.loads(files["config.json"])

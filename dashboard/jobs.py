@@ -194,7 +194,8 @@ class TrainJob(Task):
     def _latent_map(self, epoch: int, writer: RunWriter | None) -> LiveMap:
         """The map after `epoch`, added to the run's history (saved beside its checkpoints for the replay)."""
         h = self.history
-        frame = h.add(epoch, analysis.encode_means(self.run.model, self.data.x[h.index]))
+        labels = self.data.y[h.index] if self.run.model.classes else None  # a conditional model's inputs
+        frame = h.add(epoch, analysis.encode_means(self.run.model, self.data.x[h.index], labels))
         if writer is not None:
             store_files.write_atomic(writer.folder / MAPS_FILE, h.to_bytes())
         return LiveMap(frame.epoch, frame.coords, h.labels, h.method, h.extent())

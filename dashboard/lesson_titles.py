@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 TITLES = {1: "What a VAE is", 2: "The β trade-off", 3: "Posterior collapse", 4: "Latent size",
-          5: "Choosing the loss for sensor data", 6: "Anomaly detection", 7: "Touch the model"}
+          5: "Choosing the loss for sensor data", 6: "Anomaly detection", 7: "Touch the model",
+          8: "The VAE family"}
 
 
 def lesson_link(number: int) -> str:

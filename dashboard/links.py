@@ -19,7 +19,7 @@ from typing import Any
 
 from vae_core.config import WIDGETS, ConfigError, recommended
 from vae_core.data import BUNDLED
-from vae_core.settings import Setting, format_value, parse_number
+from vae_core.settings import Setting, format_value, parse_number, parse_switch
 
 from .lesson_titles import TITLES
 
@@ -31,7 +31,7 @@ class Param:
     """One name a link may carry. `choices`: allowed words, or a grid of numbers (values snap to the nearest)."""
 
     name: str
-    type: type  # int | float | str | tuple (layer sizes)
+    type: type  # int | float | str | bool | tuple (layer sizes)
     low: float | None = None
     high: float | None = None
     step: float | None = None
@@ -44,6 +44,8 @@ def _param(s: Setting) -> Param:
     w = s.widget
     if s.choices:
         return Param(s.name, str, choices=s.choices, setting=s)
+    if s.type is bool:
+        return Param(s.name, bool, setting=s)
     if w.grid:
         return Param(s.name, s.type, min(w.grid), max(w.grid), choices=w.grid, setting=s)
     if s.type is tuple:
@@ -85,7 +87,7 @@ def _first(value: Any) -> str:
 
 
 def _fmt(v: Any) -> str:
-    return format_value(v)
+    return str(v).lower() if isinstance(v, bool) else format_value(v)
 
 
 def _nearest(value: float, grid: tuple) -> Any:
@@ -104,6 +106,9 @@ def _read(p: Param, text: str) -> tuple[Any, str | None]:
             return p.setting.parse(text), None
         except ConfigError:
             return None, f"hidden={text!r} is not layer sizes ({p.setting.range_text()}); ignored"
+    if p.type is bool:
+        switch = parse_switch(text)
+        return switch, None if switch is not None else f"{p.name}={text!r} is not true or false; ignored"
     if p.type is str:
         word = text.lower()
         if word in p.choices:

@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from vae_core import analysis
+from vae_core.analysis import likelihood_note
 from vae_core.config import to_dict
+from vae_core.family import dim_names
 from vae_core.run import Run
 
 from .components import charts, compare, explore, images
@@ -121,7 +123,8 @@ def _summary_rows(run: Run) -> dict:
     rows = {"data": run.data.name, "status": run.status, "epochs trained": s.get("epochs"),
             "test neg. ELBO (nats)": s.get("test_neg_elbo"), "reconstruction (nats)": s.get("recon"),
             "KL (nats)": s.get("kl"), "active units": f"{s.get('active_units')} of {s.get('latent_dim')}",
-            "IWAE NLL (nats)": s.get("iwae_nll"), "anomaly ROC-AUC": s.get("anomaly_auc"),
+            **{f"KL of {name} (nats)": v for name, v in (s.get("kl_layers") or {}).items()},
+            f"IWAE NLL (nats; {likelihood_note(s)})": s.get("iwae_nll"), "anomaly ROC-AUC": s.get("anomaly_auc"),
             "anomaly average precision": s.get("anomaly_ap"), "training seconds": s.get("seconds"),
             "parameters": s.get("parameters")}
     return {k: _fmt(v) for k, v in rows.items() if v is not None}
@@ -156,33 +159,40 @@ def build(run: Run) -> bytes:
     page.figure(charts.latent_scatter(coords, labels, "Latent means of the test part" +
                                       (" (the 2-D code itself)" if method == "z" else " (first two principal components)"),
                                       axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2")))
-    page.figure(compare.kl_bars(diag.kl_per_dim, diag.active), compare.KL_BARS_CAPTION)
+    page.figure(compare.kl_bars(diag.kl_per_dim, diag.active, dim_names(model)), compare.KL_BARS_CAPTION)
 
     page.add("<h2>Reconstructions</h2>")
     idx = compare.showcase(data)
     kl = np.asarray(run.summary.get("kl_per_dim") or diag.kl_per_dim)
-    dims = [int(d) for d in np.argsort(-kl, kind="stable")[:min(TRAVERSAL_DIMS, model.cfg.latent_dim)]]
-    z0 = np.zeros(model.cfg.latent_dim, np.float32)
-    traversed = analysis.traverse(model, z0, dims, TRAVERSAL_VALUES)
+    dims = [int(d) for d in np.argsort(-kl, kind="stable")[:min(TRAVERSAL_DIMS, model.cfg.code_dim)]]
+    z0 = np.zeros(model.cfg.code_dim, np.float32)
+    label = 0 if model.classes else None  # a conditional run's traversals are drawn as its first class
+    traversed = analysis.traverse(model, z0, dims, TRAVERSAL_VALUES, y=label)
+    names_z = dim_names(model)
+    as_class = "" if label is None else f", drawn as class {(run.data_info.get('label_names') or ['0'])[0]}"
     if data.kind == "image":
-        rows = compare.recon_rows([run], data.x[idx])
+        rows = compare.recon_rows([run], data.x[idx], run.labels_for(idx))
         page.picture(images.grid(rows), "reconstructions", "Top: test images; bottom: their reconstructions.")
         page.add("<h2>Samples from the prior</h2>")
-        page.picture(images.mosaic(analysis.sample_prior(model, SAMPLES, seed=0), cols=8), "samples",
-                     f"{SAMPLES} images decoded from codes drawn from N(0, I).")
+        if model.classes:
+            page.picture(images.grid(analysis.class_grid(model, analysis.prior_codes(model, 4, seed=0))), "samples",
+                         "Every class (columns) decoded from the same 4 codes drawn from the prior (rows).")
+        else:
+            page.picture(images.mosaic(analysis.sample_prior(model, SAMPLES, seed=0), cols=8), "samples",
+                         f"{SAMPLES} images decoded from codes drawn from the prior.")
         page.add("<h2>Latent traversals</h2>")
         page.picture(images.grid(traversed), "traversals",
-                     f"One row per latent dimension (z{', z'.join(map(str, dims))}, most KL first), moved from "
-                     f"{TRAVERSAL_VALUES[0]:g} to {TRAVERSAL_VALUES[-1]:g} with the others at 0.")
+                     f"One row per latent dimension ({', '.join(names_z[d] for d in dims)}, most KL first), moved "
+                     f"from {TRAVERSAL_VALUES[0]:g} to {TRAVERSAL_VALUES[-1]:g} with the others at 0{as_class}.")
     else:
         names = compare.channel_names(data)
         shown = idx[:SENSOR_WINDOWS]
-        recon = analysis.reconstruct(model, data.x[shown])
+        recon = analysis.reconstruct(model, data.x[shown], run.labels_for(shown))
         for i, r in zip(shown, recon):
             page.figure(charts.window_overlay(data.x[i], r, names, f"{explore.item_name(data, int(i))}: original "
                                                                   "(solid) and reconstruction (dashed)"))
         page.add("<h2>Latent traversals</h2>")
-        page.figure(explore.traversal_lines(traversed, TRAVERSAL_VALUES, [f"z{d}" for d in dims], 0, names[0],
+        page.figure(explore.traversal_lines(traversed, TRAVERSAL_VALUES, [names_z[d] for d in dims], 0, names[0],
                                             f"Traversals of the {len(dims)} dimensions with the most KL ({names[0]})"))
         if data.label_kind == "anomaly" and data.y is not None:
             _anomaly_section(page, run)

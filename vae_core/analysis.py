@@ -1,10 +1,10 @@
 """What a trained VAE learned, as arrays: latents, maps, reconstructions, diagnostics, anomaly scores.
 
-Nothing here plots or writes files; the dashboard and the CLI decide how to show the numbers.
+Nothing here plots or writes files; the dashboard and the CLI decide how to show the numbers. A conditional
+model needs each input's label: the functions that run it take `y` (class indices (N,)), None for other models.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .losses import kl_per_dim, log_importance_weights, recon_nll, reconstruction_mean
+from .losses import kl_per_dim, recon_nll, reconstruction_mean
 from .models import VAE
+from .objectives import iwae_bound, log_weights
 from .training import TrainingSoFar, evaluate_loss
 
 ACTIVE_VARIANCE = 0.01  # Burda et al. 2016: unit d is active when Var_x(E_q[z_d]) > 0.01
@@ -43,67 +44,132 @@ def _batches(x: np.ndarray, batch_size: int):
         yield i, x[i:i + batch_size]
 
 
-def encode(model: VAE, x: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def _labels(model: VAE, y: np.ndarray | int | None, n: int) -> np.ndarray | None:
+    """The labels to give the model for n inputs: None unless it is conditional; one label for all, or (n,), or
+    class weights (n, classes)."""
+    if not model.classes:
+        return None
+    if y is None:
+        raise ValueError("this conditional model needs the label of each input (y)")
+    y = np.asarray(y)
+    if y.ndim == 0:
+        y = np.full(n, int(y))
+    if not (y.ndim == 2 or (0 <= y.min() and y.max() < model.classes)):
+        raise ValueError(f"labels must be class numbers from 0 to {model.classes - 1}")
+    return y
+
+
+def _label_batch(y: np.ndarray | None, i: int, size: int, dev: torch.device) -> torch.Tensor | None:
+    return None if y is None else torch.as_tensor(y[i:i + size], device=dev)
+
+
+def encode(model: VAE, x: np.ndarray, y: np.ndarray | None = None,
+           batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters: x (N, ...) -> mu (N, D), logvar (N, D)."""
+    y = _labels(model, y, len(x))
     mus, logvars = [], []
     with inference(model) as dev:
-        for _, xb in _batches(x, batch_size):
-            mu, logvar = model.encode(torch.as_tensor(xb, device=dev))
+        for i, xb in _batches(x, batch_size):
+            mu, logvar = model.encode(torch.as_tensor(xb, device=dev), _label_batch(y, i, batch_size, dev))
             mus.append(mu.cpu())
             logvars.append(logvar.cpu())
     return torch.cat(mus).numpy(), torch.cat(logvars).numpy()
 
 
-def encode_means(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def encode_means(model: VAE, x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 1024) -> np.ndarray:
     """Latent means E_q[z|x]: (N, ...) -> (N, D)."""
-    return encode(model, x, batch_size)[0]
+    return encode(model, x, y, batch_size)[0]
 
 
-def decode(model: VAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Decoder means in data space: z (N, D) -> (N, ...)."""
+def decode(model: VAE, z: np.ndarray, y: np.ndarray | int | None = None, batch_size: int = 1024) -> np.ndarray:
+    """Decoder means in data space: z (N, D) -> (N, ...); y: the class to draw (one, or one per code)."""
+    y = _labels(model, y, len(z))
     with inference(model) as dev:
-        out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev)), model.cfg.loss).cpu()
-               for _, zb in _batches(z, batch_size)]
+        out = [reconstruction_mean(model.decode(torch.as_tensor(zb, dtype=torch.float32, device=dev),
+                                                _label_batch(y, i, batch_size, dev)), model.cfg.loss).cpu()
+               for i, zb in _batches(z, batch_size)]
     return torch.cat(out).numpy()
 
 
-def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
+def reconstruct(model: VAE, x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     """Reconstruction of each input through its latent mean: (N, ...) -> (N, ...)."""
-    return decode(model, encode_means(model, x))
+    return decode(model, encode_means(model, x, y), y)
 
 
-def reconstruction_errors(model: VAE, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def reconstruction_errors(model: VAE, x: np.ndarray, y: np.ndarray | None = None,
+                          batch_size: int = 1024) -> np.ndarray:
     """Per-sample -log p(x|z) at the latent mean, in the model's loss units (nats): (N, ...) -> (N,)."""
+    y = _labels(model, y, len(x))
     errs = []
     with inference(model) as dev:
-        for _, xb in _batches(x, batch_size):
-            xt = torch.as_tensor(xb, device=dev)
-            params = model.decode(model.encode(xt)[0])
+        for i, xb in _batches(x, batch_size):
+            xt, yb = torch.as_tensor(xb, device=dev), _label_batch(y, i, batch_size, dev)
+            params = model.decode(model.encode(xt, yb)[0], yb)
             errs.append(recon_nll(params, xt, model.cfg.loss, model.cfg.huber_delta).cpu())
     return torch.cat(errs).numpy()
 
 
-def sample_prior(model: VAE, n: int, seed: int = 0) -> np.ndarray:
-    """Decode n draws z ~ N(0, I): -> (n, ...)."""
-    z = np.random.default_rng(seed).standard_normal((n, model.cfg.latent_dim)).astype(np.float32)
-    return decode(model, z)
+def prior_codes(model: VAE, n: int, seed: int = 0) -> np.ndarray:
+    """n codes drawn from the model's prior (N(0, I), or z2 then z1 given z2 for a hierarchical VAE): (n, D)."""
+    eps = np.random.default_rng(seed).standard_normal((n, model.cfg.code_dim)).astype(np.float32)
+    with inference(model) as dev:
+        return model.prior_code(torch.as_tensor(eps, device=dev)).cpu().numpy()
 
 
-def traverse(model: VAE, z0: np.ndarray, dims: Sequence[int], values: Sequence[float]) -> np.ndarray:
-    """Sweep each dimension in `dims` over `values`, others fixed at z0 (D,): -> (len(dims), len(values), ...)."""
+def sample_prior(model: VAE, n: int, seed: int = 0, y: np.ndarray | int | None = None) -> np.ndarray:
+    """Decode n codes drawn from the prior: -> (n, ...); y: the class to draw (conditional models)."""
+    return decode(model, prior_codes(model, n, seed), y)
+
+
+def traverse(model: VAE, z0: np.ndarray, dims: Sequence[int], values: Sequence[float],
+             y: np.ndarray | int | None = None) -> np.ndarray:
+    """Sweep each dimension in `dims` over `values`, others fixed at z0 (D,): -> (len(dims), len(values), ...).
+
+    A hierarchical VAE's top-layer dimensions reach x through z1: there z1 follows its prior mean given the new z2.
+    """
     z0 = np.asarray(z0, dtype=np.float32)
     grid = np.repeat(z0[None, None, :], len(dims), 0).repeat(len(values), 1)
     for row, d in enumerate(dims):
         grid[row, :, d] = values
-    out = decode(model, grid.reshape(-1, z0.shape[0]))
+    codes = grid.reshape(-1, z0.shape[0])
+    top = [row for row, d in enumerate(dims) if d >= model.cfg.latent_dim]  # only a hierarchical VAE's z2
+    if top:
+        with inference(model) as dev:
+            lifted = model.from_top(torch.as_tensor(codes, device=dev)).cpu().numpy().reshape(grid.shape)
+        grid[top] = lifted[top]
+        codes = grid.reshape(-1, z0.shape[0])
+    out = decode(model, codes, y)
     return out.reshape(len(dims), len(values), *out.shape[1:])
 
 
-def interpolate(model: VAE, x_a: np.ndarray, x_b: np.ndarray, steps: int = 8) -> np.ndarray:
-    """Decode evenly spaced points on the line between the latent means of x_a and x_b: -> (steps, ...)."""
-    z = encode_means(model, np.stack([x_a, x_b]))
+def interpolate(model: VAE, x_a: np.ndarray, x_b: np.ndarray, steps: int = 8,
+                labels: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode evenly spaced points on the line between the latent means of x_a and x_b: -> (steps, ...).
+
+    A conditional model walks between the two labels too (a blend of the two classes halfway).
+    """
+    y = None if labels is None else np.asarray(labels)
+    z = encode_means(model, np.stack([x_a, x_b]), y)
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    return decode(model, (1 - t) * z[0] + t * z[1])
+    mixed = None if y is None or not model.classes else \
+        (1 - t) * np.eye(model.classes, dtype=np.float32)[y[0]] + t * np.eye(model.classes, dtype=np.float32)[y[1]]
+    return decode(model, (1 - t) * z[0] + t * z[1], mixed)
+
+
+def class_grid(model: VAE, codes: np.ndarray) -> np.ndarray:
+    """Every class decoded from the same codes (n, D): (n, classes, ...), style in rows, class in columns."""
+    n, classes = len(codes), model.classes
+    out = decode(model, np.repeat(codes, classes, 0), np.tile(np.arange(classes), n))
+    return out.reshape(n, classes, *out.shape[1:])
+
+
+def grid_spread(grid: np.ndarray) -> tuple[float, float]:
+    """How much the label and how much the code change a class grid (n codes, classes, ...): (mean absolute difference
+    between the classes drawn from one code, between the codes drawn as one class), in the data's units."""
+    flat = grid.reshape(grid.shape[0], grid.shape[1], -1)
+    by_label = np.abs(flat - flat.mean(1, keepdims=True)).mean()
+    by_code = np.abs(flat - flat.mean(0, keepdims=True)).mean()
+    return float(by_label), float(by_code)
 
 
 def pca_2d(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,17 +247,21 @@ class Diagnostics:
         return self.verdict == "collapsed"
 
 
-def diagnose(model: VAE, x: np.ndarray, history: TrainingSoFar | Sequence[float] = (), seed: int = 0) -> Diagnostics:
+def diagnose(model: VAE, x: np.ndarray, history: TrainingSoFar | Sequence[float] = (), seed: int = 0,
+             y: np.ndarray | None = None) -> Diagnostics:
     """KL per dimension, active units and a collapse verdict on x (N, ...), z sampled with its own seeded generator.
 
     `history` (or just the reconstruction per epoch) lets the verdict say whether reconstruction kept improving
     while KL stayed near zero (the decoder ignores z), or whether training was too short to judge.
     """
     history = history if isinstance(history, TrainingSoFar) else TrainingSoFar(recon=tuple(history))
-    mu, _ = encode(model, x)
+    y = _labels(model, y, len(x))
+    mu, _ = encode(model, x, y)
     dev = _device(model)
-    stats = evaluate_loss(model, torch.as_tensor(x, device=dev), loss=model.cfg.loss,
-                          huber_delta=model.cfg.huber_delta, rng=torch.Generator(device=dev).manual_seed(seed))
+    labels = None if y is None else torch.as_tensor(y, device=dev)
+    stats = evaluate_loss(model, torch.as_tensor(x, device=dev), y=labels,
+                          loss=model.cfg.loss, huber_delta=model.cfg.huber_delta,
+                          rng=torch.Generator(device=dev).manual_seed(seed))
     kl_dim = np.asarray(stats["kl_per_dim"])
     variance = mu.var(0) if len(mu) > 1 else np.zeros(mu.shape[1])
     active = variance > ACTIVE_VARIANCE
@@ -283,25 +353,47 @@ def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, see
                      recon.cpu().numpy(), means.cpu().numpy(), at_mu.cpu().numpy(), kl.cpu().numpy(), float(beta))
 
 
-def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0) -> float:
+def iwae_nll(model: VAE, x: np.ndarray, k: int = 64, batch_size: int = 64, seed: int = 0,
+             y: np.ndarray | None = None) -> float:
     """Importance-weighted estimate of -log p(x) (Burda et al. 2016), nats per sample, over x (N, ...)."""
-    with inference(model) as dev:
-        return _iwae_total(model, x, k, batch_size, torch.Generator(device=dev).manual_seed(seed), dev) / len(x)
-
-
-def _iwae_total(model: VAE, x: np.ndarray, k: int, batch_size: int, gen: torch.Generator, dev: torch.device) -> float:
+    y = _labels(model, y, len(x))
     total = 0.0
-    for _, xb in _batches(x, batch_size):
-        xt = torch.as_tensor(xb, device=dev)
-        mu, logvar = model.encode(xt)
-        eps = torch.randn((k, *mu.shape), generator=gen, device=dev)
-        z = (mu + eps * torch.exp(0.5 * logvar)).reshape(-1, mu.shape[1])  # (k*B, D), sample-major
-        params = model.decode(z)
-        reps = [k] + [1] * (xt.dim() - 1)
-        log_w = log_importance_weights(params, xt.repeat(*reps), z, mu.repeat(k, 1), logvar.repeat(k, 1),
-                                       loss=model.cfg.loss, huber_delta=model.cfg.huber_delta).reshape(k, -1)
-        total += -(torch.logsumexp(log_w, 0) - math.log(k)).sum().item()
-    return total
+    with inference(model) as dev:
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        for i, xb in _batches(x, batch_size):
+            log_w = log_weights(model, torch.as_tensor(xb, device=dev), _label_batch(y, i, batch_size, dev), k,
+                                model.cfg.loss, model.cfg.huber_delta, gen)[0]
+            total += -iwae_bound(log_w).sum().item()
+    return total / len(x)
+
+
+def mmd_to_prior(codes: np.ndarray, seed: int = 0, n_max: int = 1000, prior: np.ndarray | None = None) -> float:
+    """Squared maximum mean discrepancy between codes (N, D) and as many draws of the prior: 0 when they match.
+
+    The prior's draws are `prior` (a model's own, e.g. prior_codes for a hierarchical VAE, whose z1 is not N(0, I)),
+    else N(0, I). Gaussian kernel with the median distance of the pooled points as its width (Gretton et al. 2012),
+    unbiased estimate; at most n_max codes (a seeded subsample). Useful to compare models: how well the codes as a
+    whole fill the prior.
+    """
+    rng = np.random.default_rng(seed)
+    a = np.asarray(codes, np.float64)[subsample(len(codes), n_max, seed)]
+    b = rng.standard_normal(a.shape) if prior is None else np.asarray(prior, np.float64)[:len(a)]
+    pooled = np.concatenate([a, b])
+    sq = (pooled ** 2).sum(1)
+    dist = np.maximum(sq[:, None] + sq[None, :] - 2 * pooled @ pooled.T, 0.0)
+    width = np.median(dist[np.triu_indices(len(pooled), 1)]) or 1.0
+    kernel = np.exp(-dist / width)
+    n = len(a)
+    kaa, kbb, kab = kernel[:n, :n], kernel[n:, n:], kernel[:n, n:]
+    within = (kaa.sum() - np.trace(kaa) + kbb.sum() - np.trace(kbb)) / (n * (n - 1))
+    return float(within - 2 * kab.mean())
+
+
+def likelihood_note(summary: dict) -> str:
+    """How an IWAE NLL was measured, for any sentence that compares it: k and whether the pixels were binarised."""
+    pixels = "binarised pixels" if summary.get("binarised") else \
+        "grey levels in [0, 1], not binarised: not comparable with binarised-MNIST figures"
+    return f"k = {summary.get('iwae_k')} importance samples; {pixels}"
 
 
 def anomaly_threshold(val_scores: np.ndarray, percentile: float = 99.0) -> float:
@@ -332,16 +424,22 @@ def evaluate(model: VAE, data: Dataset, part: str = "test", iwae_k: int = 64,
     if len(x) == 0:
         x, y = data.part("all")
         part = "all"
-    diag = diagnose(model, x, history)
+    labels = y if model.classes else None
+    diag = diagnose(model, x, history, y=labels)
+    scored = data.kind == "image" and iwae_k
     out = {
         "part": part, "n": int(len(x)),
         "test_neg_elbo": diag.recon + diag.kl, "recon": diag.recon, "kl": diag.kl,
         "kl_per_dim": [float(v) for v in diag.kl_per_dim], "active_units": diag.active_units,
-        "latent_dim": int(model.cfg.latent_dim), "verdict": diag.verdict,
+        "latent_dim": int(model.cfg.code_dim), "verdict": diag.verdict,
         "collapsed": diag.collapsed, "collapse_reason": diag.reason,
-        "iwae_nll": iwae_nll(model, x, k=iwae_k) if data.kind == "image" and iwae_k else None,
+        "iwae_nll": iwae_nll(model, x, k=iwae_k, y=labels) if scored else None, "iwae_k": iwae_k if scored else None,
+        "binarised": bool(np.isin(x, (0.0, 1.0)).all()),  # whether a likelihood on x compares with binarised data's
+        "prior_mmd": mmd_to_prior(encode_means(model, x, labels), prior=prior_codes(model, min(len(x), 1000), seed=1)),
         "anomaly_auc": None, "anomaly_ap": None,
     }
+    if len(model.latent_layers) > 1:  # the KL of each stochastic layer
+        out["kl_layers"] = {name: float(diag.kl_per_dim[a:b].sum()) for name, a, b in model.latent_layers}
     if data.label_kind == "anomaly" and y is not None:
         metrics = anomaly_metrics(reconstruction_errors(model, x), y)
         out["anomaly_auc"], out["anomaly_ap"] = metrics["auc"], metrics["ap"]

@@ -24,7 +24,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
-from .models import skeleton
+from .family import skeleton
 from .run import Run
 from .run_limits import (
     MAX_FILE_BYTES,
@@ -36,6 +36,7 @@ from .run_limits import (
     check_safetensors_header,
     check_size,
     check_zip_entries,
+    family_sizes,
     file_limit,
     read_member,
 )
@@ -47,7 +48,7 @@ VERSION = 1
 FILES = ("config.json", "model.safetensors", "metrics.csv", "summary.json", "state.safetensors")
 REQUIRED = FILES[:2]
 METRIC_FIELDS = ("kind", "phase", "epoch", "step", "loss", "recon", "kl", "beta", "lr", "samples_per_second",
-                 "seconds", "kl_per_dim", "reason", "message", "value")
+                 "seconds", "kl_per_dim", "reason", "message", "value", "terms")
 
 
 SAVED_STEPS = MAX_METRICS_ROWS * 9 // 10  # step rows a saved run keeps, so it always loads again (epochs: all)
@@ -72,6 +73,7 @@ def events_to_csv(events: list[TrainEvent], header: bool = True) -> str:
                 continue
         row = {k: getattr(ev, k) for k in METRIC_FIELDS}
         row["kl_per_dim"] = ";".join(f"{v:.6g}" for v in ev.kl_per_dim)
+        row["terms"] = " ".join(f"{name}={v:.6g}" for name, v in ev.terms)  # a variant's extra terms, 'adv_d=0.69'
         writer.writerow(row)
     return buf.getvalue()
 
@@ -86,10 +88,16 @@ def events_from_csv(text: str) -> list[TrainEvent]:
                 kind=row["kind"], phase=row["phase"], epoch=int(row["epoch"]), step=int(row["step"]),
                 total_steps=0, **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
                 kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", ""),
-                value=float(row.get("value") or "nan")))
+                value=float(row.get("value") or "nan"), terms=_terms(row.get("terms") or "")))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"metrics.csv is not a VAE Explorer metrics file ({exc})") from None
     return events
+
+
+def _terms(text: str) -> tuple[tuple[str, float], ...]:
+    """'adv_d=0.69 adv_g=0.71' (metrics.csv's terms column) -> (('adv_d', 0.69), ('adv_g', 0.71))."""
+    pairs = [part.split("=", 1) for part in text.split()]
+    return tuple((name, float(value)) for name, value in pairs)
 
 
 def _json_default(value):
@@ -144,17 +152,26 @@ _COUNTERS = ("epoch", "step", "batch", "val_pending", "best_val", "epochs_since_
              "announced")
 
 
+def _optimizers(state: TrainState) -> dict[str, torch.optim.Optimizer]:
+    """The state's optimisers by the prefix their tensors take: opt, and adv for an adversarial autoencoder's."""
+    return {"opt": state.optimizer, **({"adv": state.adversary} if state.adversary is not None else {})}
+
+
 def state_bytes(state: TrainState) -> bytes:
     """A training state as safetensors: optimiser moments, generator states, the epoch under way, counters."""
-    opt = state.optimizer.state_dict()
-    tensors = {f"opt.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()}
+    tensors, meta = {}, {}
+    for prefix, optimizer in _optimizers(state).items():
+        opt = optimizer.state_dict()
+        tensors.update({f"{prefix}.{i}.{k}": v for i, slots in opt["state"].items() for k, v in slots.items()
+                        if isinstance(v, torch.Tensor)})  # SGD keeps None where a weight has no momentum yet
+        meta["param_groups" if prefix == "opt" else f"{prefix}_param_groups"] = json.dumps(opt["param_groups"])
     tensors.update({f"rng.{k}": v for k, v in state.rng.state_dict().items()})
     if state.order is not None:
         tensors.update(order=state.order, sums=state.sums)
     if state.best_weights is not None:
         tensors.update({f"best.{k}": v for k, v in state.best_weights.items()})
     counters = {k: getattr(state, k) for k in _COUNTERS}
-    meta = {"param_groups": json.dumps(opt["param_groups"]), "counters": json.dumps(_clean(counters))}
+    meta["counters"] = json.dumps(_clean(counters))
     return save_tensors(_cpu(tensors), metadata=meta)
 
 
@@ -163,21 +180,27 @@ def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
     try:
         tensors = load_tensors(blob)
         meta = json.loads(_metadata(blob).get("counters", "{}"))
-        groups = json.loads(_metadata(blob).get("param_groups", "[]"))
+        header = _metadata(blob)
+        groups = {prefix: json.loads(header.get("param_groups" if prefix == "opt" else f"{prefix}_param_groups", "[]"))
+                  for prefix in ("opt", "adv")}
     except (SafetensorError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"state.safetensors is not a valid training state ({exc})") from None
     state = TrainState(model, train_cfg)
-    params = list(model.parameters())
-    slots: dict[int, dict[str, torch.Tensor]] = {}
+    optimizers = _optimizers(state)
+    slots: dict[str, dict[int, dict[str, torch.Tensor]]] = {prefix: {} for prefix in optimizers}
     for key, value in tensors.items():
-        if key.startswith("opt."):
+        prefix = key.split(".", 1)[0]
+        if prefix in ("opt", "adv"):
             _, index, name = key.split(".", 2)
+            params = [p for group in optimizers[prefix].param_groups for p in group["params"]] \
+                if prefix in optimizers else []
             if not index.isdigit() or int(index) >= len(params) or (
                     name != "step" and tuple(value.shape) != tuple(params[int(index)].shape)):
                 raise CheckpointError(f"state.safetensors does not match the model: {key} {tuple(value.shape)}")
-            slots.setdefault(int(index), {})[name] = value
+            slots[prefix].setdefault(int(index), {})[name] = value
     try:
-        state.optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        for prefix, optimizer in optimizers.items():
+            optimizer.load_state_dict({"state": slots[prefix], "param_groups": groups[prefix]})
         state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
     except (KeyError, ValueError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None
@@ -244,7 +267,7 @@ def _checked_config(blob: bytes) -> tuple[dict, ModelConfig, TrainConfig, int]:
     check_model_dict(config.get("model") if isinstance(config, dict) else None)
     model_cfg, train_cfg = _model_from_config(config)
     return config, model_cfg, train_cfg, check_model_size(model_cfg.arch, model_cfg.input_shape, model_cfg.hidden,
-                                                          model_cfg.latent_dim)
+                                                          model_cfg.latent_dim, **family_sizes(model_cfg))
 
 
 def run_from_files(files: dict[str, bytes]) -> Run:

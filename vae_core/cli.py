@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from .analysis import likelihood_note
 from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .anomaly.scoring import ThresholdRule
 from .config import LIVE, SETTINGS, ConfigError, configs_for
@@ -119,7 +120,10 @@ def _add_setting_flags(group, target: str) -> None:
     Types are read here; ranges are checked when the configs are built, with the declaration's message.
     """
     for s in SETTINGS.values():
-        if s.target == target and s.cli:
+        if s.target == target and s.cli and s.type is bool:  # a switch: the flag turns it on
+            group.add_argument(s.flag, dest=s.name, action="store_const", const=True, default=None,
+                               help=f"{s.help} (default: {s.default_text()})")
+        elif s.target == target and s.cli:
             group.add_argument(s.flag, dest=s.name, type=_SIZES if s.type is tuple else s.type, default=None,
                                choices=s.choices or None, metavar="SIZES" if s.type is tuple else None,
                                help=f"{s.help} (default: {s.default_text()})")
@@ -180,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mlflow", default=None, metavar="URI",
                    help="also log the run to MLflow at this tracking URI: settings, per-epoch metrics, summary and "
                         "the run folder (needs pip install 'vae-explorer[mlflow]')")
-    r.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip) (default: 64)")
+    add_eval_k_flag(r)
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last stdout line")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -193,10 +197,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_label_names_flag(e)
     _add_anomaly_flags(e)
     e.add_argument("--part", choices=("test", "val", "train", "all"), default="test", help="which part of the data")
-    e.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip)")
+    add_eval_k_flag(e, "--iwae-k")  # evaluate has no training settings: the old name still works here
     e.add_argument("--json", action="store_true", help="print the result as one JSON object on the last stdout line")
 
     sub.add_parser("datasets", help="list the bundled data sets")
+
+    g = sub.add_parser("sample", help="draw new samples from a saved run (a chosen class from a conditional run)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g.add_argument("run_dir", metavar="RUN", help="a run's id (or unique id prefix) from 'vae-explorer runs', or a "
+                                                  "run folder (or a run zip)")
+    add_runs_dir_flag(g)
+    g.add_argument("--label", default=None, help="the class to draw (a label name or number; conditional runs only; "
+                                                 "without it, a run draws from its prior)")
+    g.add_argument("--n", type=int, default=64, help="how many samples")
+    g.add_argument("--seed", type=int, default=0, help="seed of the codes drawn from the prior")
+    g.add_argument("--out", type=Path, required=True, metavar="FILE.npz",
+                   help="where to write them: key x, (n, H, W) images in [0, 1] or (n, T, C) windows in the "
+                        "recording's units; key y, the class of each (conditional runs)")
 
     ls = sub.add_parser("runs", help="list the runs in the run store")
     add_runs_dir_flag(ls)
@@ -216,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--mlflow", default=os.environ.get("VAE_EXPLORER_MLFLOW"), metavar="URI",
                    help="also log every run trained or added in the dashboard to MLflow at this tracking URI")
     return parser
+
+
+def add_eval_k_flag(group, *aliases: str) -> None:
+    """--eval-k: importance samples of the test IWAE NLL estimate (not the IWAE objective's k, --iwae-k)."""
+    group.add_argument("--eval-k", *aliases, dest="eval_k", type=int, default=64,
+                       help="importance samples of the test IWAE NLL estimate (images; 0 = skip) (default: 64)")
 
 
 def add_runs_dir_flag(group) -> None:
@@ -250,7 +273,7 @@ def _print_summary(summary: dict, out: Path | None) -> None:
         print(f"saved {out}/ (config.json, model.safetensors, metrics.csv, summary.json)")
     line = f"test neg. ELBO {summary['test_neg_elbo']:.2f} nats/sample (recon {summary['recon']:.2f} + KL {summary['kl']:.2f})"
     if summary.get("iwae_nll") is not None:
-        line += f"; IWAE NLL {summary['iwae_nll']:.2f}"
+        line += f"; IWAE NLL {summary['iwae_nll']:.2f} ({likelihood_note(summary)})"
     print(line)
     print(f"{summary['verdict']}: {summary['collapse_reason']}")
     if summary.get("anomaly_auc") is not None:
@@ -293,7 +316,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if "epochs" in given:
             run.train_cfg = replace(run.train_cfg, epochs=run.state.epoch + given["epochs"])
     else:
-        run = new_run(data, *configs_for(data.kind, data.input_shape, given), changes=args.change, **info)
+        run = new_run(data, *configs_for(data.kind, data.input_shape, given, data.classes), changes=args.change,
+                      **info)
     check_compatible(run.model, data)  # before a folder is made for it
     writer = RunWriter(Path(args.out), run) if args.out else store.writer(run)
     bar = None
@@ -314,7 +338,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         finally:
             if bar is not None:
                 bar.close()
-        summary = finish_run(run, iwae_k=args.iwae_k).summary
+        summary = finish_run(run, iwae_k=args.eval_k).summary
         _score_recording(args, run.model, data, summary)
         _notes(data, summary)
         summary["run_dir"] = str(writer.folder)
@@ -413,7 +437,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     saved = run.data_info.get("sensor") if not args.data else None
     data = load(source, _sensor_options(args, source, saved), args.label_names)
     check_compatible(run.model, data)
-    result = evaluate(run.model, data, args.part, iwae_k=args.iwae_k, history=TrainingSoFar.of(run.events))
+    result = evaluate(run.model, data, args.part, iwae_k=args.eval_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
     _notes(data, result)
     _score_recording(args, run.model, data, result)
@@ -422,6 +446,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, None)
     return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import sampling
+
+    run = _load(args.run_dir, args.runs_dir)
+    label = None if args.label is None else sampling.label_index(run, args.label)
+    x = sampling.draw(run, args.n, label, args.seed)
+    check_out_file(args.out)
+    arrays = {"x": x} if label is None else {"x": x, "y": np.full(args.n, label, dtype=np.int64)}
+    with open(args.out, "wb") as f:
+        np.savez(f, **arrays)
+    what = f"class {args.label}" if label is not None else "the prior"
+    print(f"wrote {args.out}: {args.n} samples from {what}, x of shape {x.shape}, values {x.min():.3g} to "
+          f"{x.max():.3g}")
+    return 0
+
+
+def check_out_file(out: Path) -> None:
+    """Refuse an output file whose folder is missing or which is a folder."""
+    if out.is_dir() or not out.parent.is_dir():
+        raise OutputError(f"cannot write {out}: " + ("it is a folder" if out.is_dir() else
+                                                     f"there is no folder {out.parent}"))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -514,7 +563,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "runs": cmd_runs,
-            "sweep": cmd_sweep, "ui": cmd_ui}
+            "sweep": cmd_sweep, "ui": cmd_ui, "sample": cmd_sample}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 from .settings import ConfigError, Setting, Widget, collect, format_value, setting
 
 __all__ = ["ARCHS", "ConfigError", "LOSSES", "LOSS_NAMES", "ModelConfig", "SETTINGS", "TrainConfig",
-           "UNIT_INTERVAL_LOSSES", "configs_for", "default_model_config", "from_dict", "losses_for", "to_dict"]
+           "UNIT_INTERVAL_LOSSES", "check_together", "configs_for", "default_model_config", "from_dict", "losses_for",
+           "to_dict"]
 
 ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
               "gru": "GRU (recurrent)"}
@@ -28,6 +29,14 @@ LOSS_NAMES = {
 LOSSES = tuple(LOSS_NAMES)
 # Losses that model each value as a probability, so the data must lie in [0, 1].
 UNIT_INTERVAL_LOSSES = ("bce", "cbce")
+# The VAE family (vae_core/family.py) and the architecture knobs: each choice in words.
+VARIANT_NAMES = {"vae": "VAE (one stochastic layer)", "hierarchical": "Hierarchical VAE (two stochastic layers)",
+                 "adversarial": "Adversarial autoencoder (a discriminator instead of the KL)"}
+OBJECTIVE_NAMES = {"elbo": "ELBO", "iwae": "IWAE bound (k importance samples)"}
+ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU (slope 0.01)", "tanh": "Tanh", "gelu": "GELU"}
+NORM_NAMES = {"none": "none", "batch": "batch normalisation", "layer": "layer normalisation"}
+OPTIMIZER_NAMES = {"adamw": "AdamW", "adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD with momentum 0.9"}
+MAX_CLASSES = 1000  # labels a conditional model may take: one input per class
 
 
 def _device_problem(value: str) -> str | None:
@@ -52,17 +61,33 @@ class ModelConfig:
     TARGET: ClassVar[str] = "model"
 
     input_shape: tuple[int, ...] = (1, 28, 28)  # from the data: images (C, H, W); sensor windows (T, C)
+    classes: int = 0  # from the data: the labels a conditional model takes (0 when it is not conditional)
     arch: str = setting(
         "mlp", target="model", lesson=1, choices=ARCHS, defaults={"sensor": "conv1d"},
         choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp")}, sweep="list",
         help="How the encoder and decoder are built: MLPs treat every input value separately, convolutions share "
              "weights across positions in space or time.",
         widget=Widget("Architecture", names=ARCH_NAMES))
+    variant: str = setting(
+        "vae", lesson=8, choices=tuple(VARIANT_NAMES), sweep="list",
+        help="Which member of the VAE family: the plain VAE, a hierarchical VAE with two stochastic layers, or an "
+             "adversarial autoencoder whose discriminator replaces the KL term.",
+        widget=Widget("Model variant", names=VARIANT_NAMES))
+    conditional: bool = setting(
+        False, lesson=8, sweep="list",
+        help="Conditional VAE: the encoder and the decoder also get each input's label, so the decoder can draw a "
+             "class you choose and z is left to hold the style.",
+        widget=Widget("Conditional on the label", labelled=True))
     latent_dim: int = setting(
         16, lesson=4, low=1, high=512, defaults={"sensor": 8}, sweep="range",
         help="How many numbers the code z has: 2 can be drawn directly, more rebuild better, and a VAE switches "
              "off the dimensions it does not need.",
         widget=Widget("Latent size (dimensions of z)", low=1, high=64, step=1))
+    top_latent_dim: int = setting(
+        8, lesson=8, low=1, high=512, sweep="list", active_when=("variant", ("hierarchical",)),
+        help="Hierarchical VAE only: dimensions of the top stochastic layer z2, which sets the prior of the bottom "
+             "layer z1 (the latent size).",
+        widget=Widget("Top layer size (z2)", low=1, high=64, step=1, more=True))
     hidden: tuple[int, ...] = setting(
         (400,), lesson=1, low=1, high=4096, max_items=6, sweep="list",
         defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,)},
@@ -82,10 +107,27 @@ class ModelConfig:
         0.0, lesson=1, low=0, high=1, high_open=True, sweep="range",
         help="Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
         widget=Widget("Dropout", low=0.0, high=0.5, step=0.05, more=True))
+    activation: str = setting(
+        "relu", lesson=1, choices=tuple(ACTIVATION_NAMES), sweep="list",
+        help="The nonlinearity after each hidden layer: ReLU is the usual one, LeakyReLU keeps a small slope below "
+             "zero, Tanh saturates at -1 and 1, GELU is a smooth ReLU.",
+        widget=Widget("Activation", names=ACTIVATION_NAMES, more=True))
+    norm: str = setting(
+        "none", lesson=1, choices=tuple(NORM_NAMES), sweep="list",
+        help="Normalisation after each hidden layer of the encoder and decoder (MLP and convolution layers): batch "
+             "norm uses the batch's statistics (running ones at test time), layer norm each sample's own.",
+        widget=Widget("Normalisation", names=NORM_NAMES, more=True))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        if not self.conditional:  # the label count matters only to a conditional model
+            object.__setattr__(self, "classes", 0)
         _validate(self)
+        if not (isinstance(self.classes, int) and 0 <= self.classes <= MAX_CLASSES):
+            raise ConfigError(f"classes must be a whole number from 0 to {MAX_CLASSES}, not {self.classes!r}")
+        if self.conditional and self.classes < 2:
+            raise ConfigError("a conditional model needs data with class labels (2 classes or more); this data has "
+                              "none: switch Conditional off or load labelled data")
         if not all(s >= 1 for s in self.input_shape):
             raise ConfigError(f"input_shape must be positive sizes, not {self.input_shape}")
         if self.arch == "conv" and len(self.input_shape) != 3:
@@ -97,6 +139,11 @@ class ModelConfig:
     def kind(self) -> str:
         """'image' for (C, H, W) inputs, 'sensor' for (T, C) windows."""
         return "image" if len(self.input_shape) == 3 else "sensor"
+
+    @property
+    def code_dim(self) -> int:
+        """Dimensions of the whole code the encoder gives: z, or z1 and z2 of a hierarchical VAE."""
+        return self.latent_dim + (self.top_latent_dim if self.variant == "hierarchical" else 0)
 
 
 @dataclass(frozen=True)
@@ -118,8 +165,18 @@ class TrainConfig:
     # 2e-3 at batch 128 matches 1e-3 at batch 64 in half the time
     lr: float = setting(
         2e-3, lesson=1, low=0, high=10, low_open=True, sweep="range", live=True,
-        help="Step size of the Adam optimiser: too small learns slowly, too large makes the loss jump or explode.",
+        help="Step size of the optimiser: too small learns slowly, too large makes the loss jump or explode.",
         widget=Widget("Learning rate", grid=(1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 1.0, 10.0)))
+    objective: str = setting(
+        "elbo", lesson=8, choices=tuple(OBJECTIVE_NAMES), sweep="list",
+        help="What training maximises: the ELBO, or the IWAE bound (Burda et al. 2016), a tighter bound on log p(x) "
+             "from k importance-weighted samples per input (with β = 1, no warm-up and no free bits).",
+        widget=Widget("Objective", names=OBJECTIVE_NAMES))
+    iwae_k: int = setting(
+        5, lesson=8, low=1, high=256, sweep="list", active_when=("objective", ("iwae",)),
+        help="IWAE objective only: importance samples per input; k = 1 is the ELBO, more give a tighter bound for k "
+             "times the decoder's work.",
+        widget=Widget("IWAE samples k", low=1, high=64, step=1))
     beta: float = setting(
         1.0, lesson=2, low=0, high=1000, sweep="range", live=True,
         help="Weight on the KL term (β-VAE, Higgins et al. 2017): higher β gives a smoother latent space and "
@@ -140,9 +197,15 @@ class TrainConfig:
         help="Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
              "penalty, so switching dimensions off no longer pays.",
         widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
+    optimizer: str = setting(
+        "adamw", lesson=1, choices=tuple(OPTIMIZER_NAMES), sweep="list",
+        help="How the weights are stepped: Adam and AdamW adapt each weight's step size (AdamW decays weights apart "
+             "from the gradient), RMSprop adapts it without momentum, SGD takes plain steps with momentum 0.9.",
+        widget=Widget("Optimiser", names=OPTIMIZER_NAMES, more=True))
     weight_decay: float = setting(
         0.0, lesson=1, low=0, high=1, sweep="list",
-        help="Pulls the weights gently towards zero (AdamW), another guard against overfitting.",
+        help="Pulls the weights gently towards zero (decoupled in AdamW, an L2 penalty in the others), another "
+             "guard against overfitting.",
         widget=Widget("Weight decay", grid=(0.0, 1e-5, 1e-4, 1e-3, 1e-2), more=True))
     grad_clip: float = setting(
         0.0, lesson=1, low=0, high=1e6, sweep="list",
@@ -209,17 +272,44 @@ def recommended(kind: str, values: dict[str, Any] | None = None) -> dict[str, An
     return {name: given[name] if name in given else s.default_for(kind, arch) for name, s in SETTINGS.items()}
 
 
-def configs_for(kind: str, input_shape: tuple[int, ...], values: dict[str, Any] | None = None
+def configs_for(kind: str, input_shape: tuple[int, ...], values: dict[str, Any] | None = None, classes: int = 0
                 ) -> tuple[ModelConfig, TrainConfig]:
-    """The model and training configs for data of `kind`: given values over the recommended ones."""
+    """The model and training configs for data of `kind` (with `classes` labels): given values over the recommended
+    ones, checked together."""
     full = recommended(kind, values)
-    model = ModelConfig(input_shape=tuple(input_shape), **{n: v for n, v in full.items() if SETTINGS[n].target == "model"})
-    return model, TrainConfig(**{n: v for n, v in full.items() if SETTINGS[n].target == "train"})
+    model = ModelConfig(input_shape=tuple(input_shape), classes=classes,
+                        **{n: v for n, v in full.items() if SETTINGS[n].target == "model"})
+    train = TrainConfig(**{n: v for n, v in full.items() if SETTINGS[n].target == "train"})
+    check_together(model, train)
+    return model, train
+
+
+def check_together(model: ModelConfig, train: TrainConfig) -> None:
+    """Raise ConfigError when the model and training settings do not fit each other (the IWAE bound and the
+    adversarial autoencoder have no KL term to weigh, warm up or free)."""
+    if train.objective == "iwae":
+        if model.variant == "adversarial":
+            raise ConfigError("the IWAE objective is a bound on log p(x); the adversarial autoencoder is not trained "
+                              "on one: use the ELBO objective or another variant")
+        if train.beta != 1 or train.warmup != "none" or train.free_bits > 0:
+            raise ConfigError("the IWAE objective is the bound on log p(x) itself: it takes β = 1, no KL warm-up and "
+                              "no free bits")
+    if model.variant == "adversarial" and train.free_bits > 0:
+        raise ConfigError("free bits free part of the KL term, which the adversarial autoencoder does not have: "
+                          "set free bits to 0")
 
 
 def default_model_config(kind: str, input_shape: tuple[int, ...], **overrides: Any) -> ModelConfig:
     """The recommended model for a data kind (MLP for images, 1-D conv for sensor windows), with overrides."""
     return configs_for(kind, input_shape, {k: v for k, v in overrides.items() if SETTINGS[k].target == "model"})[0]
+
+
+def variant_words(settings: dict[str, Any]) -> str:
+    """'conditional hierarchical VAE, IWAE objective (k = 5)' from a run's settings (as in config.json)."""
+    name = {"vae": "VAE", "hierarchical": "hierarchical VAE", "adversarial": "adversarial autoencoder"}.get(
+        settings.get("variant") or "vae", str(settings.get("variant")))
+    name = f"conditional {name}" if settings.get("conditional") else name
+    return name + (f", IWAE objective (k = {settings.get('iwae_k')})" if settings.get("objective") == "iwae" else "")
 
 
 def losses_for(in_unit_interval: bool) -> list[str]:

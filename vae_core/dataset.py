@@ -107,6 +107,14 @@ class Dataset:
         """True when every value lies in [0, 1] (required by the Bernoulli losses)."""
         return bool(self.x.min() >= 0.0 and self.x.max() <= 1.0)
 
+    @property
+    def classes(self) -> int:
+        """How many classes its labels name (0 when unlabelled or labelled normal/anomalous): a conditional model's
+        label input."""
+        if self.y is None or self.label_kind != "class" or len(self.y) == 0:
+            return 0
+        return max(len(self.label_names or ()), int(self.y.max()) + 1)
+
     def indices(self, part: str) -> np.ndarray:
         """Sample indices of one part: 'train', 'val', 'test' or 'all'."""
         if part == "all":

@@ -20,12 +20,17 @@ class LossTerms(NamedTuple):
     kl_per_dim: Tensor  # (D,) KL of each latent dimension, mean over the batch
 
 
-def kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per sample and dimension, closed form: (B, D) -> (B, D).
+def kl_per_dim(mu: Tensor, logvar: Tensor, prior_mu: Tensor | None = None,
+               prior_logvar: Tensor | None = None) -> Tensor:
+    """KL(N(mu, exp(logvar)) || prior) per sample and dimension, closed form: (B, D) -> (B, D).
 
-    Kingma & Welling 2014, App. B: -KL = 1/2 * sum(1 + log sigma^2 - mu^2 - sigma^2).
+    Prior N(0, 1) (Kingma & Welling 2014, App. B): -KL = 1/2 * sum(1 + log sigma^2 - mu^2 - sigma^2). A Gaussian
+    prior N(m, t^2) (a hierarchical VAE's p(z1|z2)):
+    KL = 1/2 (log t^2 - log sigma^2 + (sigma^2 + (mu - m)^2) / t^2 - 1).
     """
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    if prior_mu is None:
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    return 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0)
 
 
 def cb_log_norm(logits: Tensor) -> Tensor:
@@ -98,23 +103,37 @@ def kl_weight(epoch_progress: float, beta: float, warmup: str = "none", warmup_e
 
 
 def vae_loss(params: Tensor, x: Tensor, mu: Tensor, logvar: Tensor, *, loss: str, beta: float = 1.0,
-             free_bits: float = 0.0, huber_delta: float = 1.0) -> LossTerms:
+             free_bits: float = 0.0, huber_delta: float = 1.0, prior_mu: Tensor | None = None,
+             prior_logvar: Tensor | None = None) -> LossTerms:
     """The (beta-)VAE objective (Higgins et al. 2017) with optional free bits (Kingma et al. 2016).
 
     total = mean_b recon_b + beta * sum_d max(free_bits, mean_b KL_bd). Free bits stop the optimiser
-    from pushing a dimension's KL below `free_bits` nats, which keeps dimensions from collapsing.
+    from pushing a dimension's KL below `free_bits` nats, which keeps dimensions from collapsing. The prior is
+    N(0, I) unless its parameters are given (see kl_per_dim).
     """
     recon = recon_nll(params, x, loss, huber_delta).mean()
-    kl_dim = kl_per_dim(mu, logvar).mean(0)
+    kl_dim = kl_per_dim(mu, logvar, prior_mu, prior_logvar).mean(0)
     kl = kl_dim.sum()
     kl_penalised = kl_dim.clamp(min=free_bits).sum() if free_bits > 0 else kl
     return LossTerms(recon + beta * kl_penalised, recon, kl, kl_dim)
 
 
 def log_importance_weights(params: Tensor, x: Tensor, z: Tensor, mu: Tensor, logvar: Tensor, *,
-                           loss: str, huber_delta: float = 1.0) -> Tensor:
+                           loss: str, huber_delta: float = 1.0, prior_mu: Tensor | None = None,
+                           prior_logvar: Tensor | None = None) -> Tensor:
     """log p(x|z) + log p(z) - log q(z|x) per sample: (B,). Burda et al. 2016, eq. 8's summand."""
-    log_px_z = -recon_nll(params, x, loss, huber_delta)
-    log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(1)
+    return -recon_nll(params, x, loss, huber_delta) + log_prior_ratio(z, mu, logvar, prior_mu, prior_logvar)
+
+
+def log_prior_ratio(z: Tensor, mu: Tensor, logvar: Tensor, prior_mu: Tensor | None = None,
+                    prior_logvar: Tensor | None = None) -> Tensor:
+    """log p(z) - log q(z|x) per sample, summed over the code's dimensions: (B, D) -> (B,).
+
+    The prior is N(0, I) unless its parameters are given (a hierarchical VAE's p(z1|z2) p(z2)).
+    """
+    if prior_mu is None:
+        log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(1)
+    else:
+        log_pz = -0.5 * ((z - prior_mu).pow(2) / prior_logvar.exp() + prior_logvar + math.log(2 * math.pi)).sum(1)
     log_qz = -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(1)
-    return log_px_z + log_pz - log_qz
+    return log_pz - log_qz

@@ -2,7 +2,9 @@
 
 Every model: `encode(x) -> (mu, logvar)`, `reparameterize(mu, logvar) -> z`, `decode(z) -> params`,
 `forward(x) -> VAEOutput`. `params` are the likelihood's parameters in the shape of x: logits for
-bce/cbce, means otherwise (see losses.reconstruction_mean for the picture to show).
+bce/cbce, means otherwise (see losses.reconstruction_mean for the picture to show). A conditional model
+(cfg.conditional) takes each input's label as `y` in encode, decode and forward. The other members of the
+family (hierarchical, adversarial) subclass VAE in their own modules; vae_core.family builds any of them.
 
 Randomness belongs to the run, never to torch's global generator: `build_model(cfg, generator)` draws the
 initial weights from the generator it is given, and the reparameterisation noise and dropout masks come
@@ -17,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
+from .layers import activation, norm, with_label
 
 
 class VAEOutput(NamedTuple):
@@ -24,6 +27,8 @@ class VAEOutput(NamedTuple):
     mu: Tensor  # (B, D) posterior means
     logvar: Tensor  # (B, D) posterior log-variances
     z: Tensor  # (B, D) the reparameterised sample fed to the decoder
+    prior_mu: Tensor | None = None  # (B, D) the prior's means where it is not N(0, I) (hierarchical: p(z1|z2))
+    prior_logvar: Tensor | None = None  # (B, D) its log-variances; None: the prior is N(0, I)
 
 
 class VAE(nn.Module):
@@ -32,9 +37,10 @@ class VAE(nn.Module):
     def __init__(self, cfg: ModelConfig, encoder: nn.Module, features: int, decoder: nn.Module) -> None:
         super().__init__()
         self.cfg = cfg
+        self.classes = cfg.classes  # label inputs of a conditional model (0: not conditional)
         self.encoder = encoder
-        self.to_mu = nn.Linear(features, cfg.latent_dim)
-        self.to_logvar = nn.Linear(features, cfg.latent_dim)
+        self.to_mu = nn.Linear(self.head_inputs(features), cfg.latent_dim)
+        self.to_logvar = nn.Linear(self.head_inputs(features), cfg.latent_dim)
         self.decoder = decoder
         # Images scored by mse/mae/huber live in [0, 1]: squash the decoder's mean into that range.
         self.squash_output = cfg.kind == "image" and cfg.loss not in UNIT_INTERVAL_LOSSES
@@ -47,9 +53,22 @@ class VAE(nn.Module):
             if isinstance(module, Dropout):
                 module.rng = generator
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def head_inputs(self, features: int) -> int:
+        """Inputs of to_mu and to_logvar: the encoder's features and the label."""
+        return features + self.classes
+
+    @property
+    def latent_layers(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, first, stop) of each stochastic layer in the code: one layer z here."""
+        return (("z", 0, self.cfg.latent_dim),)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The encoder's features of x with the label appended (conditional models): (B, F [+ classes])."""
+        return with_label(self.encoder(x), y, self.classes)
+
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(B, ...) -> mu (B, D), logvar (B, D)."""
-        h = self.encoder(x)
+        h = self.features(x, y)
         return self.to_mu(h), self.to_logvar(h)
 
     def reparameterize(self, mu: Tensor, logvar: Tensor, rng: torch.Generator | None = None) -> Tensor:
@@ -59,15 +78,23 @@ class VAE(nn.Module):
         """
         return mu + noise(mu.shape, rng or self.rng, mu) * torch.exp(0.5 * logvar)
 
-    def decode(self, z: Tensor) -> Tensor:
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         """(B, D) -> likelihood parameters (B, ...) in the input's shape."""
-        out = self.decoder(z)
+        out = self.decoder(with_label(z, y, self.classes))
         return torch.sigmoid(out) if self.squash_output else out
 
-    def forward(self, x: Tensor, rng: torch.Generator | None = None) -> VAEOutput:
-        mu, logvar = self.encode(x)
+    def forward(self, x: Tensor, rng: torch.Generator | None = None, y: Tensor | None = None) -> VAEOutput:
+        mu, logvar = self.encode(x, y)
         z = self.reparameterize(mu, logvar, rng)
-        return VAEOutput(self.decode(z), mu, logvar, z)
+        return VAEOutput(self.decode(z, y), mu, logvar, z)
+
+    def prior_code(self, eps: Tensor) -> Tensor:
+        """A code drawn from the prior, from standard normal noise eps (B, D): here z = eps."""
+        return eps
+
+    def from_top(self, z: Tensor) -> Tensor:
+        """The code with each lower layer set to its prior mean given the layer above (one layer: z itself)."""
+        return z
 
 
 def noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
@@ -90,12 +117,12 @@ class Dropout(nn.Module):
         return x * keep / (1.0 - self.p)
 
 
-def _mlp(sizes: list[int], dropout: float) -> list[nn.Module]:
+def _mlp(sizes: list[int], cfg: ModelConfig) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        if dropout > 0:
-            layers.append(Dropout(dropout))
+        layers += [nn.Linear(n_in, n_out), *norm(cfg, n_out), activation(cfg)]
+        if cfg.dropout > 0:
+            layers.append(Dropout(cfg.dropout))
     return layers
 
 
@@ -109,17 +136,22 @@ def _halvings(size: int, n: int, what: str) -> list[int]:
     return sizes
 
 
-def mlp_vae(cfg: ModelConfig) -> VAE:
+def decoder_inputs(cfg: ModelConfig) -> int:
+    """What the decoder's first layer takes: z (z1 of a hierarchical VAE) and a conditional model's label."""
+    return cfg.latent_dim + cfg.classes
+
+
+def mlp_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     """Fully connected VAE on the flattened input (Kingma & Welling 2014's model: 784-400-20)."""
     d_in = math.prod(cfg.input_shape)
     widths = list(cfg.hidden)
-    encoder = nn.Sequential(nn.Flatten(), *_mlp([d_in, *widths], cfg.dropout))
-    decoder = nn.Sequential(*_mlp([cfg.latent_dim, *widths[::-1]], cfg.dropout),
+    encoder = nn.Sequential(nn.Flatten(), *_mlp([d_in, *widths], cfg))
+    decoder = nn.Sequential(*_mlp([decoder_inputs(cfg), *widths[::-1]], cfg),
                             nn.Linear(widths[0], d_in), nn.Unflatten(1, cfg.input_shape))
-    return VAE(cfg, encoder, widths[-1], decoder)
+    return cls(cfg, encoder, widths[-1], decoder)
 
 
-def conv_vae(cfg: ModelConfig) -> VAE:
+def conv_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     """Convolutional VAE for (C, H, W) images: stride-2 convs down, transposed convs back up."""
     c_in, height, width = cfg.input_shape
     chans = [c_in, *cfg.hidden]
@@ -127,16 +159,17 @@ def conv_vae(cfg: ModelConfig) -> VAE:
     ws = _halvings(width, len(cfg.hidden), "image width")
     down: list[nn.Module] = []
     for a, b in zip(chans[:-1], chans[1:]):
-        down += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+        down += [nn.Conv2d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 2), activation(cfg)]
     features = chans[-1] * hs[-1] * ws[-1]
-    up: list[nn.Module] = [nn.Linear(cfg.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
+    up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
+                           nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
         # output_padding restores odd sizes lost by s // 2 (e.g. 7 -> 3 -> 7)
         pad = (hs[i - 1] - 2 * hs[i], ws[i - 1] - 2 * ws[i])
         up.append(nn.ConvTranspose2d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=pad))
         if i > 1:
-            up.append(nn.ReLU())
-    return VAE(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
+            up += [*norm(cfg, chans[i - 1], 2), activation(cfg)]
+    return cls(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
 
 
 class _TimeMajorToChannels(nn.Module):
@@ -146,22 +179,23 @@ class _TimeMajorToChannels(nn.Module):
         return x.transpose(1, 2)
 
 
-def conv1d_vae(cfg: ModelConfig) -> VAE:
+def conv1d_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     """1-D convolutional VAE over time for (T, C) sensor windows."""
     length, c_in = cfg.input_shape
     chans = [c_in, *cfg.hidden]
     ts = _halvings(length, len(cfg.hidden), "window length")
     down: list[nn.Module] = [_TimeMajorToChannels()]
     for a, b in zip(chans[:-1], chans[1:]):
-        down += [nn.Conv1d(a, b, 4, stride=2, padding=1), nn.ReLU()]
+        down += [nn.Conv1d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 1), activation(cfg)]
     features = chans[-1] * ts[-1]
-    up: list[nn.Module] = [nn.Linear(cfg.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (chans[-1], ts[-1]))]
+    up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
+                           nn.Unflatten(1, (chans[-1], ts[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
         up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=ts[i - 1] - 2 * ts[i]))
         if i > 1:
-            up.append(nn.ReLU())
+            up += [*norm(cfg, chans[i - 1], 1), activation(cfg)]
     up.append(_TimeMajorToChannels())
-    return VAE(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
+    return cls(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
 
 
 class _GRUEncoder(nn.Module):
@@ -191,40 +225,24 @@ class _GRUDecoder(nn.Module):
         return self.to_output(self.gru(steps, h0)[0])
 
 
-def gru_vae(cfg: ModelConfig) -> VAE:
-    """Recurrent VAE over time for (T, C) sensor windows."""
+def gru_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
+    """Recurrent VAE over time for (T, C) sensor windows (normalisation does not apply: the GRU gates its state)."""
     length, channels = cfg.input_shape
     hidden = cfg.hidden[0]
-    return VAE(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(cfg.latent_dim, hidden, length, channels))
+    return cls(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(decoder_inputs(cfg), hidden, length, channels))
 
 
 MAX_PARAMETERS = 50_000_000  # weights of the largest model a run may have (200 MB as float32)
 BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
+NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 
-def build_model(cfg: ModelConfig, generator: torch.Generator | None = None) -> VAE:
-    """The VAE that `cfg.arch` names, sized by the config, its initial weights drawn from `generator`.
-
-    Built on the meta device first, so nothing is drawn from torch's global generator; without a
-    generator the weights are those of seed 0.
-    """
-    model = skeleton(cfg).to_empty(device="cpu")
-    init_weights(model, generator or torch.Generator().manual_seed(0))
-    return model
-
-
-def skeleton(cfg: ModelConfig) -> VAE:
-    """The model's layers on the meta device: shapes and parameter counts, no memory, no weights.
-
-    A model over MAX_PARAMETERS weights is refused here, before anything trains: its run could not be loaded.
-    """
-    with torch.device("meta"):
-        model = BUILDERS[cfg.arch](cfg)
+def check_size(model: nn.Module) -> None:
+    """Refuse a model over MAX_PARAMETERS weights before anything trains: its run could not be loaded."""
     n = count_parameters(model)
     if n > MAX_PARAMETERS:
         raise ConfigError(f"these layers make a model of {n:,} weights, over the limit of {MAX_PARAMETERS:,} a run "
                           "may have (it could not be saved and loaded again); use fewer or smaller layers")
-    return model
 
 
 def init_weights(model: nn.Module, generator: torch.Generator) -> None:
@@ -242,6 +260,12 @@ def init_weights(model: nn.Module, generator: torch.Generator) -> None:
                 bound = 1.0 / math.sqrt(module.hidden_size)
                 for weight in module.parameters():
                     nn.init.uniform_(weight, -bound, bound, generator=generator)
+            elif isinstance(module, NORMS):  # scale 1, shift 0, fresh running statistics: nothing random
+                if module.weight is not None:
+                    nn.init.ones_(module.weight)
+                    nn.init.zeros_(module.bias)
+                if isinstance(module, nn.modules.batchnorm._NormBase) and module.track_running_stats:
+                    module.reset_running_stats()
             elif any(True for _ in module.parameters(recurse=False)):
                 raise TypeError(f"init_weights does not know how to initialise {type(module).__name__}")
 

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from . import analysis
-from .config import ModelConfig, TrainConfig, to_dict
+from .config import ModelConfig, TrainConfig, to_dict, variant_words
 from .dataset import Dataset
 from .models import VAE
 from .training import Change, TrainEvent, TrainingSoFar, TrainState
@@ -52,6 +52,8 @@ def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
         data = f"{data} ({shape[-1]} ch)"
     details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
                f"{settings.get('loss')}")
+    family = variant_words(settings)
+    details += "" if family == "VAE" else f", {family}"  # another member of the VAE family says which
     return f"{name}: {details}" if run_number(name) else (name or details)
 
 
@@ -152,17 +154,28 @@ class Run:
     # ---- derived results, computed the same way on every page ------------------------------------------
     def diagnosis(self, part: str = "test"):
         """KL per dimension, active units and the collapse verdict on one part (analysis.Diagnostics)."""
-        return self.memo.get(("diagnosis", part),
-                             lambda: analysis.diagnose(self.model, self._data().part(part)[0], self.so_far()))
+        def compute():
+            x, y = self._part(part)
+            return analysis.diagnose(self.model, x, self.so_far(), y=y)
+        return self.memo.get(("diagnosis", part), compute)
 
     def means(self, part: str = "all") -> np.ndarray:
         """Latent means E_q[z|x] of one part: (N, D)."""
-        return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, self._data().part(part)[0]))
+        return self.memo.get(("means", part), lambda: analysis.encode_means(self.model, *self._part(part)))
 
     def recon_errors(self, part: str = "all") -> np.ndarray:
         """-log p(x|z) at the latent mean of each sample of one part: (N,)."""
         return self.memo.get(("recon_errors", part),
-                             lambda: analysis.reconstruction_errors(self.model, self._data().part(part)[0]))
+                             lambda: analysis.reconstruction_errors(self.model, *self._part(part)))
+
+    def labels_for(self, index: np.ndarray) -> np.ndarray | None:
+        """The labels a conditional model needs with the samples at `index` (None for other models)."""
+        return self._data().y[index] if self.model.classes else None
+
+    def _part(self, part: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(x, labels a conditional model needs, else None) of one part."""
+        x, y = self._data().part(part)
+        return x, (y if self.model.classes else None)
 
     def anomaly_metrics(self, part: str = "test") -> dict:
         """ROC-AUC, average precision and the ROC curve of the windows' errors against their anomaly labels."""

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Sequence
 from itertools import pairwise
 
-from .config import SETTINGS, ConfigError
+from .config import SETTINGS, ConfigError, ModelConfig
 from .formats.common import MAX_PIXEL_VALUES, mb
 from .models import MAX_PARAMETERS, _halvings  # the largest model; the conv layers' lengths and their message
 
@@ -36,7 +36,9 @@ MAX_SUMMARY_BYTES = 1024**2  # summary.json: numbers and a few lists (KL per dim
 MAX_SAFETENSORS_HEADER_BYTES = 1024**2  # a 6-layer model's header is ~3 KB, its training state's ~15 KB
 MAX_TENSORS = 1_000  # entries of such a header: a 6-layer MLP VAE has 30 tensors, its training state ~130
 WEIGHT_BYTES = 8  # most bytes one weight may take in model.safetensors (float64)
-STATE_COPIES = 3  # state.safetensors: Adam's two moments and the best epoch's weights, one copy each at most
+# state.safetensors: Adam's two moments and the best epoch's weights, at most 8 bytes a weight each; float32 copies
+# take 4, so an adversarial autoencoder's second Adam (on its encoder and discriminator) fits within these too
+STATE_COPIES = 3
 MAX_STATE_EXTRA_BYTES = 64 * 1024**2  # ... and the epoch's shuffled order (8 bytes a sample: 8 million samples)
 # metrics.csv: one row per training step and two per epoch, KL per dimension on epoch rows only.
 MAX_METRICS_BYTES = 24 * 1024**2  # 100,000 step rows of ~110 bytes, and room for long messages
@@ -102,14 +104,23 @@ def check_model_dict(model: object) -> None:
         raise CheckpointError(f"config.json describes {len(hidden):,} hidden layers, more than the limit of {most}")
 
 
-def check_model_size(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
-    """Refuse a model over the bounds, computed without building it; returns its number of weights."""
+def family_sizes(cfg: ModelConfig) -> dict:
+    """What besides the architecture sizes a model of the VAE family: parameter_count's keywords from a config."""
+    return {"variant": cfg.variant, "classes": cfg.classes, "top_latent_dim": cfg.top_latent_dim, "norm": cfg.norm}
+
+
+def check_model_size(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int,
+                     **family: object) -> int:
+    """Refuse a model over the bounds, computed without building it; returns its number of weights.
+
+    `family`: parameter_count's keywords (variant, classes, top_latent_dim, norm), see family_sizes.
+    """
     values = math.prod(input_shape)
     if values > MAX_INPUT_VALUES:
         raise CheckpointError(f"config.json gives an input shape {tuple(input_shape)} of {values:,} values, more "
                               f"than the limit of {MAX_INPUT_VALUES:,}")
     try:
-        n = parameter_count(arch, input_shape, hidden, latent_dim)
+        n = parameter_count(arch, input_shape, hidden, latent_dim, **family)
     except ConfigError as exc:
         raise CheckpointError(f"config.json: {exc}") from None
     if n > MAX_PARAMETERS:
@@ -135,29 +146,46 @@ def _gru(n_in: int, hidden: int) -> int:
     return 3 * hidden * (n_in + hidden + 2)  # reset, update and new gates: input and hidden weights, two biases
 
 
-def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int) -> int:
-    """Exact number of weights of models.build_model's VAE for these settings, with no module built."""
+def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int], latent_dim: int, *,
+                    variant: str = "vae", classes: int = 0, top_latent_dim: int = 0, norm: str = "none") -> int:
+    """Exact number of weights of family.build_model's model for these settings, with no module built.
+
+    classes: a conditional model's label inputs (0 otherwise); norm: a scale and shift per normalised unit.
+    """
+    decoder_in = latent_dim + classes  # z (z1) and the label
+    normed = 0 if norm == "none" else 2  # weights per normalised feature or channel
     if arch == "mlp":
         d_in = math.prod(input_shape)
-        body = _chain([d_in, *hidden]) + _chain([latent_dim, *hidden[::-1]]) + _linear(hidden[0], d_in)
+        body = _chain([d_in, *hidden]) + _chain([decoder_in, *hidden[::-1]]) + _linear(hidden[0], d_in)
         features = hidden[-1]
-    elif arch == "conv":
-        c_in, height, width = input_shape
-        n = len(hidden)
-        features = hidden[-1] * _halvings(height, n, "image height")[-1] * _halvings(width, n, "image width")[-1]
-        body = _conv([c_in, *hidden], 16, features, latent_dim)
-    elif arch == "conv1d":
-        length, c_in = input_shape
-        features = hidden[-1] * _halvings(length, len(hidden), "window length")[-1]
-        body = _conv([c_in, *hidden], 4, features, latent_dim)
+        body += 2 * normed * sum(hidden)  # after each hidden layer of the encoder and of the decoder
+    elif arch in ("conv", "conv1d"):
+        if arch == "conv":
+            c_in, height, width = input_shape
+            n = len(hidden)
+            features = hidden[-1] * _halvings(height, n, "image height")[-1] * _halvings(width, n, "image width")[-1]
+        else:
+            length, c_in = input_shape
+            features = hidden[-1] * _halvings(length, len(hidden), "window length")[-1]
+        body = _conv([c_in, *hidden], 16 if arch == "conv" else 4, features, decoder_in)
+        body += normed * (sum(hidden) + features + sum(hidden[:-1]))  # every conv down; the decoder's inner layers
     elif arch == "gru":
         _, channels = input_shape
         features = hidden[0]
-        body = _gru(channels, features) + _linear(latent_dim, features) + _gru(latent_dim, features) + \
+        body = _gru(channels, features) + _linear(decoder_in, features) + _gru(decoder_in, features) + \
             _linear(features, channels)
     else:
         raise ConfigError(f"unknown architecture {arch!r}")
-    return body + 2 * _linear(features, latent_dim)  # to_mu and to_logvar
+    top = top_latent_dim if variant == "hierarchical" else 0
+    body += 2 * _linear(features + classes + top, latent_dim)  # to_mu and to_logvar (of z1, given z2 too)
+    width = max(hidden)
+    if variant == "hierarchical":  # q(z2|x) and p(z1|z2)
+        body += _linear(features + classes, width) + 2 * _linear(width, top) + _linear(top, width) + \
+            2 * _linear(width, latent_dim)
+    elif variant == "adversarial":  # the discriminator on z (models_adversarial.critic_width)
+        critic = 4 * latent_dim
+        body += _linear(latent_dim, critic) + _linear(critic, critic) + _linear(critic, 1)
+    return body
 
 
 def check_safetensors_header(blob: bytes, name: str = "model.safetensors") -> dict:

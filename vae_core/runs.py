@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from .analysis import evaluate
 from .config import ModelConfig, TrainConfig
 from .dataset import Dataset
-from .models import VAE, build_model, count_parameters
+from .family import build_model
+from .models import VAE, count_parameters
+from .objectives import check_live
 from .run import Run
 from .training import Change, TrainEvent, TrainingSoFar, TrainState, check_change, train
 
@@ -34,7 +37,8 @@ def data_info(data: Dataset) -> dict[str, Any]:
     """What a run records about its data set."""
     return {"name": data.name, "kind": data.kind, "input_shape": list(data.input_shape),
             "label_kind": data.label_kind, "label_names": list(data.label_names or []),
-            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None}
+            "channels": list(data.channels), "scaling": data.scaling.to_dict() if data.scaling else None,
+            "binarised": bool(np.isin(data.x, (0.0, 1.0)).all())}  # for what a likelihood on it may be compared with
 
 
 def new_run(data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, changes: Sequence[Change] = (),
@@ -43,6 +47,8 @@ def new_run(data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, chang
     changes ahead (step, name, value), exactly as if made while it trains; `info` adds to its data_info."""
     model = new_model(model_cfg, train_cfg.seed)
     state = TrainState(model, train_cfg)
+    for c in changes:
+        check_live(c.name, model_cfg, train_cfg)
     state.changes = [Change(c.step, c.name, check_change(c.name, c.value)) for c in changes]
     return Run(model, train_cfg, {**data_info(data), **info}, state=state, data=data, status="queued")
 
@@ -104,7 +110,8 @@ def summarize(model: VAE, data: Dataset, train_cfg: TrainConfig, events: list[Tr
     summary = evaluate(model, data, "test", iwae_k=iwae_k, history=TrainingSoFar.of(events))
     summary.update({
         "data": data.name, "kind": data.kind, "arch": model.cfg.arch, "loss": model.cfg.loss,
-        "latent_dim": model.cfg.latent_dim, "beta": train_cfg.beta, "parameters": count_parameters(model),
+        "variant": model.cfg.variant, "conditional": model.cfg.conditional, "objective": train_cfg.objective,
+        "beta": train_cfg.beta, "parameters": count_parameters(model),
         "epochs": len(epochs), "seconds": round(seconds, 3),
         "samples_per_second": round(sum(train_rates) / len(train_rates), 1) if train_rates else None,
         "stop_reason": "stopped" if stopped else end.reason,

@@ -39,6 +39,7 @@ class Widget:
     number: bool = False  # a number box instead of a slider (a seed is not a quantity to slide)
     names: dict[str, str] = field(default_factory=dict)  # choice -> words shown in a select box
     more: bool = False  # under "More settings"
+    labelled: bool = False  # only for data with class labels (a switch that needs them)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class Setting:
         """'16 (8 for sensors)' or 'per architecture, e.g. 400' for --help."""
         if self.default_words:
             return self.default_words
+        if self.type is bool:
+            return "on" if self.default else "off"
         if not self.defaults:
             return format_value(self.default)
         if self.type is tuple:
@@ -168,6 +171,11 @@ class Setting:
     def parse(self, text: str) -> Any:
         """Command-line, sweep or link text -> a checked value; ConfigError saying what is wrong otherwise."""
         text = str(text).strip()
+        if self.type is bool:
+            value = parse_switch(text)
+            if value is None:
+                raise ConfigError(f"{text!r} is not true or false")
+            return value
         if self.read is not None:
             value = self.read(text)
             self.validate(value)
@@ -226,6 +234,12 @@ def parse_number(text: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def parse_switch(text: str) -> bool | None:
+    """'true', 'on', 'yes', '1' -> True; 'false', 'off', 'no', '0' -> False; None for anything else."""
+    return {"true": True, "on": True, "yes": True, "1": True,
+            "false": False, "off": False, "no": False, "0": False}.get(str(text).strip().lower())
 
 
 def parse_sizes(text: str) -> tuple[int, ...] | None:

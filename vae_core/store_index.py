@@ -21,7 +21,8 @@ from typing import Any, Literal
 from safetensors import SafetensorError, safe_open
 
 from .checkpoint import FILES, CheckpointError, _checked_config
-from .models import skeleton
+from .config import variant_words
+from .family import skeleton
 from .run import Status
 from .run_limits import MAX_SAFETENSORS_HEADER_BYTES, check_safetensors_header, check_size, file_limit
 
@@ -122,8 +123,10 @@ def _read(folder: Path, owner: str | None, updated: float, oldest: float) -> Run
 
 
 def describe(data: str, model: dict[str, Any], train: dict[str, Any]) -> str:
-    """A short name from the settings, e.g. 'mnist · mlp · β=1 · z=16 · bce'."""
-    return f"{data} · {model.get('arch')} · β={train.get('beta'):g} · z={model.get('latent_dim')} · {model.get('loss')}"
+    """A short name from the settings, e.g. 'mnist · mlp · β=1 · z=16 · bce' (' · hierarchical VAE' for the family)."""
+    name = f"{data} · {model.get('arch')} · β={train.get('beta'):g} · z={model.get('latent_dim')} · {model.get('loss')}"
+    family = variant_words({**model, **train})
+    return name if family == "VAE" else f"{name} · {family}"
 
 
 def _bounded_read(path: Path) -> bytes:

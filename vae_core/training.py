@@ -18,8 +18,10 @@ from torch import Tensor
 
 from .config import LIVE, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
-from .losses import kl_weight, vae_loss
+from .losses import kl_weight
 from .models import VAE
+from .models_adversarial import parameter_sets
+from .objectives import StepTerms, check_live, full_objective, step_terms, term_names
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class TrainEvent:
     reason: str = ""  # end events: finished | diverged | early_stopped; change events: the setting's name
     message: str = ""  # end and change events: what happened, in words
     value: float = math.nan  # change events: the setting's new value
+    terms: tuple[tuple[str, float], ...] = ()  # a variant's extra terms (objectives.TERM_WORDS), nats per sample
+
+    def term(self, name: str) -> float:
+        """One of the extra terms (NaN when this event has none of that name)."""
+        return dict(self.terms).get(name, math.nan)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,8 @@ class TrainState:
     """
 
     def __init__(self, model: VAE, cfg: TrainConfig) -> None:
-        self.optimizer = _make_optimizer(model, cfg)
+        self.optimizer, self.adversary = _make_optimizers(model, cfg)
+        self._settings = (model.cfg, cfg)  # what a live change is checked against
         self.rng = RunRandom(cfg.seed, resolve_device(cfg.device))
         self.epoch = 0  # epochs completed
         self.step = 0
@@ -134,6 +142,7 @@ class TrainState:
     def change(self, name: str, value: float) -> Change:
         """Set a live setting from the next step the loop has not begun yet (thread-safe); the Change is recorded
         with the step it really takes effect at, so replaying the recorded changes gives the same weights."""
+        check_live(name, *self._settings)
         with self._lock:
             change = Change(max(self.step, self._claimed) + 1, name, check_change(name, value))
             self.changes.append(change)
@@ -151,13 +160,55 @@ class TrainState:
             return sorted((c for c in self.changes if c.step <= step), key=lambda c: c.step)
 
 
-def _make_optimizer(model: VAE, cfg: TrainConfig) -> torch.optim.Optimizer:
+SGD_MOMENTUM = 0.9
+
+
+def _make_optimizers(model: VAE, cfg: TrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer | None]:
+    """The optimiser of the model's weights, and the adversarial autoencoder's second one (None for the others)."""
+    main, adversary = parameter_sets(model)
+    return _make_optimizer(main, cfg), None if adversary is None else _make_optimizer(adversary, cfg)
+
+
+def _make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    kw = dict(lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, **kw)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, momentum=SGD_MOMENTUM, **kw)
+    adam = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
     # fused=True: one kernel per parameter instead of ~10 (the default on CPU is the per-tensor loop),
     # which took ~30 % of an MLP step on 2 cores. Older torch builds without it get the default.
     try:
-        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+        return adam(params, fused=True, **kw)
     except (RuntimeError, TypeError, ValueError):
-        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return adam(params, **kw)
+
+
+def _optimise(state: TrainState, terms: StepTerms, grad_clip: float) -> None:
+    """One optimiser step on the batch's terms; the adversarial autoencoder also takes its regularisation phase's
+    step, both from gradients at the same weights (the discriminator and the encoder, by their own optimiser)."""
+    state.optimizer.zero_grad(set_to_none=True)
+    main = [p for group in state.optimizer.param_groups for p in group["params"]]
+    if state.adversary is None:
+        terms.backprop.backward()
+        _step(state.optimizer, main, grad_clip)
+        return
+    state.adversary.zero_grad(set_to_none=True)
+    terms.backprop.backward(retain_graph=True)
+    grads = [p.grad for p in main]
+    for p in main:
+        p.grad = None
+    terms.adversarial.backward()
+    _step(state.adversary, [p for group in state.adversary.param_groups for p in group["params"]], grad_clip)
+    for p, grad in zip(main, grads, strict=True):
+        p.grad = grad
+    _step(state.optimizer, main, grad_clip)
+
+
+def _step(optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], grad_clip: float) -> None:
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
 
 
 def _copy_weights(model: VAE) -> dict[str, Tensor]:
@@ -192,6 +243,9 @@ def check_compatible(model: VAE, data: Dataset) -> None:
                         f"{data.x.min():.3g} to {data.x.max():.3g}; use mse, mae or huber, or min-max scaling")
     if len(data.indices("train")) == 0:
         raise DataError("the training part is empty; the data set needs more samples")
+    if model.classes and data.classes != model.classes:
+        raise DataError(f"this conditional model takes labels of {model.classes} classes, but the data has "
+                        f"{data.classes or 'no class labels'}; train it on labelled data with those classes")
 
 
 def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None = None,
@@ -221,6 +275,9 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
             log_every: int) -> Iterator[TrainEvent]:
     x_source, train_index = _train_source(data, device)
     x_val = torch.from_numpy(data.part("val")[0]).to(device)
+    y_source, y_val = _labels(model, data, device)
+    names = term_names(model.cfg, cfg.objective)
+    head = 3 + len(names)  # total, recon, kl, then the variant's extra terms; KL per dimension after them
     n_train = len(train_index)
     batch = min(cfg.batch_size, n_train)
     steps_per_epoch = math.ceil(n_train / batch)
@@ -237,7 +294,8 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         return values
 
     def loss_kw(values: dict[str, float]) -> dict:
-        return dict(loss=model.cfg.loss, free_bits=values["free_bits"], huber_delta=model.cfg.huber_delta)
+        return dict(loss=model.cfg.loss, free_bits=values["free_bits"], huber_delta=model.cfg.huber_delta,
+                    objective=cfg.objective, k=cfg.iwae_k)
 
     def validate() -> Iterator[TrainEvent]:
         """The validation, early-stopping check and last-good copy that close epoch state.epoch."""
@@ -246,11 +304,11 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         now = live(state.step)
         beta = kl_weight(epoch, now["beta"], cfg.warmup, cfg.warmup_epochs)
         if len(x_val):
-            val = evaluate_loss(model, x_val, beta=beta, batch_size=max(batch, 512), **loss_kw(now))
+            val = evaluate_loss(model, x_val, y=y_val, beta=beta, batch_size=max(batch, 512), **loss_kw(now))
             if not math.isfinite(val["loss"]):
                 yield _diverged(model, state, cfg, epoch - 1, state.step, total_steps, t_start)
                 return
-            target = val["recon"] + now["beta"] * val["kl"]  # early stopping watches the full-beta objective
+            target = full_objective(val, now["beta"], model.cfg, cfg.objective)  # early stopping: the full-β one
             if target < state.best_val - 1e-4:
                 state.best_val, state.epochs_since_best = target, 0
                 if cfg.early_stopping:
@@ -260,7 +318,7 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
             state.last_good = _copy_weights(model)
             yield event(kind="epoch", phase="val", epoch=epoch, loss=val["loss"], recon=val["recon"], kl=val["kl"],
                         beta=beta, lr=now["lr"] * lr_factor(cfg.schedule, epoch / cfg.epochs),
-                        kl_per_dim=tuple(val["kl_per_dim"]))
+                        kl_per_dim=tuple(val["kl_per_dim"]), terms=tuple(val["terms"].items()))
         else:
             state.last_good = _copy_weights(model)
         if cfg.early_stopping and state.epochs_since_best >= cfg.early_stopping and epoch < cfg.epochs:
@@ -284,7 +342,7 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         t_epoch = time.perf_counter()
         if state.order is None:  # a new epoch (else: continue the one under way, in its order)
             state.order = torch.randperm(n_train, generator=state.rng.data)
-            state.sums = torch.zeros(3 + model.cfg.latent_dim, device=device)
+            state.sums = torch.zeros(head + model.cfg.code_dim, device=device)
             state.batch = 0
         order = train_index[state.order.to(device)]
         sums = state.sums
@@ -305,24 +363,22 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
             progress = epoch + b / steps_per_epoch
             beta = kl_weight(progress, now["beta"], cfg.warmup, cfg.warmup_epochs)
             lr = now["lr"] * lr_factor(cfg.schedule, progress / cfg.epochs)
-            for group in state.optimizer.param_groups:
-                group["lr"] = lr
-            xb = x_source[order[b * batch:(b + 1) * batch]]
-            out = model(xb)
-            terms = vae_loss(out.recon, xb, out.mu, out.logvar, beta=beta, **loss_kw(now))
-            state.optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            state.optimizer.step()
+            for optimizer in filter(None, (state.optimizer, state.adversary)):
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+            picked = order[b * batch:(b + 1) * batch]
+            xb = x_source[picked]
+            terms = step_terms(model, xb, None if y_source is None else y_source[picked], beta=beta, **loss_kw(now))
+            _optimise(state, terms, cfg.grad_clip)
             state.step += 1
             state.batch = b + 1
             # few small ops per step: they cost as much dispatch time as a big one
-            values = torch.cat([torch.stack([terms.total, terms.recon, terms.kl]), terms.kl_per_dim]).detach()
+            values = torch.cat([torch.stack([terms.total, terms.recon, terms.kl, *terms.extra.values()]),
+                                terms.kl_per_dim]).detach()
             sums.add_(values, alpha=len(xb))
             pending.append((values, beta, lr))
             if len(pending) == log_every or b == steps_per_epoch - 1:
-                rows = torch.stack([v for v, _, _ in pending])[:, :3].tolist()  # one host sync per log point
+                rows = torch.stack([v for v, _, _ in pending])[:, :head].tolist()  # one host sync per log point
                 now = time.perf_counter()
                 rate = len(pending) * batch / max(now - t_log, 1e-9)
                 first_step = state.step - len(pending) + 1
@@ -333,14 +389,15 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
                     state.seconds += now - t_epoch - away
                     state.epoch, state.order, state.sums, state.batch = epoch + 1, None, None, 0
                     state.val_pending = True
-                for i, ((loss, recon, kl), (_, beta_i, lr_i)) in enumerate(zip(rows, pending)):
+                for i, ((loss, recon, kl, *extra), (_, beta_i, lr_i)) in enumerate(zip(rows, pending, strict=True)):
                     if i == bad:
                         yield _diverged(model, state, cfg, epoch, first_step + i, total_steps, t_start, loss)
                         return
                     t_out = time.perf_counter()
                     yield TrainEvent(kind="step", phase="train", epoch=epoch + 1, step=first_step + i,
                                      total_steps=total_steps, loss=loss, recon=recon, kl=kl, beta=beta_i, lr=lr_i,
-                                     samples_per_second=rate, seconds=now - t_start)
+                                     samples_per_second=rate, seconds=now - t_start,
+                                     terms=tuple(zip(names, extra, strict=True)))
                     away += time.perf_counter() - t_out
                 pending.clear()
                 t_log = time.perf_counter()
@@ -349,7 +406,7 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         done = steps_per_epoch - steps_before
         yield event(kind="epoch", phase="train", epoch=epoch + 1, loss=mean[0], recon=mean[1], kl=mean[2],
                     beta=beta, lr=lr, samples_per_second=done * batch / max(train_seconds, 1e-9),
-                    kl_per_dim=tuple(mean[3:]))
+                    kl_per_dim=tuple(mean[head:]), terms=tuple(zip(names, mean[3:head], strict=True)))
         for ev in validate():
             yield ev
             if ev.kind == "end":
@@ -373,6 +430,17 @@ def _train_source(data: Dataset, device: torch.device) -> tuple[Tensor, Tensor]:
     return torch.from_numpy(data.x[index]).to(device), torch.arange(len(index), device=device)
 
 
+def _labels(model: VAE, data: Dataset, device: torch.device) -> tuple[Tensor | None, Tensor | None]:
+    """A conditional model's labels: (all samples' (N,), indexed as x_source is; the val part's), else (None, None)."""
+    if not model.classes:
+        return None, None
+    y = torch.from_numpy(data.y.astype("int64"))
+    val = y[torch.from_numpy(data.indices("val"))].to(device)
+    if device.type == "cpu" and data.x.flags.c_contiguous:  # x_source is all of data.x: index y the same way
+        return y, val
+    return y[torch.from_numpy(data.indices("train"))].to(device), val
+
+
 EXPLODED = 1e4  # a step loss this many times the run's first one is a blow-up, even while it stays finite
 
 
@@ -385,7 +453,7 @@ def _diverged(model: VAE, state: TrainState, cfg: TrainConfig, epoch: int, step:
               t_start: float, loss: float = math.nan) -> TrainEvent:
     """Restore the last good weights, reset the optimiser, and explain what to try."""
     model.load_state_dict(state.last_good)
-    state.optimizer = _make_optimizer(model, cfg)
+    state.optimizer, state.adversary = _make_optimizers(model, cfg)
     state.order, state.sums, state.batch, state.val_pending = None, None, 0, False
     kept = f"the weights from the end of epoch {state.epoch}" if state.epoch else "the starting weights"
     what = "became NaN or infinite" if not math.isfinite(loss) else \
@@ -398,9 +466,11 @@ def _diverged(model: VAE, state: TrainState, cfg: TrainConfig, epoch: int, step:
 
 
 @torch.no_grad()
-def evaluate_loss(model: VAE, x: Tensor, *, loss: str, beta: float = 1.0, free_bits: float = 0.0,
-                  huber_delta: float = 1.0, batch_size: int = 512, rng: torch.Generator | None = None) -> dict:
-    """Mean objective, recon, KL and KL per dimension over `x` (N, ...), in eval mode.
+def evaluate_loss(model: VAE, x: Tensor, *, loss: str, y: Tensor | None = None, beta: float = 1.0,
+                  free_bits: float = 0.0, huber_delta: float = 1.0, batch_size: int = 512,
+                  rng: torch.Generator | None = None, objective: str = "elbo", k: int = 1) -> dict:
+    """Mean objective, recon, KL, KL per dimension and the variant's extra terms over `x` (N, ...) with labels `y`
+    (conditional models), in eval mode.
 
     z is sampled with `rng` (an analysis's own generator), else with the run's `model.rng`.
     """
@@ -408,16 +478,24 @@ def evaluate_loss(model: VAE, x: Tensor, *, loss: str, beta: float = 1.0, free_b
     model.eval()
     n = len(x)
     recon = kl = 0.0
-    kl_dim = torch.zeros(model.cfg.latent_dim, device=x.device)
+    kl_dim = torch.zeros(model.cfg.code_dim, device=x.device)
+    extra: dict[str, float] = {}
+    objective_sum = 0.0
     for i in range(0, n, batch_size):
         xb = x[i:i + batch_size]
-        out = model(xb, rng)
-        terms = vae_loss(out.recon, xb, out.mu, out.logvar, loss=loss, beta=beta, free_bits=free_bits,
-                         huber_delta=huber_delta)
+        terms = step_terms(model, xb, None if y is None else y[i:i + batch_size], loss=loss, beta=beta,
+                           free_bits=free_bits, huber_delta=huber_delta, rng=rng, objective=objective, k=k)
         recon += terms.recon.item() * len(xb)
         kl += terms.kl.item() * len(xb)
         kl_dim += terms.kl_per_dim * len(xb)
+        objective_sum += terms.total.item() * len(xb)
+        for name, value in terms.extra.items():
+            extra[name] = extra.get(name, 0.0) + value.item() * len(xb)
     model.train(was_training)
     kl_dim_mean = (kl_dim / n)
     kl_pen = kl_dim_mean.clamp(min=free_bits).sum().item() if free_bits > 0 else kl / n
-    return {"loss": recon / n + beta * kl_pen, "recon": recon / n, "kl": kl / n, "kl_per_dim": kl_dim_mean.tolist()}
+    # the ELBO's objective from the epoch's sums (free bits act on the mean KL per dimension); the others per batch
+    total = recon / n + beta * kl_pen if objective == "elbo" and model.cfg.variant != "adversarial" else \
+        objective_sum / n
+    return {"loss": total, "recon": recon / n, "kl": kl / n, "kl_per_dim": kl_dim_mean.tolist(),
+            "terms": {name: value / n for name, value in extra.items()}}

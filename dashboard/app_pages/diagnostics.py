@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, compare, presenter
+from dashboard.components import charts, compare, diag_layers, presenter
 from dashboard.components.run_header import explored_run
+from vae_core.family import dim_names
 
 PARTS = {"test": "test part", "val": "validation part", "train": "training part"}
 
@@ -47,6 +48,10 @@ c[1].metric("Total KL", f"{diag.kl:.2f} nats", help="KL(q(z|x) || p(z)) summed o
 c[2].metric("Reconstruction", f"{diag.recon:.2f} nats", help="-log p(x|z): how badly the decoder rebuilds the input.")
 c[3].metric("Neg. ELBO", f"{diag.recon + diag.kl:.2f} nats", help="Reconstruction + KL: the VAE's bound on "
                                                                   "-log p(x). Lower is better.")
+names = dim_names(run.model)
+layers = run.model.latent_layers
+if len(layers) > 1:  # a hierarchical VAE: the KL splits into one part per stochastic layer
+    diag_layers.per_layer(layers, diag)
 
 # ---- fixes -----------------------------------------------------------------------------------------------
 if diag.verdict in ("collapsed", "partial"):
@@ -66,7 +71,7 @@ if diag.verdict in ("collapsed", "partial"):
 # ---- per-dimension KL and the history --------------------------------------------------------------------
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(compare.kl_bars(diag.kl_per_dim, diag.active), key="diag_kl_bars", config=charts.PNG_CONFIG)
+    st.plotly_chart(compare.kl_bars(diag.kl_per_dim, diag.active, names), key="diag_kl_bars", config=charts.PNG_CONFIG)
     st.caption(compare.KL_BARS_CAPTION + " A healthy model spends KL on several dimensions; a collapsed one has "
                "every bar near zero.")
 with right:
@@ -79,7 +84,7 @@ with right:
         st.caption("This run has no per-epoch history to draw.")
 
 with st.expander("Numbers per dimension"):
-    st.dataframe(pd.DataFrame({"dimension": [f"z{i}" for i in range(d)], "KL (nats)": diag.kl_per_dim,
+    st.dataframe(pd.DataFrame({"dimension": names, "KL (nats)": diag.kl_per_dim,
                                "variance of E[z|x]": diag.latent_variance, "active": diag.active})
                  .sort_values("KL (nats)", ascending=False, kind="stable"),
                  hide_index=True, key="diag_table")

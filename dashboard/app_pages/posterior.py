@@ -9,11 +9,18 @@ from dashboard import state
 from dashboard.components import charts, compare, explore, images, posterior_view
 from dashboard.components.run_header import explored_run
 from vae_core import analysis
+from vae_core.config import to_dict, variant_words
 
 ws = state.workspace()
 st.title("Posterior")
 run = explored_run(ws, "where it puts an input you draw or pick", ":material/draw:")
 data, model = run.data, run.model
+if model.classes or len(model.latent_layers) > 1:  # a label to give, or two layers: not one Gaussian over z
+    st.info(f"This page draws one Gaussian q(z|x) per input; {run.short_name} is a "
+            f"{variant_words({**to_dict(model.cfg), **to_dict(run.train_cfg)})}. Its codes are on the Latent space "
+            "and Reconstructions & samples pages; pick a plain VAE run in the sidebar to see a posterior here.",
+            icon=":material/info:")
+    st.stop()
 part = compare.eval_part(data)
 st.caption("The encoder gives every input a Gaussian over codes, q(z|x) = N(μ, σ²): its mean is the dot the Latent "
            "space page draws, and σ says how sure it is. Draw or pick an input to see that cloud.")

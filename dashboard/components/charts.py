@@ -9,11 +9,14 @@ from plotly.subplots import make_subplots
 
 from vae_core.analysis import NEAR_ZERO_KL
 from vae_core.config import LIVE
+from vae_core.objectives import TERM_WORDS
 from vae_core.training import TrainEvent
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
-TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f"}
+TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f",
+                # a variant's own terms (objectives.TERM_WORDS): the KL of each layer, the adversaries, the ELBO
+                "kl_z1": "#ff9896", "kl_z2": "#8c564b", "adv_d": "#9467bd", "adv_g": "#e377c2", "neg_elbo": "#17becf"}
 KL_AXIS_NATS = 1.0  # the per-epoch KL panel reaches at least this high
 MAX_LINE_POINTS = 1500  # longer step histories are thinned for a fast redraw
 PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -55,7 +58,8 @@ def _layout_dict(title: str, height: int, **extra) -> dict:
 
 def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training (nats per sample)",
                 height: int = 380) -> go.Figure:
-    """Total, reconstruction and KL per step (lines), validation per epoch (dots), β in force (dashed, right axis)."""
+    """Total, reconstruction and KL per step (lines), validation per epoch (dots), β in force (dashed, right axis),
+    and a variant's own terms per step (dotted): each layer's KL, the AAE's two losses, an IWAE run's neg. ELBO."""
     steps = _thin([e for e in events if e.kind == "step"])
     x = [e.step for e in steps]
     data: list[dict] = []
@@ -71,6 +75,13 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                      "marker": {"color": colour, "size": 8, "symbol": "diamond",
                                 "line": {"width": 1, "color": "white"}},
                      "xaxis": "x", "yaxis": "y"})
+    terms = list(dict(steps[-1].terms)) if steps else []
+    game = [t for t in terms if t.startswith("adv_")]  # the AAE's losses, ~1 nat: an axis of their own (right)
+    for term in terms:  # a variant's own terms
+        data.append({"type": "scattergl", "x": x, "y": [e.term(term) for e in steps], "mode": "lines",
+                     "name": TERM_WORDS.get(term, term), "line": {"color": TERM_COLOURS.get(term), "width": 1.2,
+                                                                  "dash": "dot"},
+                     "xaxis": "x", "yaxis": "y3" if term in game else "y"})
     shapes, notes = change_marks(events)
     if steps:
         data.append({"type": "scatter", "x": x, "y": [e.beta for e in steps], "mode": "lines", "name": "β in force",
@@ -88,6 +99,10 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
                 "range": [0, 1.05 * max([e.beta for e in steps], default=1.0) or 1.0], "tickformat": ".2~g",
                 "tickmode": "auto"},
         shapes=shapes, annotations=notes)
+    if game:  # the adversarial losses on a third axis, right of β's
+        layout["xaxis"]["domain"] = [0.0, 0.8]
+        layout["yaxis3"] = {"anchor": "free", "overlaying": "y", "side": "right", "position": 1.0, "showgrid": False,
+                            "title": {"text": "adversarial losses"}, "rangemode": "tozero", "tickmode": "auto"}
     return _figure(data, layout)
 
 
@@ -120,6 +135,11 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
                              line=dict(color=TERM_COLOURS["recon"]), showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=[e.kl for e in epochs], name="KL", mode="lines+markers",
                              line=dict(color=TERM_COLOURS["kl"]), showlegend=False), row=1, col=2)
+    layers = [t for t, _ in (epochs[-1].terms if epochs else ()) if t.startswith("kl_")]  # each layer's KL
+    for term in layers:
+        fig.add_trace(go.Scatter(x=x, y=[e.term(term) for e in epochs], name=TERM_WORDS.get(term, term),
+                                 mode="lines+markers", line=dict(color=TERM_COLOURS.get(term), dash="dot")),
+                      row=1, col=2)
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
     fig.update_yaxes(title_text="nats per sample", row=1, col=1)
     # at least one nat high, so a KL of 0.02 looks like the near-nothing it is rather than filling its panel
@@ -127,6 +147,9 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
     fig.update_yaxes(range=[0, max(KL_AXIS_NATS, 1.08 * top)], row=1, col=2)
     fig = _layout(fig, title, height)
     fig.update_layout(margin=dict(t=80))  # the panel titles sit under the chart's title
+    if layers:  # the layers' legend under the panels, clear of their titles
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
+                          margin=dict(t=80, b=70))
     return fig
 
 
@@ -173,19 +196,21 @@ def unit_kinds(kl_per_dim: Sequence[float], active: Sequence[bool]) -> list[str]
 
 
 def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool], title: str = "KL per latent dimension",
-            order: Sequence[int] | None = None, height: int = 320) -> go.Figure:
-    """KL of each dimension, coloured by its kind (unit_kinds), one legend entry per kind present."""
+            order: Sequence[int] | None = None, height: int = 320, names: Sequence[str] | None = None) -> go.Figure:
+    """KL of each dimension (named z0, z1, ... unless `names` says), coloured by its kind (unit_kinds), one legend
+    entry per kind present."""
     kl = np.asarray(kl_per_dim)
     order = list(order) if order is not None else list(range(len(kl)))
+    names = list(names) if names is not None else [f"z{d}" for d in range(len(kl))]
     kinds = unit_kinds(kl, active)
     fig = go.Figure()
     for name, colour in UNIT_KINDS:
         dims = [d for d in order if kinds[d] == name]
         if dims:
-            fig.add_trace(go.Bar(x=[f"z{d}" for d in dims], y=kl[dims], name=name, marker_color=colour,
+            fig.add_trace(go.Bar(x=[names[d] for d in dims], y=kl[dims], name=name, marker_color=colour,
                                  hovertemplate="%{x}: %{y:.3f} nats, " + name + "<extra></extra>"))
     fig.update_xaxes(title_text="latent dimension", type="category", categoryorder="array",
-                     categoryarray=[f"z{d}" for d in order])
+                     categoryarray=[names[d] for d in order])
     fig.update_yaxes(title_text="KL (nats per sample)")
     return _layout(fig, title, height)
 

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from vae_core import analysis
 from vae_core.checkpoint import run_to_zip
-from vae_core.config import WIDGETS, to_dict
+from vae_core.config import WIDGETS, to_dict, variant_words
 from vae_core.dataset import Dataset
 from vae_core.run import STATUS_WORDS, Run, run_label
 from vae_core.settings import format_value
@@ -73,7 +73,8 @@ def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
         active = e.active_units
         rows.append({
             "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
-            "arch": s.get("arch"), "latent size": s.get("latent_dim"), "β": s.get("beta"), "loss": s.get("loss"),
+            "arch": s.get("arch"), "variant": variant_words(s), "latent size": s.get("latent_dim"), "β": s.get("beta"),
+            "loss": s.get("loss"),
             "epochs": e.epochs, "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
             "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
             "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",
@@ -99,7 +100,8 @@ def run_labels(entries: list[RunEntry], most: int = 2) -> dict[str, str]:
     for group in groups.values():
         if len(group) < 2:
             continue
-        settings = [{k: format_value(v) for k, v in e.settings.items() if k != "input_shape"} for e in group]
+        settings = [{k: format_value(v) for k, v in e.settings.items() if k not in ("input_shape", "classes")}
+                    for e in group]  # the data's, not a setting
         differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
         for e, s in zip(group, settings, strict=True):
             if differ:
@@ -176,12 +178,14 @@ def showcase(data: Dataset, n: int = RECON_COUNT) -> np.ndarray:
     return idx[np.linspace(0, len(idx) - 1, min(n, len(idx))).round().astype(int)]
 
 
-def recon_rows(runs: list[Run], inputs: np.ndarray) -> np.ndarray:
-    """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W)."""
+def recon_rows(runs: list[Run], inputs: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """Originals and each run's reconstructions: (1 + len(runs), K, C, H, W); `labels` of the inputs go to
+    conditional runs."""
     rows = [inputs]
     for run in runs:
         key = ("runs_recon", file_digest(inputs.tobytes()))
-        rows.append(run.memo.get(key, lambda run=run: analysis.reconstruct(run.model, inputs)))
+        y = labels if run.model.classes else None
+        rows.append(run.memo.get(key, lambda run=run, y=y: analysis.reconstruct(run.model, inputs, y)))
     return np.stack(rows)
 
 
@@ -193,11 +197,11 @@ KL_BARS_CAPTION = (f"Red: an active unit, whose mean E[z_d|x] varies from input 
                    "hardly varies, whatever its KL.")
 
 
-def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
+def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray, names: list[str] | None = None) -> go.Figure:
     """charts.kl_bars sorted by KL, on an axis of at least 0.5 nats (so near-zero bars look near zero), with the
     line below which a dimension counts as carrying nothing (KL_BARS_CAPTION explains the colours and the line)."""
     order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
-    fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
+    fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order, names=names)
     top = float(np.max(kl_per_dim))
     fig.update_yaxes(range=[0, max(0.5, top * 1.08)])
     # the line's label only where the bars leave room for it (any annotation_* argument alone makes plotly draw

@@ -6,7 +6,7 @@ import streamlit as st
 from vae_core.store_index import RunEntry
 
 from ..workspace import Workspace
-from . import images
+from . import family_view, images
 from .charts import PNG_CONFIG, latent_scatter
 from .compare import (
     comparable,
@@ -53,6 +53,7 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
                             config=PNG_CONFIG)
         st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
                    "is posterior collapse.")
+        side_by_side(chosen)
         per_row = min(len(chosen), MAPS_PER_ROW)
         cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
         for col, run in zip(cells, chosen, strict=False):
@@ -71,7 +72,7 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
         if image_runs:
             source = image_runs[0].data
             idx = showcase(source)
-            rows = recon_rows(image_runs, source.x[idx])
+            rows = recon_rows(image_runs, source.x[idx], None if source.y is None else source.y[idx])
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
             names = ["original", *(r.short_name for r in image_runs)]
             for name, row in zip(names, rows, strict=True):
@@ -82,3 +83,30 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
                                file_name="reconstructions-" + "-".join(r.short_name.replace(" ", "") for r in image_runs) + ".png",
                                mime="image/png", key="runs_recon_png", on_click="ignore",
                                help="One image: the originals on top, then one row per run, in the order above.")
+
+
+def side_by_side(runs: list) -> None:
+    """The runs' figures in one table and, for images, the samples each draws from the same seed."""
+    st.markdown("**Side by side** (the VAE family: train them all on the same data and seed with "
+                "[lesson 8](learn?lesson=8))")
+    unscored = [r.short_name for r in runs if r.summary.get("test_neg_elbo") is None]
+    runs = [r for r in runs if r.summary.get("test_neg_elbo") is not None]
+    if unscored:
+        st.caption(f"{', '.join(unscored)}: no test figures yet (interrupted before its evaluation); continue it on "
+                   "the Train page to get them.")
+    if not runs:
+        return
+    st.dataframe(family_view.family_table(runs), hide_index=True, key="runs_family_table",
+                 column_config={name: st.column_config.NumberColumn(format="%.2f") for name in
+                                ("test neg. ELBO", "IWAE NLL", "recon", "KL", "codes vs prior (MMD²)")} |
+                 {"seconds": st.column_config.NumberColumn(format="%.1f")})
+    st.caption(family_view.caption(runs))
+    image_runs = [r for r in runs if r.model_cfg.kind == "image"]
+    if len({r.model_cfg.input_shape for r in image_runs}) == 1:
+        rows = family_view.sample_rows(image_runs)
+        for run, row in zip(image_runs, rows):
+            line = st.columns([1, 10], vertical_alignment="center")
+            line[0].markdown(f"**{run.short_name}**")
+            line[1].image(images.mosaic(row, cols=len(row)), width="stretch")
+        st.caption(f"Samples from the prior, seed 0, {len(rows[0])} per run; a conditional run draws class 0, 1, 2, "
+                   f"... in turn.")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from vae_core.config import WIDGETS, ConfigError, ModelConfig, TrainConfig, configs_for, losses_for
 from vae_core.dataset import Dataset
-from vae_core.models import skeleton
+from vae_core.family import skeleton
 from vae_core.settings import Setting, format_value, parse_sizes
 
 from .. import state
@@ -22,10 +22,10 @@ from ..links import defaults
 from . import presenter, share
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
-LAYOUT = (("arch",), ("latent_dim",), ("beta",), ("loss",), ("epochs",), ("batch_size", "lr"),
-          ("warmup", "warmup_epochs"), ("free_bits",))
-MORE = (("hidden",), ("huber_delta",), ("dropout",), ("weight_decay",), ("grad_clip",), ("schedule",),
-        ("early_stopping",), ("seed",))
+LAYOUT = (("arch",), ("variant",), ("conditional",), ("latent_dim",), ("beta",), ("loss",), ("objective",),
+          ("iwae_k",), ("epochs",), ("batch_size", "lr"), ("warmup", "warmup_epochs"), ("free_bits",))
+MORE = (("hidden",), ("top_latent_dim",), ("activation",), ("norm",), ("huber_delta",), ("dropout",), ("optimizer",),
+        ("weight_decay",), ("grad_clip",), ("schedule",), ("early_stopping",), ("seed",))
 KIND_DEPENDENT = ("arch", "loss", "latent_dim", "hidden")  # recommended per data kind or architecture
 
 
@@ -61,6 +61,9 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
     """One control bound to values[name], drawn as its declaration says."""
     s, key = WIDGETS[name], f"set_{name}"
     w = s.widget
+    if w.labelled and data.classes < 2:  # a switch that needs class labels: off, and not offered
+        values[name] = False
+        return
     kw: dict[str, Any] = {"label": w.label, "key": key, "help": help_text(s)}
     if s.active_when:
         other, active = s.active_when
@@ -80,8 +83,11 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
 
 
 def widget(s: Setting, allowed: list | None, **kw) -> Any:
-    """The Streamlit control a declaration asks for (select box, select slider, slider or number box); its value."""
+    """The Streamlit control a declaration asks for (switch, select box, select slider, slider or number box); its
+    value."""
     w = s.widget
+    if s.type is bool:
+        return st.toggle(**kw)
     if s.choices:
         return st.selectbox(options=allowed, format_func=lambda v: w.names.get(v, v), **kw)
     if w.grid:
@@ -128,6 +134,6 @@ def configs(values: dict[str, Any], data: Dataset) -> tuple[ModelConfig, TrainCo
             raise ValueError(f"Layer sizes must be {WIDGETS['hidden'].range_text()}, separated by commas, like "
                              f"{format_value(WIDGETS['hidden'].default_for(data.kind, given.get('arch')))}; "
                              f"not {hidden!r}.") from None
-    model_cfg, train_cfg = configs_for(data.kind, data.input_shape, given)
+    model_cfg, train_cfg = configs_for(data.kind, data.input_shape, given, data.classes)
     skeleton(model_cfg)  # checks that the layers fit the data's size, allocating nothing
     return model_cfg, train_cfg

@@ -13,6 +13,7 @@ import streamlit as st
 
 from vae_core import analysis
 from vae_core.analysis import ElboTerms
+from vae_core.config import to_dict, variant_words
 from vae_core.dataset import Dataset
 
 from ..jobs import JobSnapshot, TrainJob
@@ -112,6 +113,13 @@ def panel(job: TrainJob, snap: JobSnapshot) -> None:
     """The step-mode panel (shown while the run is paused)."""
     data = job.data
     st.subheader("Step through one input")
+    family = variant_words({**to_dict(job.run.model_cfg), **to_dict(job.train_cfg)})
+    if family != "VAE":  # the written-out loss is a plain VAE's ELBO: not this run's objective
+        st.button("Step", key="train_step", icon=":material/skip_next:", disabled=not snap.held, on_click=job.step_once,
+                  help="Take one optimiser step on the run's next batch, then hold again.")
+        st.caption(f"Step takes one optimiser step. The loss written out for one input is a plain VAE's ELBO; this "
+                   f"run is a {family}, so its terms are on the curves instead.")
+        return
     index = _choose(data, job)
     x = data.x[index]
     values = in_force(job)

@@ -16,7 +16,8 @@ from vae_core.config import WIDGETS
 CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "huber", "epochs": 7, "batch_size": 64,
                  "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3.0, "free_bits": 0.25, "hidden": (16, 48),
                  "dropout": 0.1, "weight_decay": 1e-4, "grad_clip": 5.0, "schedule": "cosine", "early_stopping": 4,
-                 "seed": 1234, "huber_delta": 2.0}
+                 "seed": 1234, "huber_delta": 2.0, "variant": "hierarchical", "conditional": True, "top_latent_dim": 5,
+                 "activation": "gelu", "norm": "batch", "optimizer": "sgd", "objective": "iwae", "iwae_k": 7}
 CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "gru", "latent_dim": 5, "loss": "huber", "hidden": (48,)}
 
 
@@ -116,7 +117,7 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 
 
 def test_lesson_and_presenter_values():
-    assert links.lesson({"lesson": "3"}) == (3, None)
+    assert links.lesson({"lesson": "3"}) == (3, None) and links.lesson({"lesson": "8"}) == (8, None)
     assert links.lesson({}) == (None, None)
     past_the_last = str(len(TITLES) + 1)
     for bad in ("0", past_the_last, "2.5", "x"):

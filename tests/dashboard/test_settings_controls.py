@@ -41,6 +41,8 @@ def test_each_control_offers_exactly_the_declared_range_or_options(train_page):
             assert list(w.options) == [spec.names.get(v, v) for v in want], name
         elif spec.grid:
             assert list(w.options) == [format_value(v) for v in spec.grid], name
+        elif s.type is bool:  # a switch: on or off
+            assert type(w).__name__ == "Toggle" and w.value is s.default, name
         elif s.type is not tuple:
             assert (w.min, w.max, w.step) == (spec.low, spec.high, spec.step), name
     assert set(LOSS_NAMES) == set(WIDGETS["loss"].choices)
@@ -70,3 +72,51 @@ def test_settings_set_elsewhere_reach_the_controls_and_the_configs():
     assert not _control(at, "warmup_epochs").disabled and _control(at, "warmup_epochs").value == 4.0
     model, train = settings.configs(at.session_state["train_settings"], workspace(at).data)
     assert (model.hidden, train.beta, train.warmup, train.warmup_epochs) == ((64, 32), 8.0, "cyclical", 4.0)
+
+
+# The VAE family's settings and the architecture knobs: a link sets the widget, the widget sets the configs, and the
+# page writes the same link back (tests/vae_core/test_settings.py does the CLI and the sweep).
+FAMILY_LINK = {"variant": "hierarchical", "conditional": "true", "top_latent_dim": "5", "activation": "gelu",
+               "norm": "layer", "objective": "iwae", "iwae_k": "7", "optimizer": "rmsprop"}
+
+
+def test_the_family_settings_round_trip_through_a_link_the_widgets_and_back():
+    link = links.parse({"data": "mnist", **FAMILY_LINK})
+    assert not link.messages
+    values, notes = links.complete(link, "image", losses_for(True))
+    assert not notes
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["train_settings"] = {**values, "kind": "image"}
+    at.run()
+    assert not at.exception, at.exception
+    shown = {name: _control(at, name).value for name in FAMILY_LINK}
+    assert shown == {"variant": "hierarchical", "conditional": True, "top_latent_dim": 5, "activation": "gelu",
+                     "norm": "layer", "objective": "iwae", "iwae_k": 7, "optimizer": "rmsprop"}
+    assert _control(at, "variant").options[1] == "Hierarchical VAE (two stochastic layers)"  # shown in words
+    model, train = settings.configs(at.session_state["train_settings"], workspace(at).data)
+    assert (model.variant, model.conditional, model.classes, model.top_latent_dim, model.activation, model.norm) == \
+        ("hierarchical", True, 10, 5, "gelu", "layer")
+    assert (train.objective, train.iwae_k, train.optimizer) == ("iwae", 7, "rmsprop")
+    assert {k: v for k, v in at.query_params.items() if k in FAMILY_LINK} == FAMILY_LINK  # the link written back
+
+
+def test_a_link_with_a_switch_that_is_not_true_or_false_says_so():
+    link = links.parse({"conditional": "maybe", "variant": "ladder"})
+    assert "conditional" not in link.settings and "variant" not in link.settings
+    assert "conditional='maybe' is not true or false; ignored" in link.messages
+    assert any(m.startswith("variant='ladder' is not one of vae, hierarchical, adversarial") for m in link.messages)
+
+
+def test_the_conditional_switch_is_offered_only_for_data_with_class_labels():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/data.py").run()
+    at.get("button_group")[0].set_value("bleeding").run()  # a recording labelled normal/anomalous: no classes
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.main if getattr(w, "key", None) == "set_conditional"]
+    assert at.session_state["train_settings"]["conditional"] is False
+    at.switch_page("app_pages/data.py").run()
+    at.get("button_group")[0].set_value("basicmotions").run()  # four activities: classes
+    at.switch_page("app_pages/train.py").run()
+    assert _control(at, "conditional").value is False

@@ -55,4 +55,4 @@ def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None
         stop_server(server)
     run = run_from_zip(saved.read_bytes())  # and the CLI reads the same file
     assert run.model_cfg.latent_dim == 3 and run.summary["epochs"] == 1
-    assert cli.main(["evaluate", str(saved), "--iwae-k", "0", "--json"]) == 0
+    assert cli.main(["evaluate", str(saved), "--eval-k", "0", "--json"]) == 0

@@ -38,7 +38,7 @@ def test_a_killed_server_loses_no_run_and_the_run_continues_exactly(browser, tmp
     runs = tmp_path / "runs"
     env = {"VAE_EXPLORER_RUNS_DIR": str(runs), "VAE_EXPLORER_SHARED": "0"}  # a personal machine: every run shows
     cli = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", "--data", "mnist", "--epochs", "1",
-                          "--latent-dim", "2", "--iwae-k", "0", "--quiet", "--runs-dir", str(runs)],
+                          "--latent-dim", "2", "--eval-k", "0", "--quiet", "--runs-dir", str(runs)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stderr
     port = free_port()
@@ -83,7 +83,7 @@ def test_a_killed_server_loses_no_run_and_the_run_continues_exactly(browser, tmp
     assert resumed.status == "finished" and resumed.epochs == 8
     straight = tmp_path / "straight"  # the same settings and seed, never interrupted, from the CLI
     done = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", "--data", "mnist", "--epochs", "8",
-                           "--latent-dim", "3", "--batch-size", "32", "--iwae-k", "0", "--quiet", "--out", str(straight)],
+                           "--latent-dim", "3", "--batch-size", "32", "--eval-k", "0", "--quiet", "--out", str(straight)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert digest(resumed.path) == digest(straight)

@@ -38,7 +38,7 @@ def test_cli_says_what_is_wrong_in_one_line(name, corpus, capsys, tmp_path):
     if entry.kind == "data":
         argv = ["train", "--data", str(paths[0]), "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
     else:
-        argv = ["evaluate", str(paths[0]), "--iwae-k", "0"]
+        argv = ["evaluate", str(paths[0]), "--eval-k", "0"]
     code = cli.main(argv)
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()

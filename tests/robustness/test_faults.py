@@ -24,7 +24,7 @@ def test_a_diverging_cli_run_exits_1_and_saves_the_last_good_weights(tmp_path, c
     images, labels = bundled_digits(500)
     source = tmp_path / "digits.npz"
     source.write_bytes(npz_bytes(x=images, y=labels))
-    code = cli.main(["train", "--data", str(source), "--lr", "10", "--epochs", "3", "--quiet", "--iwae-k", "0",
+    code = cli.main(["train", "--data", str(source), "--lr", "10", "--epochs", "3", "--quiet", "--eval-k", "0",
                      "--out", str(tmp_path / "run")])
     out, err = capsys.readouterr()
     assert code == cli.EXIT_DIVERGED, (out, err)

@@ -18,7 +18,7 @@ from vae_core.config import TrainConfig
 def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, capsys):
     out_dir = tmp_path / "a"
     code, out, err = run_cli(capsys, "train", "--data", "mnist", "--epochs", "2", "--beta", "1", "--latent-dim", "8",
-                             "--loss", "bce", "--iwae-k", "8", "--out", str(out_dir), "--json")
+                             "--loss", "bce", "--eval-k", "8", "--out", str(out_dir), "--json")
     assert code == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     for key in ("test_neg_elbo", "recon", "kl", "kl_per_dim", "active_units", "collapsed", "collapse_reason",
@@ -33,7 +33,7 @@ def test_train_writes_the_run_folder_and_evaluate_repeats_its_numbers(tmp_path, 
     assert sum(r["kind"] == "epoch" and r["phase"] == "train" for r in rows) == 2
     assert json.loads((out_dir / "config.json").read_text())["model"]["latent_dim"] == 8
 
-    code, out, err = run_cli(capsys, "evaluate", str(out_dir), "--iwae-k", "8", "--json")
+    code, out, err = run_cli(capsys, "evaluate", str(out_dir), "--eval-k", "8", "--json")
     assert code == 0, err
     again = json.loads(out.strip().splitlines()[-1])
     for key in ("test_neg_elbo", "recon", "kl", "active_units", "iwae_nll", "collapsed"):
@@ -59,10 +59,10 @@ def test_sensor_training_reports_anomaly_scores(tmp_path, capsys):
 
 def test_resume_continues_a_saved_run(tmp_path, capsys):
     first = tmp_path / "first"
-    assert run_cli(capsys, "train", "--data", "mnist", "--epochs", "1", "--latent-dim", "4", "--iwae-k", "0",
+    assert run_cli(capsys, "train", "--data", "mnist", "--epochs", "1", "--latent-dim", "4", "--eval-k", "0",
                    "--out", str(first), "--quiet")[0] == 0
     code, out, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(first), "--epochs", "1",
-                             "--iwae-k", "0", "--out", str(tmp_path / "second"), "--json")
+                             "--eval-k", "0", "--out", str(tmp_path / "second"), "--json")
     assert code == 0, err
     rows = list(csv.DictReader((tmp_path / "second" / "metrics.csv").open()))
     assert sum(r["kind"] == "end" for r in rows) == 2  # the first call's history is kept
@@ -153,24 +153,24 @@ def test_the_same_seed_gives_the_same_weights_from_two_processes(tmp_path, flags
     digests = []
     for name in ("a", "b"):
         out = tmp_path / name
-        done = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "7", "--iwae-k", "0",
+        done = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "7", "--eval-k", "0",
                                "--quiet", "--out", str(out)], capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         digests.append(_weights_digest(out))
     assert digests[0] == digests[1]
     other = tmp_path / "seed8"
-    subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "8", "--iwae-k", "0", "--quiet",
+    subprocess.run([sys.executable, "-m", "vae_core.cli", "train", *flags, "--seed", "8", "--eval-k", "0", "--quiet",
                     "--out", str(other)], check=True, capture_output=True, timeout=600)
     assert _weights_digest(other) != digests[0]  # the seed really decides
 
 
 @pytest.mark.slow
 def test_a_resumed_run_ends_with_the_weights_of_a_run_that_never_stopped(tmp_path, capsys):
-    flags = ["--data", "mnist", "--latent-dim", "4", "--dropout", "0.1", "--iwae-k", "0", "--seed", "5", "--quiet"]
+    flags = ["--data", "mnist", "--latent-dim", "4", "--dropout", "0.1", "--eval-k", "0", "--seed", "5", "--quiet"]
     assert run_cli(capsys, "train", *flags, "--epochs", "3", "--out", str(tmp_path / "straight"))[0] == 0
     assert run_cli(capsys, "train", *flags, "--epochs", "1", "--out", str(tmp_path / "first"))[0] == 0
     code, _, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(tmp_path / "first"), "--epochs", "2",
-                           "--iwae-k", "0", "--quiet", "--out", str(tmp_path / "resumed"))
+                           "--eval-k", "0", "--quiet", "--out", str(tmp_path / "resumed"))
     assert code == 0, err
     assert _weights_digest(tmp_path / "resumed") == _weights_digest(tmp_path / "straight")
     code, _, err = run_cli(capsys, "train", "--data", "mnist", "--resume", str(tmp_path / "first"), "--beta", "2")

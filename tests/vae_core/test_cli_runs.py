@@ -6,7 +6,7 @@ import shutil
 
 from cli_session import run_cli
 
-FLAGS = ["--data", "mnist", "--latent-dim", "4", "--hidden", "32", "--iwae-k", "0", "--quiet"]
+FLAGS = ["--data", "mnist", "--latent-dim", "4", "--hidden", "32", "--eval-k", "0", "--quiet"]
 
 
 def test_train_writes_into_the_store_and_runs_lists_it(tmp_path, capsys):
@@ -38,12 +38,12 @@ def test_evaluate_and_resume_take_a_run_id_and_the_run_continues_in_its_folder(t
     trained = json.loads(out.strip().splitlines()[-1])
     run_id = trained["run_id"]
 
-    code, out, err = run_cli(capsys, "evaluate", run_id[:6], "--iwae-k", "0", "--json")
+    code, out, err = run_cli(capsys, "evaluate", run_id[:6], "--eval-k", "0", "--json")
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["test_neg_elbo"] == trained["test_neg_elbo"]
 
     code, out, err = run_cli(capsys, "train", "--data", "mnist", "--resume", run_id[:6], "--epochs", "1",
-                             "--iwae-k", "0", "--quiet", "--json")
+                             "--eval-k", "0", "--quiet", "--json")
     assert code == 0, err
     resumed = json.loads(out.strip().splitlines()[-1])
     assert resumed["run_id"] == run_id and resumed["epochs"] == 2

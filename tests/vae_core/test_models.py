@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from vae_core.config import ConfigError, ModelConfig, default_model_config
-from vae_core.models import VAEOutput, build_model, count_parameters, skeleton
+from vae_core.family import build_model, skeleton
+from vae_core.models import VAEOutput, count_parameters
 
 CASES = [
     ("image", (1, 28, 28), "mlp"),

@@ -15,7 +15,8 @@ from vae_core import run_limits as L
 from vae_core.checkpoint import Run, run_files, run_from_files
 from vae_core.config import SETTINGS, ConfigError, ModelConfig, TrainConfig
 from vae_core.dataset import Scaling
-from vae_core.models import build_model, count_parameters
+from vae_core.family import build_model
+from vae_core.models import count_parameters
 from vae_core.training import TrainEvent
 
 CONFIGS = [

@@ -26,7 +26,8 @@ def _just_outside(s) -> str:
 
 
 def test_every_config_field_is_a_declared_setting_with_its_default():
-    declared = {f.name for cls in (ModelConfig, TrainConfig) for f in fields(cls)} - {"input_shape"}
+    from_the_data = {"input_shape", "classes"}
+    declared = {f.name for cls in (ModelConfig, TrainConfig) for f in fields(cls)} - from_the_data
     assert set(SETTINGS) == declared
     model, train = ModelConfig(), TrainConfig()
     for name, s in SETTINGS.items():
@@ -89,8 +90,59 @@ def test_the_sweep_varies_exactly_the_settings_declared_sweepable_with_their_ran
                     parse_values(name, f"{format_value(s.type(low))}:{format_value(top)}")
         elif s.choices:
             assert parse_values(name, ",".join(s.choices)).values == s.choices
+        elif s.type is bool:
+            assert parse_values(name, "true,false").values == (True, False)
+            with pytest.raises(SweepError, match="is not true or false"):
+                parse_values(name, "maybe")
         else:  # layer sizes
             too_many = ",".join(["8"] * (s.max_items + 1))
             with pytest.raises(SweepError, match="must be 1 to"):
                 parse_values(name, [too_many])
 
+
+
+# The VAE family's settings and the architecture knobs: each value a user can give reaches the configs, whether it
+# comes from the CLI, a sweep list or (tests/dashboard) a link and the Train page's widget.
+FAMILY = {"variant": "hierarchical", "conditional": True, "top_latent_dim": 5, "activation": "gelu", "norm": "layer",
+          "objective": "iwae", "iwae_k": 7, "optimizer": "rmsprop"}
+
+
+@pytest.mark.parametrize("name", FAMILY)
+def test_each_family_setting_is_declared_with_a_widget_a_lesson_and_a_sweep(name):
+    s = SETTINGS[name]
+    assert s.widget is not None and s.lesson is not None and s.sweep == "list", name
+    text = "true" if isinstance(FAMILY[name], bool) else format_value(FAMILY[name])
+    assert s.parse(text) == FAMILY[name]
+    assert parse_values(name, text).values == (FAMILY[name],)
+
+
+def test_the_family_settings_round_trip_through_the_cli(mnist):
+    args = cli.build_parser().parse_args(
+        ["train", "--data", "mnist", "--variant", "hierarchical", "--conditional", "--top-latent-dim", "5",
+         "--activation", "gelu", "--norm", "layer", "--objective", "iwae", "--iwae-k", "7", "--optimizer", "rmsprop"])
+    given = cli.given_settings(args)
+    assert given == FAMILY
+    model, train = configs_for(mnist.kind, mnist.input_shape, given, mnist.classes)
+    assert (model.variant, model.conditional, model.classes, model.top_latent_dim, model.activation, model.norm) == \
+        ("hierarchical", True, 10, 5, "gelu", "layer")
+    assert (train.objective, train.iwae_k, train.optimizer) == ("iwae", 7, "rmsprop")
+    assert model.code_dim == model.latent_dim + 5
+    plain = cli.given_settings(cli.build_parser().parse_args(["train", "--data", "mnist"]))
+    assert plain == {}  # no flag given: every setting takes its recommended value (conditional off)
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"conditional": True}, "a conditional model needs data with class labels"),
+    ({"objective": "iwae", "beta": 4.0}, "it takes β = 1, no KL warm-up and no free bits"),
+    ({"objective": "iwae", "variant": "adversarial"}, "the adversarial autoencoder is not trained on one"),
+    ({"variant": "adversarial", "free_bits": 0.5}, "which the adversarial autoencoder does not have"),
+])
+def test_settings_that_do_not_fit_together_are_refused_with_a_reason(given, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        configs_for("image", (1, 28, 28), given, classes=0)
+
+
+def test_the_cli_says_why_a_conditional_run_needs_labels(capsys):
+    code = cli.main(["train", "--data", "bleeding", "--conditional", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "a conditional model needs data with class labels" in err, err

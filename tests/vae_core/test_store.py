@@ -124,7 +124,7 @@ def test_an_unfinished_run_is_interrupted_and_continues_to_the_weights_of_a_stra
 def test_a_cli_run_killed_with_sigkill_is_interrupted_and_resumes_to_the_same_weights(tmp_path):
     """`vae-explorer train` into a store, kill -9 after its first checkpoint, reopen, resume, compare."""
     flags = ["--data", "mnist", "--epochs", "30", "--latent-dim", "4", "--hidden", "64", "--dropout", "0.1",
-             "--seed", "3", "--iwae-k", "0", "--quiet"]
+             "--seed", "3", "--eval-k", "0", "--quiet"]
     store_dir = tmp_path / "runs"
     cli = [sys.executable, "-m", "vae_core.cli", "train"]
     proc = subprocess.Popen([*cli, *flags, "--runs-dir", str(store_dir)], stdout=subprocess.DEVNULL,
@@ -144,7 +144,7 @@ def test_a_cli_run_killed_with_sigkill_is_interrupted_and_resumes_to_the_same_we
     (entry,) = RunStore(store_dir).list()
     assert entry.status == "interrupted" and 1 <= entry.epochs < 30, entry
     assert f"interrupted at epoch {entry.epochs} of 30" in entry.message
-    resumed = subprocess.run([*cli, "--data", "mnist", "--resume", entry.id[:8], "--iwae-k", "0", "--quiet",
+    resumed = subprocess.run([*cli, "--data", "mnist", "--resume", entry.id[:8], "--eval-k", "0", "--quiet",
                               "--runs-dir", str(store_dir)], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     straight = subprocess.run([*cli, *flags, "--out", str(tmp_path / "straight")], capture_output=True, text=True,

@@ -32,7 +32,7 @@ from vae_core.sweep.results import RESULTS
 from vae_core.sweep.trial import FIELDS
 
 TINY = {"hidden": (16,), "epochs": 1}  # small real models: a trial takes a fraction of a second in-process
-CLI_TINY = ["--data", "mnist", "--latent-dim", "2", "--hidden", "32", "--epochs", "1", "--iwae-k", "0",
+CLI_TINY = ["--data", "mnist", "--latent-dim", "2", "--hidden", "32", "--epochs", "1", "--eval-k", "0",
             "--threads", "1"]
 
 
@@ -264,7 +264,7 @@ def test_cli_local_engine_runs_a_real_sweep(local_sweep, capsys):
         assert saved.data_info["source"] == "mnist"
         assert saved.summary["test_neg_elbo"] == pytest.approx(float(r["test_neg_elbo"]))
 
-    code, out, err = run_cli(capsys, "evaluate", str(local_sweep / "trials" / rows[0]["trial"]), "--iwae-k", "0",
+    code, out, err = run_cli(capsys, "evaluate", str(local_sweep / "trials" / rows[0]["trial"]), "--eval-k", "0",
                              "--json")
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["test_neg_elbo"] == pytest.approx(float(rows[0]["test_neg_elbo"]))
@@ -338,7 +338,7 @@ def test_a_sweep_trial_has_the_weights_of_the_same_run_from_train(local_sweep, t
     import hashlib
 
     row = next(r for r in csv_rows(local_sweep) if r["beta"] == "4.0")
-    code, _, err = run_cli(capsys, "train", *CLI_TINY, "--beta", "4", "--iwae-k", "0", "--quiet",
+    code, _, err = run_cli(capsys, "train", *CLI_TINY, "--beta", "4", "--eval-k", "0", "--quiet",
                            "--out", str(tmp_path / "single"))
     assert code == 0, err
     digest = [hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()

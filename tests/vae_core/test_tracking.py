@@ -35,7 +35,7 @@ def history(client, run_id, key):
 def test_train_with_mlflow_logs_params_epoch_metrics_summary_and_files(tmp_path, capsys, tracking_uri):
     out = tmp_path / "run"
     code = main(["train", "--data", "mnist", "--epochs", "3", "--latent-dim", "4", "--hidden", "32", "--beta", "2",
-                 "--iwae-k", "0", "--quiet", "--out", str(out), "--mlflow", tracking_uri])
+                 "--eval-k", "0", "--quiet", "--out", str(out), "--mlflow", tracking_uri])
     _, err = capsys.readouterr()
     assert code == 0, err
     client = MlflowClient(tracking_uri)
@@ -64,7 +64,7 @@ def test_train_with_mlflow_logs_params_epoch_metrics_summary_and_files(tmp_path,
 
 
 def test_a_folder_of_the_store_logs_with_a_name_and_tags(tmp_path, capsys, tracking_uri):
-    assert main(["train", "--data", "mnist", "--epochs", "1", "--latent-dim", "2", "--hidden", "16", "--iwae-k", "0",
+    assert main(["train", "--data", "mnist", "--epochs", "1", "--latent-dim", "2", "--hidden", "16", "--eval-k", "0",
                  "--quiet", "--runs-dir", str(tmp_path / "runs")]) == 0
     (folder,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     run_id = log_run(tracking_uri, folder, experiment="class 3", run_name="lesson 2", tags={"who": "teacher"})
@@ -91,7 +91,7 @@ def test_an_unusable_tracking_uri_fails_before_training_in_one_line(tmp_path, ca
 def test_a_sweep_logs_each_finished_trial_from_the_driver(tmp_path, capsys, tracking_uri):
     out = tmp_path / "sweep"
     code = main(["sweep", "--data", "mnist", "--beta", "1,4", "--latent-dim", "2", "--hidden", "16", "--epochs", "1",
-                 "--iwae-k", "0", "--workers", "1", "--quiet", "--out", str(out), "--mlflow", tracking_uri])
+                 "--eval-k", "0", "--workers", "1", "--quiet", "--out", str(out), "--mlflow", tracking_uri])
     _, err = capsys.readouterr()
     assert code == 0, err
     client = MlflowClient(tracking_uri)

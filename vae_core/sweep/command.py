@@ -68,7 +68,8 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
                    help="bayes: Optuna storage for a study shared by several sweep processes, e.g. "
                         "postgresql://host/db (default: sqlite OUT/study.db)")
     h.add_argument("--device", default=d.device, help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
-    h.add_argument("--iwae-k", type=int, default=64, help="importance samples for the IWAE NLL (images; 0 = skip) (default: 64)")
+    h.add_argument("--eval-k", dest="eval_k", type=int, default=64,
+                   help="importance samples of each trial's test IWAE NLL estimate (images; 0 = skip) (default: 64)")
     o = s.add_argument_group("output")
     o.add_argument("--out", default=None, help="sweep folder: results.csv, trials/<id>/, study.db "
                                                "(default: sweeps/<data name>)")
@@ -111,15 +112,15 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         raise search.SweepError(f"--threads must be 1 or more, not {args.threads}")
     if args.storage and args.search != "bayes":
         raise search.SweepError("--storage is for --search bayes (it holds the Optuna study)")
-    if args.iwae_k < 0:
-        raise search.SweepError(f"--iwae-k must be 0 or more, not {args.iwae_k}")
+    if args.eval_k < 0:
+        raise search.SweepError(f"--eval-k must be 0 or more, not {args.eval_k}")
     if args.mlflow:
         from .. import tracking
 
         tracking.check(args.mlflow)  # before any trial runs
     data = load(args.data, sensor)
     plan = search.make_plan(data, args.data, space, search=args.search, trials=args.trials, seed=args.seed,
-                            fixed=fixed, sensor=sensor, iwae_k=args.iwae_k, storage=args.storage, device=args.device)
+                            fixed=fixed, sensor=sensor, iwae_k=args.eval_k, storage=args.storage, device=args.device)
     out = Path(args.out) if args.out else Path("sweeps") / Path(args.data).stem
     planned = plan.trials or len(plan.settings())
     if args.ray_address:

@@ -20,6 +20,7 @@ RESULTS = "results.csv"
 _INTS = {n for n in CONFIG_FIELDS if SETTINGS[n].type is int} | {"active_units"}
 _FLOATS = {n for n in CONFIG_FIELDS if SETTINGS[n].type is float} | {"test_neg_elbo", "recon", "kl", "iwae_nll",
                                                                     "seconds"}
+_BOOLS = {n for n in CONFIG_FIELDS if SETTINGS[n].type is bool}
 DONE = ("finished", "early_stopped", "diverged")  # a diverged trial is an answer too: these settings blow up
 
 
@@ -30,7 +31,7 @@ def _parse(name: str, text: str) -> Any:
         return int(float(text))
     if name in _FLOATS:
         return float(text)
-    if name == "collapsed":
+    if name == "collapsed" or name in _BOOLS:
         return text.lower() == "true"
     return text
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import UNIT_INTERVAL_LOSSES, ConfigError, to_dict
 from ..dataset import Dataset
-from ..models import skeleton
+from ..family import skeleton
 from ..store_files import commit_files
 from . import results
 from .space import SEARCHES, Base, Choice, Range, SweepError, Values, configs, describe, grid, sample, trial_key
@@ -106,7 +106,7 @@ def make_plan(data: Dataset, source: str, space: dict[str, Values], *, search: s
     """A checked plan for `data` (loaded from `source`, a bundled name or a path, with sensor options)."""
     fixed = {k: v for k, v in (fixed or {}).items() if v is not None and k not in space}
     base = Base(source=source, kind=data.kind, input_shape=tuple(data.input_shape), sensor=sensor_dict(sensor),
-                seed=seed, device=device, fixed=fixed)
+                seed=seed, device=device, fixed=fixed, classes=data.classes)
     plan = Plan(base, dict(space), search, trials, iwae_k, storage, unit_interval=data.in_unit_interval)
     plan.validate()
     return plan

@@ -177,11 +177,13 @@ class Base:
     seed: int = 0  # training seed of every trial (the same start for all: differences come from the settings)
     device: str = "auto"
     fixed: dict[str, Any] = field(default_factory=dict)  # non-swept settings, e.g. {"hidden": (64,)}
+    classes: int = 0  # the data's classes, for conditional trials
 
 
 def configs(base: Base, params: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
     """The model and training configs of one trial: swept values over the fixed ones over the recommended."""
-    return configs_for(base.kind, base.input_shape, {**base.fixed, **params, "seed": base.seed, "device": base.device})
+    return configs_for(base.kind, base.input_shape, {**base.fixed, **params, "seed": base.seed, "device": base.device},
+                       base.classes)
 
 
 def trial_key(base: Base, model: ModelConfig, train: TrainConfig) -> str:

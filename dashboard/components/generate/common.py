@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from vae_core.dataset import Dataset
+from vae_core.run import Run
 
 from .. import images
 
@@ -32,3 +33,23 @@ def channel_choice(channels: list[str], key: str, allow_all: bool = False) -> li
 def png_download(array: np.ndarray, name: str, key: str) -> None:
     st.download_button("Download PNG", images.png_bytes(array), f"{name}.png", "image/png", key=key,
                        on_click="ignore", icon=":material/download:")
+
+
+def class_names(run: Run) -> list[str]:
+    """The names of a conditional run's classes (its data's label names, else their numbers)."""
+    names = [str(n) for n in run.data_info.get("label_names") or []]
+    return names if len(names) == run.model.classes else [str(c) for c in range(run.model.classes)]
+
+
+def class_choice(run: Run, key: str, label: str = "Class to draw", column=None) -> int:
+    """A conditional run's class picker: the class number chosen."""
+    names = class_names(run)
+    return (column or st).selectbox(label, list(range(len(names))), format_func=lambda c: names[c], key=key,
+                                    help="A conditional model's decoder takes the label as an input: pick the class "
+                                         "it should draw. The code z is left to hold everything else (the style).")
+
+
+def layer_names(run: Run) -> dict[str, str]:
+    """A hierarchical run's stochastic layers in words, by name."""
+    words = {"z1": "z1, the bottom layer (feeds the decoder)", "z2": "z2, the top layer (sets z1's prior)"}
+    return {name: words.get(name, name) for name, _, _ in run.model.latent_layers}

@@ -25,7 +25,11 @@ def show(run: Run) -> None:
                        format_func=lambda i: explore.item_name(data, i), help="The input the path ends at (test part).")
     n_steps = c[2].slider("Steps", 3, 16, key=explore.keep("gen_interp_steps", 10),
                           help="Number of evenly spaced points on the line between the two codes, ends included.")
-    path = analysis.interpolate(run.model, data.x[a], data.x[b], steps=n_steps)
+    labels = None if run.labels_for(ids := [a, b]) is None else tuple(int(v) for v in run.labels_for(ids))
+    path = analysis.interpolate(run.model, data.x[a], data.x[b], steps=n_steps, labels=labels)
+    if labels is not None and labels[0] != labels[1]:
+        st.caption("This model is conditional: the label walks from A's class to B's along with the code (halfway, "
+                   "an equal blend of the two).")
     name_a, name_b = explore.item_name(data, a), explore.item_name(data, b)
     if data.kind == "image":
         strip = images.mosaic(path, cols=n_steps, upscale=3)

@@ -40,7 +40,7 @@ def show(run: Run) -> None:
     else:
         pos = np.sort(np.random.default_rng(int(seed)).choice(len(ids), count, replace=False))
     shown, shown_err = ids[pos], errors[pos]
-    recon = analysis.reconstruct(model, data.x[shown])
+    recon = analysis.reconstruct(model, data.x[shown], run.labels_for(shown))
     st.markdown(f"Mean error over the {PARTS[part].split(' (')[0]}: **{errors.mean():.1f} nats** per input "
                 f"(median {np.median(errors):.1f}, worst {errors.max():.1f}); the {count} shown: "
                 f"**{shown_err.mean():.1f}**.")
