@@ -68,7 +68,10 @@ def decode(model: VAE, z: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
 
 def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
-    """Reconstruction of each input through its latent mean: (N, ...) -> (N, ...)."""
+    """Reconstruction of each input through its latent mean: (N, ...) -> (N, ...).
+
+    Decoded from z alone: an autoregressive decoder generates it, feeding back its own steps.
+    """
     return decode(model, encode_means(model, x))
 
 
@@ -78,7 +81,7 @@ def reconstruction_errors(model: VAE, x: np.ndarray, batch_size: int = 1024) -> 
     with inference(model) as dev:
         for _, xb in _batches(x, batch_size):
             xt = torch.as_tensor(xb, device=dev)
-            params = model.decode(model.encode(xt)[0])
+            params = model.decode(model.encode(xt)[0], xt)  # xt: an autoregressive decoder is teacher-forced
             errs.append(recon_nll(params, xt, model.cfg.loss, model.cfg.huber_delta).cpu())
     return torch.cat(errs).numpy()
 
@@ -274,8 +277,9 @@ def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, see
         eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
         sigma = torch.exp(0.5 * logvar)
         z = mu + sigma * eps  # (K, D)
-        params = model.decode(z)
-        recon = recon_nll(params, xt.expand(draws, *xt.shape[1:]), model.cfg.loss, model.cfg.huber_delta)
+        xs = xt.expand(draws, *xt.shape[1:])
+        params = model.decode(z, xs)
+        recon = recon_nll(params, xs, model.cfg.loss, model.cfg.huber_delta)
         kl = kl_per_dim(mu, logvar)[0]
         means = reconstruction_mean(params, model.cfg.loss)
         at_mu = reconstruction_mean(model.decode(mu), model.cfg.loss)[0]
@@ -296,8 +300,8 @@ def _iwae_total(model: VAE, x: np.ndarray, k: int, batch_size: int, gen: torch.G
         mu, logvar = model.encode(xt)
         eps = torch.randn((k, *mu.shape), generator=gen, device=dev)
         z = (mu + eps * torch.exp(0.5 * logvar)).reshape(-1, mu.shape[1])  # (k*B, D), sample-major
-        params = model.decode(z)
         reps = [k] + [1] * (xt.dim() - 1)
+        params = model.decode(z, xt.repeat(*reps))
         log_w = log_importance_weights(params, xt.repeat(*reps), z, mu.repeat(k, 1), logvar.repeat(k, 1),
                                        loss=model.cfg.loss, huber_delta=model.cfg.huber_delta).reshape(k, -1)
         total += -(torch.logsumexp(log_w, 0) - math.log(k)).sum().item()

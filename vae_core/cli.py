@@ -113,8 +113,9 @@ def _add_setting_flags(group, target: str) -> None:
     """
     for s in SETTINGS.values():
         if s.target == target and s.cli:
-            group.add_argument(s.flag, dest=s.name, type=_SIZES if s.type is tuple else s.type, default=None,
-                               choices=s.choices or None, metavar="SIZES" if s.type is tuple else None,
+            kind = _reader(s) if s.items else _SIZES if s.type is tuple else s.type
+            group.add_argument(s.flag, dest=s.name, type=kind, default=None, choices=s.choices or None,
+                               metavar=s.metavar or ("SIZES" if s.type is tuple else None),
                                help=f"{s.help} (default: {s.default_text()})")
 
 
@@ -285,7 +286,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             run.train_cfg = replace(run.train_cfg, epochs=run.state.epoch + given["epochs"])
     else:
         run = new_run(data, *configs_for(data.kind, data.input_shape, given), changes=args.change, **info)
-    check_compatible(run.model, data)  # before a folder is made for it
+    check_compatible(run.model, data, run.train_cfg)  # before a folder is made for it
     writer = RunWriter(Path(args.out), run) if args.out else store.writer(run)
     bar = None
     with writer:

@@ -16,7 +16,7 @@ __all__ = ["ARCHS", "ConfigError", "LOSSES", "LOSS_NAMES", "ModelConfig", "SETTI
            "UNIT_INTERVAL_LOSSES", "configs_for", "default_model_config", "from_dict", "losses_for", "to_dict"]
 
 ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
-              "gru": "GRU (recurrent)"}
+              "gru": "GRU (recurrent)", "argru": "GRU reading the previous step (autoregressive)"}
 ARCHS = tuple(ARCH_NAMES)
 LOSS_NAMES = {
     "bce": "Bernoulli (binary cross-entropy)",
@@ -26,6 +26,12 @@ LOSS_NAMES = {
     "huber": "Huber (squared near 0, absolute far out)",
 }
 LOSSES = tuple(LOSS_NAMES)
+AUGMENTATIONS = {  # vae_core.augment applies them
+    "jitter": "jitter: add small Gaussian noise to every value",
+    "scale": "scale: multiply each channel of a window by a factor near 1",
+    "warp": "time warp: stretch and squeeze time smoothly within the window",
+    "shift": "window shift: move the window a few steps earlier or later",
+}
 # Losses that model each value as a probability, so the data must lie in [0, 1].
 UNIT_INTERVAL_LOSSES = ("bce", "cbce")
 
@@ -54,7 +60,7 @@ class ModelConfig:
     input_shape: tuple[int, ...] = (1, 28, 28)  # from the data: images (C, H, W); sensor windows (T, C)
     arch: str = setting(
         "mlp", target="model", lesson=1, choices=ARCHS, defaults={"sensor": "conv1d"},
-        choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp")}, sweep="list",
+        choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp", "argru")}, sweep="list",
         help="How the encoder and decoder are built: MLPs treat every input value separately, convolutions share "
              "weights across positions in space or time.",
         widget=Widget("Architecture", names=ARCH_NAMES))
@@ -65,9 +71,9 @@ class ModelConfig:
         widget=Widget("Latent size (dimensions of z)", low=1, high=64, step=1))
     hidden: tuple[int, ...] = setting(
         (400,), lesson=1, low=1, high=4096, max_items=6, sweep="list",
-        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,)},
+        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,), "argru": (64,)},
         help="Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
-             "GRU's state size.",
+             "GRU's state size (autoregressive GRU: the encoder's, then the decoder's).",
         widget=Widget("Layer sizes", more=True))
     loss: str = setting(
         "bce", lesson=5, choices=LOSSES, defaults={"sensor": "mse"}, sweep="list",
@@ -82,6 +88,11 @@ class ModelConfig:
         0.0, lesson=1, low=0, high=1, high_open=True, sweep="range",
         help="Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
         widget=Widget("Dropout", low=0.0, high=0.5, step=0.05, more=True))
+    decoder_input_dropout: float = setting(
+        0.0, lesson=9, low=0, high=1, active_when=("arch", ("argru",)), sweep="list",
+        help="Autoregressive decoder only: the share of time steps where it may not read the previous value "
+             "(Bowman et al. 2016's word dropout), so it has to get them from z.",
+        widget=Widget("Decoder input dropout", low=0.0, high=1.0, step=0.05, more=True))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
@@ -90,7 +101,7 @@ class ModelConfig:
             raise ConfigError(f"input_shape must be positive sizes, not {self.input_shape}")
         if self.arch == "conv" and len(self.input_shape) != 3:
             raise ConfigError("the conv architecture is for images (C, H, W); use conv1d or gru for sensor windows")
-        if self.arch in ("conv1d", "gru") and len(self.input_shape) != 2:
+        if self.arch in ("conv1d", "gru", "argru") and len(self.input_shape) != 2:
             raise ConfigError(f"the {self.arch} architecture is for sensor windows (T, C); use mlp or conv for images")
 
     @property
@@ -140,6 +151,12 @@ class TrainConfig:
         help="Free bits (Kingma et al. 2016): each latent dimension may carry this many nats without any KL "
              "penalty, so switching dimensions off no longer pays.",
         widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
+    augment: tuple[str, ...] = setting(
+        (), kind=tuple, lesson=9, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
+        default_words="none",
+        help="Sensor windows only: new training windows from old ones (jitter, scale, warp, shift; Um et al. 2017), "
+             "drawn from the run's seed, which helps a model learn from a short recording.",
+        widget=Widget("Augment the training windows", names=AUGMENTATIONS, more=True))
     weight_decay: float = setting(
         0.0, lesson=1, low=0, high=1, sweep="list",
         help="Pulls the weights gently towards zero (AdamW), another guard against overfitting.",

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
+from .models_autoregressive import AutoregressiveGRUDecoder
 
 
 class VAEOutput(NamedTuple):
@@ -44,7 +45,7 @@ class VAE(nn.Module):
         """Draw the reparameterisation noise and the dropout masks from `generator` from now on."""
         self.rng = generator
         for module in self.modules():
-            if isinstance(module, Dropout):
+            if getattr(module, "uses_run_rng", False):  # dropout masks (models_autoregressive.StepDropout too)
                 module.rng = generator
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -59,15 +60,19 @@ class VAE(nn.Module):
         """
         return mu + noise(mu.shape, rng or self.rng, mu) * torch.exp(0.5 * logvar)
 
-    def decode(self, z: Tensor) -> Tensor:
-        """(B, D) -> likelihood parameters (B, ...) in the input's shape."""
-        out = self.decoder(z)
+    def decode(self, z: Tensor, x: Tensor | None = None) -> Tensor:
+        """(B, D) -> likelihood parameters (B, ...) in the input's shape.
+
+        `x` (B, ...) is the input whose likelihood p(x|z) is scored: an autoregressive decoder reads its previous
+        steps (teacher forcing); without it, it generates. Every other decoder ignores it.
+        """
+        out = self.decoder(z, x) if x is not None and getattr(self.decoder, "autoregressive", False) else self.decoder(z)
         return torch.sigmoid(out) if self.squash_output else out
 
     def forward(self, x: Tensor, rng: torch.Generator | None = None) -> VAEOutput:
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, rng)
-        return VAEOutput(self.decode(z), mu, logvar, z)
+        return VAEOutput(self.decode(z, x), mu, logvar, z)
 
 
 def noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
@@ -77,6 +82,8 @@ def noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator, like: Tenso
 
 class Dropout(nn.Module):
     """Dropout whose masks come from the run's generator (nn.Dropout draws from torch's global one)."""
+
+    uses_run_rng = True
 
     def __init__(self, p: float) -> None:
         super().__init__()
@@ -198,8 +205,15 @@ def gru_vae(cfg: ModelConfig) -> VAE:
     return VAE(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(cfg.latent_dim, hidden, length, channels))
 
 
+def argru_vae(cfg: ModelConfig) -> VAE:
+    """GRU encoder, autoregressive GRU decoder (models_autoregressive): encoder state hidden[0], decoder's hidden[-1]."""
+    length, channels = cfg.input_shape
+    decoder = AutoregressiveGRUDecoder(cfg.latent_dim, cfg.hidden[-1], length, channels, cfg.decoder_input_dropout)
+    return VAE(cfg, _GRUEncoder(channels, cfg.hidden[0]), cfg.hidden[0], decoder)
+
+
 MAX_PARAMETERS = 50_000_000  # weights of the largest model a run may have (200 MB as float32)
-BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
+BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae, "argru": argru_vae}
 
 
 def build_model(cfg: ModelConfig, generator: torch.Generator | None = None) -> VAE:

@@ -155,6 +155,11 @@ def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int]
         features = hidden[0]
         body = _gru(channels, features) + _linear(latent_dim, features) + _gru(latent_dim, features) + \
             _linear(features, channels)
+    elif arch == "argru":  # models_autoregressive: the decoder reads z, the previous step and its 'seen' flag
+        _, channels = input_shape
+        features, state = hidden[0], hidden[-1]
+        body = _gru(channels, features) + _linear(latent_dim, state) + _gru(latent_dim + channels + 1, state) + \
+            _linear(state, channels)
     else:
         raise ConfigError(f"unknown architecture {arch!r}")
     return body + 2 * _linear(features, latent_dim)  # to_mu and to_logvar
