@@ -89,7 +89,7 @@ class ModelConfig:
         help="Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
         widget=Widget("Dropout", low=0.0, high=0.5, step=0.05, more=True))
     decoder_input_dropout: float = setting(
-        0.0, lesson=9, low=0, high=1, active_when=("arch", ("argru",)), sweep="list",
+        0.0, lesson=9, low=0, high=1, active_when=("arch", ("argru",)),
         help="Autoregressive decoder only: the share of time steps where it may not read the previous value "
              "(Bowman et al. 2016's word dropout), so it has to get them from z.",
         widget=Widget("Decoder input dropout", low=0.0, high=1.0, step=0.05, more=True))
