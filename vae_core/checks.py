@@ -111,7 +111,8 @@ def _too_few_steps(data: Dataset, model: ModelConfig, train: TrainConfig) -> Fin
         need = math.ceil(MIN_STEPS / max(per_epoch, 1))
         return (f"{train.epochs} epoch{'s' * (train.epochs != 1)} of {per_epoch} step{'s' * (per_epoch != 1)} "
                 f"({n:,} training samples at batch {train.batch_size}) make only {steps} optimiser steps; the code "
-                f"is still forming for the first {MIN_STEPS}, so the curves and the collapse verdict will not mean much",
+                f"is still forming for the first {MIN_STEPS}, so the curves and the collapse verdict will not mean "
+                "much",
                 f"train {need} epochs or more, or use a smaller batch (or a smaller stride for more windows)")
     return None
 

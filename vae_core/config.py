@@ -71,7 +71,8 @@ class ModelConfig:
         widget=Widget("Latent size (dimensions of z)", low=1, high=64, step=1))
     hidden: tuple[int, ...] = setting(
         (400,), lesson=1, low=1, high=4096, max_items=6, sweep="list",
-        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,), "argru": (64,)},
+        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,),
+                  "argru": (64,)},
         help="Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
              "GRU's state size (autoregressive GRU: the encoder's, then the decoder's).",
         widget=Widget("Layer sizes", more=True))

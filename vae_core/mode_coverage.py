@@ -43,7 +43,8 @@ def fit_classifier(data: Dataset, seed: int = 0):
     check_labelled(data)
     x, y = data.part("train")
     k = max(1, min(PCA_COMPONENTS, len(x) - 1, _flat(x).shape[1]))
-    return make_pipeline(PCA(k, random_state=seed), StandardScaler(), LogisticRegression(max_iter=2000)).fit(_flat(x), y)
+    pipeline = make_pipeline(PCA(k, random_state=seed), StandardScaler(), LogisticRegression(max_iter=2000))
+    return pipeline.fit(_flat(x), y)
 
 
 @dataclass(frozen=True)

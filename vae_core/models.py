@@ -66,7 +66,8 @@ class VAE(nn.Module):
         `x` (B, ...) is the input whose likelihood p(x|z) is scored: an autoregressive decoder reads its previous
         steps (teacher forcing); without it, it generates. Every other decoder ignores it.
         """
-        out = self.decoder(z, x) if x is not None and getattr(self.decoder, "autoregressive", False) else self.decoder(z)
+        reads_x = x is not None and getattr(self.decoder, "autoregressive", False)
+        out = self.decoder(z, x) if reads_x else self.decoder(z)
         return torch.sigmoid(out) if self.squash_output else out
 
     def forward(self, x: Tensor, rng: torch.Generator | None = None) -> VAEOutput:
@@ -206,7 +207,8 @@ def gru_vae(cfg: ModelConfig) -> VAE:
 
 
 def argru_vae(cfg: ModelConfig) -> VAE:
-    """GRU encoder, autoregressive GRU decoder (models_autoregressive): encoder state hidden[0], decoder's hidden[-1]."""
+    """GRU encoder, autoregressive GRU decoder (models_autoregressive): the encoder's state hidden[0], the
+    decoder's hidden[-1]."""
     length, channels = cfg.input_shape
     decoder = AutoregressiveGRUDecoder(cfg.latent_dim, cfg.hidden[-1], length, channels, cfg.decoder_input_dropout)
     return VAE(cfg, _GRUEncoder(channels, cfg.hidden[0]), cfg.hidden[0], decoder)

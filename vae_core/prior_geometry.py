@@ -114,7 +114,8 @@ class PriorGap:
 
     @property
     def gap(self) -> float:
-        """Median log q of the mixture's draws minus the prior's, nats: how much denser the codes are where they land."""
+        """Median log q of the mixture's draws minus the prior's, nats: how much denser the codes are where they
+        land."""
         return float(np.median(self.log_q_mixture) - np.median(self.log_q_prior))
 
     def medians(self) -> tuple[float, float, float]:

@@ -46,7 +46,7 @@ class Curve:
         """Steps between neighbouring β where the rate rose or the distortion fell by more than noise:
         (β from, β to, 'rate' | 'distortion', by how much)."""
         out = []
-        for a, b in zip(self.points, self.points[1:]):
+        for a, b in zip(self.points, self.points[1:], strict=False):
             if _beyond_noise(b.rate - a.rate, a.rate):
                 out.append((a.beta, b.beta, "rate", b.rate - a.rate))
             if _beyond_noise(a.distortion - b.distortion, a.distortion):
@@ -83,9 +83,10 @@ def curves(rows: Iterable[dict[str, Any]], varied: Sequence[str]) -> list[Curve]
     """Sweep rows (results.csv) -> one curve per combination of the varied settings other than β, each with two
     or more finished runs; failed and diverged runs have no point."""
     groups: dict[tuple, list[Point]] = {}
-    others = [v for v in varied if v != "beta"]
+    others = [v for v in varied if v != "beta"] + [k for k in ("latent_dim", "loss") if k not in varied]  # for labels
     for r in rows:
-        if r.get("status") not in ("finished", "early_stopped") or not (_finite(r.get("kl")) and _finite(r.get("recon"))):
+        done = r.get("status") in ("finished", "early_stopped")
+        if not (done and _finite(r.get("kl")) and _finite(r.get("recon"))):
             continue
         fixed = tuple((k, r.get(k)) for k in others)
         groups.setdefault(fixed, []).append(Point(float(r["beta"]), float(r["kl"]), float(r["recon"]),
