@@ -156,7 +156,7 @@ def build(run: Run) -> bytes:
     page.figure(charts.latent_scatter(coords, labels, "Latent means of the test part" +
                                       (" (the 2-D code itself)" if method == "z" else " (first two principal components)"),
                                       axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2")))
-    page.figure(compare.kl_bars(diag.kl_per_dim, diag.active), "Red bars: active units (Burda et al. 2016).")
+    page.figure(compare.kl_bars(diag.kl_per_dim, diag.active), compare.KL_BARS_CAPTION)
 
     page.add("<h2>Reconstructions</h2>")
     idx = compare.showcase(data)

@@ -42,7 +42,14 @@ def run_number(name: str) -> int:
 
 
 def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
-    """'run 3: mnist, mlp, β=1, z=16, bce' for a run, whether loaded or only listed (settings as in config.json)."""
+    """'run 3: mnist, mlp, β=1, z=16, bce' for a run, whether loaded or only listed (settings as in config.json).
+
+    A run on sensor windows (input shape (T, C)) counts its channels, 'bleeding (1 ch)', so runs on different
+    channels of one recording do not read the same.
+    """
+    shape = settings.get("input_shape") or ()
+    if len(shape) == 2:
+        data = f"{data} ({shape[-1]} ch)"
     details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
                f"{settings.get('loss')}")
     return f"{name}: {details}" if run_number(name) else (name or details)

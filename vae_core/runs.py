@@ -114,9 +114,11 @@ def summarize(model: VAE, data: Dataset, train_cfg: TrainConfig, events: list[Tr
 
 
 def fit(data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
-        on_event: Callable[[TrainEvent], bool | None] | None = None, iwae_k: int = 64) -> Run:
-    """Train a fresh run on data and evaluate it. `on_event` may return True to stop early."""
-    run = new_run(data, model_cfg, train_cfg)
+        on_event: Callable[[TrainEvent], bool | None] | None = None, iwae_k: int = 64,
+        changes: Sequence[Change] = ()) -> Run:
+    """Train a fresh run on data (with live setting `changes` planned) and evaluate it. `on_event` may return True
+    to stop early."""
+    run = new_run(data, model_cfg, train_cfg, changes=changes)
     for event in train_run(run):
         if on_event is not None and on_event(event):
             break

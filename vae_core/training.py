@@ -129,14 +129,22 @@ class TrainState:
         self.seconds = 0.0  # training time over every call
         self.changes: list[Change] = []  # live setting changes, by step: planned ahead or made while training
         self.announced = 0  # the last step whose changes were announced as events
+        self._claimed = 0  # the last step whose live values the loop has read: too late to change it
         self._lock = threading.Lock()  # changes come from other threads (a teacher's slider) while it trains
 
     def change(self, name: str, value: float) -> Change:
-        """Set a live setting from the next optimiser step on (thread-safe); the Change is recorded."""
+        """Set a live setting from the next step the loop has not begun yet (thread-safe); the Change is recorded
+        with the step it really takes effect at, so replaying the recorded changes gives the same weights."""
         with self._lock:
-            change = Change(self.step + 1, name, check_change(name, value))
+            change = Change(max(self.step, self._claimed) + 1, name, check_change(name, value))
             self.changes.append(change)
             return change
+
+    def claim(self, step: int) -> list[Change]:
+        """The loop is about to take `step`: later changes go to the step after; returns the changes in force."""
+        with self._lock:
+            self._claimed = max(self._claimed, step)
+            return sorted((c for c in self.changes if c.step <= step), key=lambda c: c.step)
 
     def changes_until(self, step: int) -> list[Change]:
         """The changes in force at `step` (those from steps up to it), in order."""
@@ -288,13 +296,17 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
         sums = state.sums
         pending: list[tuple[Tensor, float, float]] = []
         t_log = time.perf_counter()
+        away = 0.0  # seconds the caller held the loop at a yield (a paused run, a checkpoint): not training time
         steps_before = state.batch
         for b in range(state.batch, steps_per_epoch):
+            in_force = state.claim(state.step + 1)
             if state.announced <= state.step:  # changes that take effect at this step: said once, before it
                 state.announced = state.step + 1
-                for change in state.changes_until(state.step + 1):
+                for change in in_force:
                     if change.step == state.step + 1:
-                        yield change.event(epoch + 1, total_steps, time.perf_counter() - t_start)
+                        t_out = time.perf_counter()
+                        yield change.event(epoch + 1, total_steps, t_out - t_start)
+                        away += time.perf_counter() - t_out
             now = live(state.step + 1)
             progress = epoch + b / steps_per_epoch
             beta = kl_weight(progress, now["beta"], cfg.warmup, cfg.warmup_epochs)
@@ -326,19 +338,21 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
                     state.first_loss = rows[0][0]
                 bad = next((i for i, row in enumerate(rows) if _blown_up(row, state.first_loss)), None)
                 if bad is None and b == steps_per_epoch - 1:  # the epoch's last step: close it before any yield
-                    state.seconds += now - t_epoch
+                    state.seconds += now - t_epoch - away
                     state.epoch, state.order, state.sums, state.batch = epoch + 1, None, None, 0
                     state.val_pending = True
                 for i, ((loss, recon, kl), (_, beta_i, lr_i)) in enumerate(zip(rows, pending)):
                     if i == bad:
                         yield _diverged(model, state, cfg, epoch, first_step + i, total_steps, t_start, loss)
                         return
+                    t_out = time.perf_counter()
                     yield TrainEvent(kind="step", phase="train", epoch=epoch + 1, step=first_step + i,
                                      total_steps=total_steps, loss=loss, recon=recon, kl=kl, beta=beta_i, lr=lr_i,
                                      samples_per_second=rate, seconds=now - t_start)
+                    away += time.perf_counter() - t_out
                 pending.clear()
-                t_log = now
-        train_seconds = time.perf_counter() - t_epoch
+                t_log = time.perf_counter()
+        train_seconds = time.perf_counter() - t_epoch - away
         mean = (sums / n_train).tolist()
         done = steps_per_epoch - steps_before
         yield event(kind="epoch", phase="train", epoch=epoch + 1, loss=mean[0], recon=mean[1], kl=mean[2],

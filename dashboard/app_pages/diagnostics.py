@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, compare
+from dashboard.components import charts, compare, presenter
 from dashboard.components.run_header import explored_run
 
 PARTS = {"test": "test part", "val": "validation part", "train": "training part"}
@@ -38,7 +38,7 @@ else:
     st.success(f"Healthy: {diag.reason}", icon=":material/check_circle:")
 
 d = len(diag.kl_per_dim)
-c = st.columns(4)
+c = presenter.cells(4)
 c[0].metric("Active units", f"{diag.active_units} of {d}",
             help="A dimension is active when its mean code changes from input to input: variance of E[z_d|x] over "
                  "the data above 0.01 (Burda et al. 2016). Inactive dimensions are ignored by the decoder.")
@@ -54,7 +54,7 @@ if diag.verdict in ("collapsed", "partial"):
     if fixes:
         st.markdown("**Try one of these on the next run.** One click sets up the Train page; you press Train.")
         same_data = run.data is ws.data
-        for col, fix in zip(st.columns(len(fixes)), fixes):
+        for col, fix in zip(st.columns(len(fixes)), fixes, strict=True):
             if col.button(fix.label, key=fix.key, help=fix.help, width="stretch"):
                 changes = {**compare.run_settings(run), **fix.changes} if same_data else dict(fix.changes)
                 state.apply_settings(changes)
@@ -67,14 +67,14 @@ if diag.verdict in ("collapsed", "partial"):
 left, right = st.columns(2, gap="large")
 with left:
     st.plotly_chart(compare.kl_bars(diag.kl_per_dim, diag.active), key="diag_kl_bars", config=charts.PNG_CONFIG)
-    st.caption("Red bars are active units. Below the dotted line (0.05 nats) a dimension carries next to nothing. "
-               "A healthy model spends KL on several dimensions; a collapsed one has every bar near zero.")
+    st.caption(compare.KL_BARS_CAPTION + " A healthy model spends KL on several dimensions; a collapsed one has "
+               "every bar near zero.")
 with right:
     if run.so_far().recon:
-        st.plotly_chart(charts.epoch_curves(run.events, "Reconstruction vs KL over the epochs (training part)"),
+        st.plotly_chart(charts.epoch_curves(run.events, "Per epoch, training part"),
                         key="diag_epochs", config=charts.PNG_CONFIG)
-        st.caption("Collapse shows as the KL line dropping to zero early while reconstruction still improves: "
-                   "the decoder learns to do without z.")
+        st.caption("Collapse shows as the KL dropping to zero early while reconstruction still improves: the "
+                   "decoder learns to do without z. Each term has its own panel; the KL's reaches at least 1 nat.")
     else:
         st.caption("This run has no per-epoch history to draw.")
 

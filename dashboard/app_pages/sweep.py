@@ -29,17 +29,20 @@ left, right = st.columns([1, 2.6], gap="large")
 with left:
     st.markdown(f"Data: {data_line(ws)}")
     base = defaults(data.kind)
-    betas = st.multiselect("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas", format_func=lambda v: f"{v:g}",
+    # pills, not multiselects: they wrap onto more lines in a narrow column, where a multiselect hid its tags
+    betas = st.pills("β values", WIDGETS["beta"].widget.grid, default=[0.5, 1.0, 4.0], key="sweep_betas",
+                     selection_mode="multi", format_func=lambda v: f"{v:g}",
                            help="Weights on the KL term to try (β-VAE, Higgins et al. 2017). Large β pushes codes "
                                 "towards the prior: smoother latent space, blurrier reconstructions, then collapse.")
-    latents = st.multiselect("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
-                             key="sweep_latents", help="Dimensions of the code z to try. A VAE switches off the "
-                                                       "dimensions it does not need; the heat map shows how many it kept.")
+    latents = st.pills("Latent sizes", LATENTS, default=[2, 16] if data.kind == "image" else [2, 8],
+                       selection_mode="multi", key="sweep_latents",
+                       help="Dimensions of the code z to try. A VAE switches off the dimensions it does not need; "
+                            "the heat map shows how many it kept.")
     loss_options = losses_for(data.in_unit_interval)
-    losses = st.multiselect("Losses", loss_options, default=[base["loss"]], key="sweep_losses",
-                            format_func=LOSS_NAMES.get, help="Reconstruction likelihoods to try. Each loss gets its own "
-                                                             "heat map: neg. ELBOs under different likelihoods are not "
-                                                             "on one scale.")
+    losses = st.pills("Losses", loss_options, default=[base["loss"]], key="sweep_losses", selection_mode="multi",
+                      help="Reconstruction likelihoods to try (" + "; ".join(f"{loss}: {LOSS_NAMES[loss]}" for loss in
+                                                                          loss_options) + "). Each loss gets its own "
+                           "heat map: neg. ELBOs under different likelihoods are not on one scale.")
     epochs = st.slider("Epochs per trial", 1, 20, 3, key="sweep_epochs",
                        help="Passes over the training data for every trial. Short runs rank settings roughly; "
                             "train the winner longer on the Train page.")
@@ -67,8 +70,8 @@ with left:
                    f"random sample, or run it from the command line (vae-explorer sweep).")
     if problem:
         st.warning(problem, icon=":material/info:")
-    b1, b2 = st.columns(2)
-    if b1.button("Start sweep", type="primary", disabled=running or problem is not None, key="sweep_start",
+    buttons = st.container(horizontal=True)  # side by side while they fit, else one under the other
+    if buttons.button("Start sweep", type="primary", disabled=running or problem is not None, key="sweep_start",
                  width="stretch", help="Train the trials in the background; the page stays usable."):
         space = {"beta": Choice(tuple(sorted(float(b) for b in betas))), "latent_dim": Choice(tuple(sorted(latents))),
                  "loss": Choice(tuple(losses))}
@@ -83,7 +86,7 @@ with left:
                 ws.background[SWEEP] = SweepTask(plan, data, state.job_slots()).start()
                 st.session_state.pop(LAST_CLICK, None)
             st.rerun()
-    if b2.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
+    if buttons.button("Stop", disabled=not running, key="sweep_stop", width="stretch",
                  help="Stop after the current training step. Finished trials are kept; the current one is dropped."):
         sweep.stop()
         st.rerun()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import settings, training
+from dashboard.components import live_controls, settings, training
 from dashboard.components.sidebar import data_line
 
 ws = state.workspace()
@@ -28,6 +28,9 @@ with left:
                  help="Stop after the current step. The model keeps what it has learned."):
         job.stop()
         st.rerun()
+    if running:
+        live_controls.pause_buttons(job)
+        live_controls.knobs(job)
     run = ws.current_run()
     if not running and training.continuable(ws, run):
         interrupted = run.status == "interrupted"

@@ -7,11 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vae_core.analysis import NEAR_ZERO_KL
+from vae_core.config import LIVE
 from vae_core.training import TrainEvent
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
 TERM_COLOURS = {"total": "#1f77b4", "recon": "#2ca02c", "kl": "#d62728", "beta": "#7f7f7f"}
+KL_AXIS_NATS = 1.0  # the per-epoch KL panel reaches at least this high
 MAX_LINE_POINTS = 1500  # longer step histories are thinned for a fast redraw
 PNG_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -44,8 +47,9 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 
 def _layout_dict(title: str, height: int, **extra) -> dict:
     """Every chart's layout: title, height, slim margins, a legend above on the right; `extra` adds or overrides."""
-    return {**extra, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1, **extra.get("legend", {})},
+    return {**extra, "margin": extra.get("margin", {"l": 10, "r": 10, "t": 50, "b": 10}),
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1,
+                       **extra.get("legend", {})},
             "title": {"text": title}, "height": height, "hovermode": "closest"}
 
 
@@ -64,42 +68,73 @@ def loss_curves(events: Sequence[TrainEvent], title: str = "Loss while training 
         colour = TERM_COLOURS["total" if term == "loss" else term]
         data.append({"type": "scatter", "x": [e.step for e in val], "y": [getattr(e, term) for e in val],
                      "mode": "markers", "name": name, "legendgroup": "val", "showlegend": term == "loss",
-                     "marker": {"color": colour, "size": 8, "symbol": "diamond", "line": {"width": 1, "color": "white"}},
+                     "marker": {"color": colour, "size": 8, "symbol": "diamond",
+                                "line": {"width": 1, "color": "white"}},
                      "xaxis": "x", "yaxis": "y"})
+    shapes, notes = change_marks(events)
     if steps:
         data.append({"type": "scatter", "x": x, "y": [e.beta for e in steps], "mode": "lines", "name": "β in force",
                      "line": {"color": TERM_COLOURS["beta"], "dash": "dash", "width": 1}, "xaxis": "x", "yaxis": "y2"})
     # the layout make_subplots(specs=[[{"secondary_y": True}]]) builds: β on a right-hand axis over the loss axis
     layout = _layout_dict(
         title, height,
+        # under the plot: above it, five entries ran over the title in a narrow column
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
+        margin={"l": 10, "r": 10, "t": 50, "b": 60},
         xaxis={"anchor": "y", "domain": [0.0, 0.94], "title": {"text": "step"}},
         yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": {"text": "nats per sample"}},
         yaxis2={"anchor": "x", "overlaying": "y", "side": "right", "title": {"text": "β"}, "showgrid": False,
                 # from 0 to a little above the largest β: a constant β gets round ticks, not 0.053, 0.224, …
                 "range": [0, 1.05 * max([e.beta for e in steps], default=1.0) or 1.0], "tickformat": ".2~g",
-                "tickmode": "auto"})
+                "tickmode": "auto"},
+        shapes=shapes, annotations=notes)
     return _figure(data, layout)
 
 
+def change_marks(events: Sequence[TrainEvent]) -> tuple[list[dict], list[dict]]:
+    """A dotted line at each live setting change, labelled with the new value ("β → 16"): plotly shapes and notes.
+
+    Changes at the same step share one label; labels alternate between two heights so neighbours do not overlap."""
+    by_step: dict[int, list[str]] = {}
+    for e in events:
+        if e.kind == "change":
+            word = LIVE[e.reason].widget.label.split(" (")[0] if e.reason in LIVE else e.reason
+            by_step.setdefault(e.step, []).append(f"{word} → {e.value:g}")
+    shapes, notes = [], []
+    for i, (step, words) in enumerate(sorted(by_step.items())):
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0, "y1": 1,
+                       "line": {"color": "#444", "dash": "dot", "width": 1}})
+        notes.append({"xref": "x", "yref": "paper", "x": step, "y": 0.98 - 0.07 * (i % 2), "xanchor": "left",
+                      "yanchor": "top", "text": ", ".join(words), "showarrow": False, "font": {"size": 11},
+                      "bgcolor": "rgba(255,255,255,0.8)"})
+    return shapes, notes
+
+
 def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) -> go.Figure:
-    """Reconstruction and KL per epoch (train), for comparing runs or spotting collapse."""
+    """Reconstruction and KL per epoch (train), each on its own panel and scale: on two y-axes of one panel a KL of
+    0.02 would look as large as a reconstruction of 210."""
     epochs = [e for e in events if e.kind == "epoch" and e.phase == "train"]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.recon for e in epochs], name="reconstruction",
-                             mode="lines+markers", line=dict(color=TERM_COLOURS["recon"])), secondary_y=False)
-    fig.add_trace(go.Scatter(x=[e.epoch for e in epochs], y=[e.kl for e in epochs], name="KL",
-                             mode="lines+markers", line=dict(color=TERM_COLOURS["kl"])), secondary_y=True)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction", "KL"), horizontal_spacing=0.1)
+    x = [e.epoch for e in epochs]
+    fig.add_trace(go.Scatter(x=x, y=[e.recon for e in epochs], name="reconstruction", mode="lines+markers",
+                             line=dict(color=TERM_COLOURS["recon"]), showlegend=False), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=[e.kl for e in epochs], name="KL", mode="lines+markers",
+                             line=dict(color=TERM_COLOURS["kl"]), showlegend=False), row=1, col=2)
     fig.update_xaxes(title_text="epoch", dtick=1 if len(epochs) <= 20 else None)  # whole epochs, never 1.5
-    fig.update_yaxes(title_text="reconstruction (nats)", secondary_y=False)
-    # Streamlit's theme lines the right axis's ticks up with the left's (1.71, 3.61, …): its own round ticks
-    fig.update_yaxes(title_text="KL (nats)", secondary_y=True, rangemode="tozero", tickmode="auto", showgrid=False)
-    return _layout(fig, title, height)
+    fig.update_yaxes(title_text="nats per sample", row=1, col=1)
+    # at least one nat high, so a KL of 0.02 looks like the near-nothing it is rather than filling its panel
+    top = max((e.kl for e in epochs), default=0.0)
+    fig.update_yaxes(range=[0, max(KL_AXIS_NATS, 1.08 * top)], row=1, col=2)
+    fig = _layout(fig, title, height)
+    fig.update_layout(margin=dict(t=80))  # the panel titles sit under the chart's title
+    return fig
 
 
 def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover: Sequence[str] | None = None,
                    axis_names: tuple[str, str] = ("1", "2"), height: int = 480,
-                   customdata: Sequence[int] | None = None) -> go.Figure:
-    """2-D latent map, one colour (and legend entry) per label."""
+                   customdata: Sequence[int] | None = None,
+                   extent: tuple[float, float, float, float] | None = None) -> go.Figure:
+    """2-D latent map, one colour (and legend entry) per label; `extent` fixes the axes (a map replayed over epochs)."""
     coords = np.asarray(coords)
     labels = np.asarray(list(labels) if len(labels) else ["all"] * len(coords), dtype=object)
     hover = np.asarray(list(hover) if hover is not None else labels, dtype=object)
@@ -111,8 +146,10 @@ def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover:
                      "marker": {"size": 5, "color": PALETTE[i % len(PALETTE)], "opacity": 0.8},
                      "text": hover[mask].tolist(), "customdata": ids[mask], "hovertemplate": "%{text}<extra></extra>"})
     layout = _layout_dict(title, height,
-                          xaxis={"title": {"text": axis_names[0]}, "zeroline": False},
-                          yaxis={"title": {"text": axis_names[1]}, "zeroline": False, "scaleanchor": "x", "scaleratio": 1},
+                          xaxis={"title": {"text": axis_names[0]}, "zeroline": False,
+                                 **({"range": list(extent[:2])} if extent else {})},
+                          yaxis={"title": {"text": axis_names[1]}, "zeroline": False, "scaleanchor": "x",
+                                 "scaleratio": 1, **({"range": list(extent[2:])} if extent else {})},
                           # beside the map: ten labels above it ran into the title
                           legend={"title": {"text": "label"}, "itemsizing": "constant", "orientation": "v",
                                   "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
@@ -123,16 +160,33 @@ def _natural(text: str):
     return (0, int(text)) if text.isdigit() else (1, text)
 
 
+# the three kinds of latent unit on a KL-per-dimension chart, by the two tests the pages quote
+UNIT_KINDS = (("active unit", "#d62728"), (f"active, but under {NEAR_ZERO_KL:g} nats", "#f4a582"),
+              ("inactive", "#c7c7c7"))
+
+
+def unit_kinds(kl_per_dim: Sequence[float], active: Sequence[bool]) -> list[str]:
+    """Each dimension's kind: active (Var of its mean > ACTIVE_VARIANCE) and carrying at least NEAR_ZERO_KL nats;
+    active by that test but under NEAR_ZERO_KL (it carries next to nothing); or inactive."""
+    return [UNIT_KINDS[2][0] if not a else UNIT_KINDS[0][0] if k >= NEAR_ZERO_KL else UNIT_KINDS[1][0]
+            for k, a in zip(kl_per_dim, active, strict=True)]
+
+
 def kl_bars(kl_per_dim: Sequence[float], active: Sequence[bool], title: str = "KL per latent dimension",
             order: Sequence[int] | None = None, height: int = 320) -> go.Figure:
-    """KL of each dimension, active units in colour, inactive grey."""
+    """KL of each dimension, coloured by its kind (unit_kinds), one legend entry per kind present."""
     kl = np.asarray(kl_per_dim)
     order = list(order) if order is not None else list(range(len(kl)))
-    colours = ["#d62728" if active[d] else "#c7c7c7" for d in order]
-    fig = go.Figure(go.Bar(x=[f"z{d}" for d in order], y=kl[order], marker_color=colours,
-                           hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
+    kinds = unit_kinds(kl, active)
+    fig = go.Figure()
+    for name, colour in UNIT_KINDS:
+        dims = [d for d in order if kinds[d] == name]
+        if dims:
+            fig.add_trace(go.Bar(x=[f"z{d}" for d in dims], y=kl[dims], name=name, marker_color=colour,
+                                 hovertemplate="%{x}: %{y:.3f} nats, " + name + "<extra></extra>"))
+    fig.update_xaxes(title_text="latent dimension", type="category", categoryorder="array",
+                     categoryarray=[f"z{d}" for d in order])
     fig.update_yaxes(title_text="KL (nats per sample)")
-    fig.update_xaxes(title_text="latent dimension (red = active unit)")
     return _layout(fig, title, height)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from vae_core import analysis
 from vae_core.checkpoint import run_to_zip
 from vae_core.config import WIDGETS, to_dict
 from vae_core.dataset import Dataset
-from vae_core.run import STATUS_WORDS, Run
+from vae_core.run import STATUS_WORDS, Run, run_label
 from vae_core.settings import format_value
 from vae_core.store_index import RunEntry
 
@@ -65,7 +64,9 @@ def _num(value: Any) -> float | None:
 
 
 def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
-    """One row per run of the store, with its settings and held-out figures (missing figures stay empty)."""
+    """One row per run of the store, with its settings and held-out figures (missing figures stay empty). Kept
+    narrow enough for the page: no creation time (the run names give the order), and no column that is empty for
+    every run (IWAE NLL without an image run, anomaly AUC without a labelled sensor run)."""
     rows = []
     for e in entries:
         s, r = e.settings, e.results
@@ -78,15 +79,52 @@ def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
             "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",
             "IWAE NLL": _num(r.get("iwae_nll")), "anomaly AUC": _num(r.get("anomaly_auc")),
             "seconds": _num(r.get("seconds")),
-            "created": datetime.fromtimestamp(e.created).strftime("%Y-%m-%d %H:%M:%S"),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    empty = [name for name in ("IWAE NLL", "anomaly AUC") if name in frame and frame[name].isna().all()]
+    return frame.drop(columns=empty)
 
 
-def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
-    """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction (nats per sample)", "KL (nats per sample)"),
-                        horizontal_spacing=0.08)
+def _short(text: str, most: int = 24) -> str:
+    return "-" if not text else text if len(text) <= most else text[:most - 1] + "…"
+
+
+def run_labels(entries: list[RunEntry], most: int = 2) -> dict[str, str]:
+    """Run id -> its label (run_label), with (up to `most`) settings that tell it apart from runs whose labels read
+    the same but for the name ('run 4: mnist, mlp, β=1, z=16, bce · lr 0.01')."""
+    out = {e.id: run_label(e.name, e.data, e.settings) for e in entries}
+    groups: dict[str, list[RunEntry]] = {}
+    for e in entries:
+        groups.setdefault(out[e.id].split(": ", 1)[-1], []).append(e)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        settings = [{k: format_value(v) for k, v in e.settings.items() if k != "input_shape"} for e in group]
+        differ = [k for k in settings[0] if len({s.get(k) for s in settings}) > 1][:most]
+        for e, s in zip(group, settings, strict=True):
+            if differ:
+                out[e.id] += " · " + ", ".join(f"{k.replace('_', ' ')} {_short(s.get(k, ''))}" for k in differ)
+    return out
+
+
+def scored_on(run: Run) -> str:
+    """'mnist, bce loss': the data and the likelihood a run's nats are measured under."""
+    return f"{run.data_name}, {run.model.cfg.loss} loss"
+
+
+def comparable(runs: list[Run]) -> list[list[Run]]:
+    """Runs whose nats compare, grouped: the same data (name and shape) scored under the same likelihood. Nats of
+    different data or losses are on different scales, so each group gets its own chart; groups keep the runs' order."""
+    groups: dict[tuple, list[Run]] = {}
+    for r in runs:
+        groups.setdefault((scored_on(r), tuple(r.model.cfg.input_shape)), []).append(r)
+    return list(groups.values())
+
+
+def overlay_curves(runs: list[Run], height: int = 380, title: str = "Loss per epoch, run by run") -> go.Figure:
+    """Reconstruction and KL per epoch of several runs, one colour per run (train solid, validation dotted); only
+    runs of one `comparable` group share a scale."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Reconstruction", "KL"), horizontal_spacing=0.08)
     for i, run in enumerate(runs):
         colour = PALETTE[i % len(PALETTE)]
         for phase, dash in (("train", "solid"), ("val", "dot")):
@@ -102,16 +140,18 @@ def overlay_curves(runs: list[Run], height: int = 380) -> go.Figure:
                     row=1, col=col)
     longest = max((e.epoch for r in runs for e in r.events if e.kind == "epoch"), default=0)
     fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 12 else None)
+    fig.update_yaxes(title_text="nats per sample", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    return legend_below(_layout(fig, "Loss per epoch, run by run", height), y=-0.22)
+    return legend_below(_layout(fig, title, height), y=-0.22)
 
 
 def latent_map(run: Run) -> tuple[np.ndarray, list[str], str]:
     """Latent means of (up to MAP_POINTS of) the run's test part -> 2-D coords, labels, method ('z' or 'PCA')."""
     def compute():
-        idx = run.data.indices(eval_part(run.data))
-        idx = idx[analysis.subsample(len(idx), MAP_POINTS, seed=0)]
-        mu = analysis.encode_means(run.model, run.data.x[idx])
+        part = eval_part(run.data)
+        picked = analysis.subsample(len(run.data.indices(part)), MAP_POINTS, seed=0)
+        idx = run.data.indices(part)[picked]
+        mu = run.means(part)[picked]  # the memoised means the Latent space page draws too
         coords, method = (mu, "z") if mu.shape[1] == 2 else (analysis.pca_2d(mu)[0], "PCA")
         labels = [run.data.label_text(int(i)) for i in idx] if run.data.y is not None else []
         return coords, labels, method
@@ -146,9 +186,16 @@ def recon_rows(runs: list[Run], inputs: np.ndarray) -> np.ndarray:
 
 
 # ---- diagnostics --------------------------------------------------------------------------------------
+KL_BARS_CAPTION = (f"Red: an active unit, whose mean E[z_d|x] varies from input to input (variance above "
+                   f"{analysis.ACTIVE_VARIANCE:g}; Burda et al. 2016) and which carries at least "
+                   f"{analysis.NEAR_ZERO_KL:g} nats. Orange: active by that test but under the dotted "
+                   f"{analysis.NEAR_ZERO_KL:g}-nat line, so it carries next to nothing. Grey: inactive, its mean "
+                   "hardly varies, whatever its KL.")
+
+
 def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     """charts.kl_bars sorted by KL, on an axis of at least 0.5 nats (so near-zero bars look near zero), with the
-    line below which a dimension counts as carrying nothing."""
+    line below which a dimension counts as carrying nothing (KL_BARS_CAPTION explains the colours and the line)."""
     order = np.argsort(-np.asarray(kl_per_dim), kind="stable")
     fig = charts.kl_bars(kl_per_dim, active, title="KL per latent dimension (sorted)", order=order)
     top = float(np.max(kl_per_dim))
@@ -157,7 +204,7 @@ def kl_bars(kl_per_dim: np.ndarray, active: np.ndarray) -> go.Figure:
     # its placeholder "new text")
     label = {"annotation_text": f"~0 below {analysis.NEAR_ZERO_KL:g} nats", "annotation_position": "top right"}
     fig.add_hline(y=analysis.NEAR_ZERO_KL, line_dash="dot", line_color="#555", **(label if top < 0.3 else {}))
-    return fig
+    return legend_below(fig, y=-0.3)
 
 
 @dataclass(frozen=True)
@@ -196,10 +243,13 @@ def suggested_fixes(run: Run) -> list[Fix]:
                          "β starts at 0 and rises to its value over 10 epochs, so the encoder learns to use z "
                          "before the KL term pulls the codes to the prior." +
                          (" Epochs go up to 20 so the ramp can finish." if "epochs" in changes else ""),
-                         changes, "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
+                         changes,
+                         "linear KL warm-up over 10 epochs" + (" and 20 epochs" if "epochs" in changes else "")))
     if t.free_bits < 0.5:
         fixes.append(Fix("fix_free_bits", "Use free bits (0.5 nats)",
-                         "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays.",
+                         "Each latent dimension may carry 0.5 nats for free, so switching it off no longer pays. "
+                         "The training loss is then no longer the negative ELBO (no bound on log p(x)); the test "
+                         "figures still are.",
                          {"free_bits": 0.5}, "0.5 free bits per dimension"))
     if t.beta > 0:
         new = lower_beta(t.beta)
@@ -283,7 +333,7 @@ def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float,
                                  marker=dict(color="#d62728", size=11, symbol="x")))
     fig.update_xaxes(title_text="false positive rate (normal windows flagged)", range=[-0.02, 1.02])
     fig.update_yaxes(title_text="true positive rate (anomalous windows caught)", range=[-0.02, 1.02])
-    return _layout(fig, "ROC curve on the test part", height)
+    return legend_below(_layout(fig, "ROC curve on the test part", height))  # above, it ran over the title
 
 
 def errors_by_class(errors: np.ndarray, labels: list[str], threshold: float, log_y: bool = False,

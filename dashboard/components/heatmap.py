@@ -1,7 +1,9 @@
 """Sweep heat maps: β up the side, latent size across, one map per loss; collapsed cells marked ✕.
 
-Each cell also carries an invisible marker whose customdata is the trial's key, so a click on the
-chart (st.plotly_chart on_select) says which trial was picked.
+Streamlit's selections report nothing for heat-map traces, only for scatter points. So the heat map itself takes
+no hover or click (hoverinfo "skip"), and every cell gets an invisible marker at its centre whose customdata is
+the trial's key ('' for a cell not run yet). With no hover cut-off (hoverdistance -1) a click anywhere picks the
+nearest centre, and on a grid of equal cells the nearest centre is the cell's own: the whole cell is the target.
 """
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ def _hover(row: dict, n: int) -> str:
         return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.2f}"
 
     lines = [f"β = {_label(row['beta'])}, latent size {row['latent_dim']}, {row.get('loss')}",
-             f"test neg. ELBO {num(row.get('test_neg_elbo'))} = recon {num(row.get('recon'))} + KL {num(row.get('kl'))}",
+             f"test neg. ELBO {num(row.get('test_neg_elbo'))} = recon {num(row.get('recon'))} "
+             f"+ KL {num(row.get('kl'))}",
              f"active units {active}" + (" · COLLAPSED" if row.get("collapsed") else ""),
              f"trial {row.get('trial')} ({row.get('status')})"]
     if n > 1:
@@ -78,15 +81,16 @@ def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int | N
         values.append(line_v)
         texts.append(line_t)
         hovers.append(line_h)
-    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=values, text=texts, texttemplate="%{text}", customdata=hovers,
-                               hovertemplate="%{customdata}<extra></extra>", colorscale=scale, xgap=2, ygap=2,
+    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=values, text=texts, texttemplate="%{text}", hoverinfo="skip",
+                               colorscale=scale, xgap=2, ygap=2,
                                colorbar=dict(title=dict(text=label, side="right"), thickness=12)))
-    # one clickable marker per cell (a selection needs scatter points), invisible over the cell's text;
+    # the click targets: one invisible marker per cell (see the module's docstring), carrying the cell's hover text;
     # a collapsed cell gets a dashed frame as well as its "✕ collapsed" line
-    pts = [(row, n) for row, n in table.values()]
+    centres = [(z, b, table.get((b, z), (None, 0))) for b in betas for z in latents]
     fig.add_trace(go.Scatter(
-        x=[str(int(r["latent_dim"])) for r, _ in pts], y=[_label(float(r["beta"])) for r, _ in pts],
-        mode="markers", customdata=[r["key"] for r, _ in pts], text=[_hover(r, n) for r, n in pts],
+        x=[str(z) for z, _, _ in centres], y=[_label(b) for _, b, _ in centres], mode="markers",
+        customdata=[row["key"] if row is not None else "" for _, _, (row, _) in centres],
+        text=["not run yet" if row is None else _hover(row, n) for _, _, (row, n) in centres],
         hovertemplate="%{text}<extra></extra>", showlegend=False, name="trials",
         marker=dict(symbol="square", size=44, color="rgba(0,0,0,0)", line=dict(width=0)),
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
@@ -99,7 +103,8 @@ def sweep_heatmap(rows: Sequence[dict], metric: str, title: str, height: int | N
     fig.update_xaxes(title_text="latent size (dimensions of z)", type="category", categoryorder="array",
                      categoryarray=xs)
     fig.update_yaxes(title_text="β (KL weight)", type="category", categoryorder="array", categoryarray=ys)
-    fig.update_layout(title=title, height=height or max(260, 130 + 75 * len(betas)), margin=dict(l=10, r=10, t=50, b=10), hovermode="closest",
+    fig.update_layout(title=title, height=height or max(260, 130 + 75 * len(betas)),
+                      margin=dict(l=10, r=10, t=50, b=10), hovermode="closest", hoverdistance=-1,
                       clickmode="event+select", dragmode=False, hoverlabel=dict(align="left"))
     return fig
 

@@ -16,8 +16,8 @@ from . import charts, presenter
 def draw(block: blocks.Block, name: str) -> None:
     """One block of a lesson (text, plot, picture, formula, diagram, or a row of them)."""
     if isinstance(block, blocks.Text):
-        {"markdown": st.markdown, "info": st.info, "success": st.success, "warning": st.warning,
-         "error": st.error}[block.kind](block.body)
+        {"markdown": st.markdown, "caption": st.caption, "info": st.info, "success": st.success,
+         "warning": st.warning, "error": st.error}[block.kind](block.body)
     elif isinstance(block, blocks.Plot):
         st.plotly_chart(presenter.style(block.fig), key=name, config=charts.PNG_CONFIG)
         if block.caption:
@@ -32,7 +32,7 @@ def draw(block: blocks.Block, name: str) -> None:
         per_line = min(len(block.items), presenter.MAX_COLUMNS if presenter.enabled() else len(block.items))
         for start in range(0, len(block.items), per_line):
             line = block.items[start:start + per_line]
-            for i, (col, item) in enumerate(zip(st.columns(per_line, gap="medium"), line), start):
+            for i, (col, item) in enumerate(zip(st.columns(per_line, gap="medium"), line, strict=False), start):
                 with col:
                     draw(item, f"{name}_{i}")
 
@@ -89,14 +89,14 @@ def results(ws: Workspace, lesson: Lesson, runner: LessonRunner) -> None:
     for i, block in enumerate(lesson.story(runs)):
         draw(block, f"learn_story_{number}_{i}")
     st.markdown("**Take it further**: " + ", ".join(f"run {r.number} ({name})" for r, name in
-                                                    zip(runs, snap.names)) +
+                                                    zip(runs, snap.names, strict=True)) +
                 (" are ordinary runs now: compare them on the Runs page, explore one" if len(runs) > 1 else
                  " is an ordinary run now: compare it with your own on the Runs page, explore it") +
                 " on the other pages (pick it in the sidebar), change a setting on the Train page and train again, or "
                 "download a report.")
     cols = st.columns(len(runs) + 1)
     cols[0].page_link("app_pages/runs.py", label="Compare on the Runs page", icon=":material/table_chart:")
-    for col, r in zip(cols[1:], runs):
+    for col, r in zip(cols[1:], runs, strict=True):
         col.download_button(f"Report: run {r.number} (HTML)", data=lambda r=r: report.build(r),
                             file_name=report.file_name(r), mime="text/html", on_click="ignore",
                             key=f"learn_report_{r.id[:8]}", icon=":material/download:",

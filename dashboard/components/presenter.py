@@ -15,6 +15,17 @@ _URL_SEEN = "presenter_url_seen"  # the ?presenter= value already applied, so th
 FONT_SIZE = 18  # plotly font size for charts drawn in presenter mode (default 12)
 MAX_COLUMNS = 2  # charts side by side in presenter mode: larger type needs wider charts
 
+# Always on: Streamlit cuts a label, metric, button or tag that does not fit its box with "…" (a metric read
+# "48,000 / 6,00…"); here they wrap between words instead.
+LAYOUT_CSS = """<style>
+/* VAE Explorer layout: text wraps between words instead of ending in an ellipsis */
+.stMarkdownEllipsis, .stMarkdownEllipsis p, [data-testid="stMetricValue"] div,
+[data-testid="stPageLink-NavLink"] span, [data-testid="stSidebarNavLink"] span {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.25rem, 2.4vw, 2.25rem); line-height: 1.2; }
+/* pills wrap onto more lines instead of scrolling sideways out of sight in a narrow column */
+[data-testid="stButtonGroup"] div:has(> button) { flex-wrap: wrap; overflow-x: visible; }
+</style>"""
 CSS = """<style>
 /* VAE Explorer presenter mode: large type, no toolbar, full width */
 html { font-size: 20px; }
@@ -28,8 +39,10 @@ html { font-size: 20px; }
 h1 { font-size: 2.8rem !important; }
 h2 { font-size: 2.1rem !important; }
 h3 { font-size: 1.6rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.4rem, 2.6vw, 2.4rem); }
 .katex { font-size: 1.5em !important; }
+/* a narrower screen (1024 px) keeps the large type but not so large that two-column pages run out of room */
+@media (max-width: 1279px) { html { font-size: 17px; } .katex { font-size: 1.2em !important; } }
 </style>"""
 
 
@@ -46,7 +59,9 @@ def enabled() -> bool:
 
 
 def inject() -> None:
-    """The constant stylesheet, when presenter mode is on (call early in every run)."""
+    """The constant stylesheets: the layout one always, the presenter one when presenter mode is on (call early in
+    every run)."""
+    st.html(LAYOUT_CSS)
     if enabled():
         st.html(CSS)
 
@@ -56,6 +71,13 @@ def toggle() -> None:
     st.toggle("Presenter mode", key=KEY,
               help="Large type and no toolbar, for a projector. Stays on when you change pages; a link with "
                    "`?presenter=1` opens the app this way.")
+
+
+def cells(n: int, **kw) -> list:
+    """n columns on one line, or in presenter mode lines of at most MAX_COLUMNS (its large type needs the room):
+    controls and metrics side by side that would otherwise wrap their labels mid-word."""
+    per_line = min(n, MAX_COLUMNS) if enabled() else n
+    return [col for start in range(0, n, per_line) for col in st.columns(min(per_line, n - start), **kw)]
 
 
 def style(fig: go.Figure) -> go.Figure:

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_core.run import run_label
 from vae_core.store_index import RunEntry
 
 from ..workspace import Workspace
 from . import images
 from .charts import PNG_CONFIG, latent_scatter
-from .compare import file_digest, latent_map, legend_below, overlay_curves, rare_on_top, recon_rows, showcase
+from .compare import (
+    comparable,
+    file_digest,
+    latent_map,
+    legend_below,
+    overlay_curves,
+    rare_on_top,
+    recon_rows,
+    run_labels,
+    scored_on,
+    showcase,
+)
 
 MAPS_PER_ROW = 3
 
@@ -18,7 +28,7 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
     """Pick runs to compare: their curves overlaid, latent maps side by side, reconstructions of the same inputs."""
     st.subheader("Compare runs")
     ready = [e for e in reversed(entries) if e.id != busy]
-    labels = {e.id: run_label(e.name, e.data, e.settings) for e in ready}
+    labels = run_labels(ready)
     signature = file_digest("".join(e.id for e in ready).encode())[:8]
     chosen_ids = st.multiselect("Runs to compare", list(labels), default=list(labels)[:2],
                                 format_func=labels.get, key=f"runs_compare_{signature}",
@@ -31,12 +41,21 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
     if len(chosen) < 2:
         st.caption("Pick at least two runs to compare them.")
     else:
-        st.plotly_chart(overlay_curves(chosen), key="runs_curves", config=PNG_CONFIG)
+        groups = comparable(chosen)
+        if len(groups) > 1:
+            st.warning("These runs' nats do not compare: " + "; ".join(
+                f"{', '.join(r.short_name for r in group)} on {scored_on(group[0])}" for group in groups) +
+                ". A nat under one likelihood or of one data set is not a nat of another, so each group has its own "
+                "chart.", icon=":material/balance:")
+        for i, group in enumerate(groups):
+            title = "Loss per epoch, run by run" + (f": {scored_on(group[0])}" if len(groups) > 1 else "")
+            st.plotly_chart(overlay_curves(group, title=title), key="runs_curves" + (f"_{i}" if i else ""),
+                            config=PNG_CONFIG)
         st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
                    "is posterior collapse.")
         per_row = min(len(chosen), MAPS_PER_ROW)
         cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
-        for col, run in zip(cells, chosen):
+        for col, run in zip(cells, chosen, strict=False):
             coords, map_labels, method = latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:
@@ -55,8 +74,8 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
             rows = recon_rows(image_runs, source.x[idx])
             st.markdown(f"**Reconstructions** of the same {len(idx)} test images of {source.name}")
             names = ["original", *(r.short_name for r in image_runs)]
-            for name, row in zip(names, rows):
-                line = st.columns([1, 10], vertical_alignment="center")
+            for name, row in zip(names, rows, strict=True):
+                line = st.columns([2, 11], vertical_alignment="center")  # room for "original" at 1024 px
                 line[0].markdown(f"**{name}**")
                 line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")
             st.download_button("Download these reconstructions (PNG)", images.png_bytes(images.grid(rows)),

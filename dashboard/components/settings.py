@@ -19,7 +19,7 @@ from vae_core.settings import Setting, format_value, parse_sizes
 from .. import state
 from ..lesson_titles import lesson_link
 from ..links import defaults
-from . import share
+from . import presenter, share
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
 LAYOUT = (("arch",), ("latent_dim",), ("beta",), ("loss",), ("epochs",), ("batch_size", "lr"),
@@ -76,18 +76,25 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
         values[name] = default if default in allowed else allowed[0]
         st.session_state.pop(key, None)
     st.session_state.setdefault(key, values[name])
+    values[name] = widget(s, allowed, **kw)
+
+
+def widget(s: Setting, allowed: list | None, **kw) -> Any:
+    """The Streamlit control a declaration asks for (select box, select slider, slider or number box); its value."""
+    w = s.widget
     if s.choices:
-        values[name] = st.selectbox(options=allowed, format_func=lambda v: w.names.get(v, v), **kw)
-    elif w.grid:
-        values[name] = st.select_slider(options=allowed, format_func=format_value, **kw)
-    else:
-        draw = st.number_input if w.number else st.slider
-        values[name] = draw(min_value=w.low, max_value=w.high, step=w.step, **kw)
+        return st.selectbox(options=allowed, format_func=lambda v: w.names.get(v, v), **kw)
+    if w.grid:
+        return st.select_slider(options=allowed, format_func=format_value, **kw)
+    draw = st.number_input if w.number else st.slider
+    return draw(min_value=w.low, max_value=w.high, step=w.step, **kw)
 
 
 def _rows(rows: tuple, data: Dataset, values: dict[str, Any]) -> None:
     for row in rows:
-        for col, name in zip(st.columns(len(row)) if len(row) > 1 else [st.container()], row):
+        # side by side, but one to a line in presenter mode: two of its large labels do not fit a third of the page
+        for col, name in zip(st.columns(len(row)) if len(row) > 1 and not presenter.enabled() else
+                             [st.container() for _ in row], row, strict=True):
             with col:
                 _draw(name, data, values)
 

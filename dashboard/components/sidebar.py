@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_core.run import STATUS_WORDS, run_label
+from vae_core.run import STATUS_WORDS
 from vae_core.store import StoreError
 
 from .. import state
 from ..workspace import Workspace
-from . import presenter
+from . import compare, presenter
 
 
 def data_line(ws: Workspace) -> str:
@@ -44,13 +44,14 @@ def _run_picker(ws: Workspace) -> None:
     if not entries:
         return
     ids = [e.id for e in reversed(entries)]
-    labels = {e.id: run_label(e.name, e.data, e.settings) + ("" if e.status in ("finished", "early_stopped") else
-                                                             f" ({STATUS_WORDS.get(e.status, e.status)})")
-              for e in entries}
+    told_apart = compare.run_labels(entries)
+    labels = {e.id: told_apart[e.id] + ("" if e.status in ("finished", "early_stopped") else
+                                        f" ({STATUS_WORDS.get(e.status, e.status)})") for e in entries}
     current = ws.current_id(entries)
     chosen = st.selectbox("Run to explore", ids, index=ids.index(current) if current in ids else 0,
                           format_func=labels.get, key=f"sidebar_run_{len(ids)}_{current or ''}",
-                          help="The Latent space, Reconstructions, Diagnostics and Anomalies pages show this run.")
+                          help="Every page shows this run: Latent space, Reconstructions, Diagnostics, Anomalies, "
+                               "and the Train page whenever no training job is running.")
     ws.selected_run = chosen
 
 

@@ -78,21 +78,27 @@ def status_line(snap: SweepSnapshot, sweep: SweepTask) -> None:
 
 
 def results_table(rows: list[dict]) -> None:
+    """One row per trial, narrow enough for the page's right column at 1024 px: the loss only when the sweep tried
+    several, a note only for collapsed or failed trials (the status line above gives the time)."""
     frame = pd.DataFrame([{
-        "β": r["beta"], "latent size": r["latent_dim"], "loss": r["loss"],
-        "test neg. ELBO": r.get("test_neg_elbo"), "recon": r.get("recon"), "KL": r.get("kl"),
-        "active units": f"{r['active_units']}/{r['latent_dim']}" if r.get("active_units") is not None else "-",
-        "collapsed": "yes" if r.get("collapsed") else "", "seconds": r.get("seconds"), "status": r["status"],
+        "β": r["beta"], "z": r["latent_dim"], "loss": r["loss"], "neg. ELBO": r.get("test_neg_elbo"),
+        "recon": r.get("recon"), "KL": r.get("kl"),
+        "active": f"{r['active_units']}/{r['latent_dim']}" if r.get("active_units") is not None else "-",
+        "note": "failed" if r["status"] == "failed" else "collapsed" if r.get("collapsed") else "",
     } for r in rows])
+    one_loss, no_notes = frame["loss"].nunique() < 2, not frame["note"].any()
+    frame = frame.drop(columns=["loss"] * one_loss + ["note"] * no_notes)
     st.dataframe(frame, hide_index=True, key=f"sweep_table_{len(rows)}", height=min(38 + 35 * len(rows), 300),
                  column_config={
-                     "β": st.column_config.NumberColumn("β", format="%g"),
-                     "test neg. ELBO": st.column_config.NumberColumn(
-                         "test neg. ELBO", format="%.2f", help="Reconstruction + KL on the test part, nats per sample. "
-                                                               "Lower is better (compare within one loss)."),
-                     "recon": st.column_config.NumberColumn("recon", format="%.2f"),
-                     "KL": st.column_config.NumberColumn("KL", format="%.2f"),
-                     "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+                     "β": st.column_config.NumberColumn("β", format="%g", help="The KL weight."),
+                     "z": st.column_config.NumberColumn("z", help="Latent size: dimensions of the code z."),
+                     "neg. ELBO": st.column_config.NumberColumn(
+                         "neg. ELBO", format="%.1f", help="Test negative ELBO: reconstruction + KL on the test "
+                                                          "part, nats per sample. Lower is better (compare within "
+                                                          "one loss)."),
+                     "recon": st.column_config.NumberColumn("recon", format="%.1f", help="Reconstruction, test part."),
+                     "KL": st.column_config.NumberColumn("KL", format="%.2f", help="KL to the prior, test part."),
+                     "active": st.column_config.TextColumn("active", help="Active latent units of all units."),
                  })
 
 
@@ -124,13 +130,14 @@ def live_panel(ws: Workspace, running: bool) -> None:
         results_table(snap.rows)
         metric = st.selectbox("Colour the cells by", list(heatmap.METRICS), key="sweep_metric",
                               format_func=lambda m: heatmap.METRICS[m][0],
-                              help="Neg. ELBO: how well the model explains the test data (lower is better). KL: how much "
-                                   "information the codes carry. Active units: latent dimensions the model really uses.")
+                              help="Neg. ELBO: how well the model explains the test data (lower is better). KL: how "
+                                   "much information the codes carry. Active units: latent dimensions the model really "
+                                   "uses.")
         st.caption(f"Colour: {heatmap.METRICS[metric][2]}. ✕ marks a collapsed model (its codes ignore the input). "
                    "Click a cell to open that trial's model on the other pages.")
         maps = heatmap.sweep_heatmaps(snap.rows, metric)
         cols = st.columns(len(maps)) if 1 < len(maps) <= 2 else [st.container() for _ in maps]
-        for (loss, fig), col in zip(maps, cols):
+        for (loss, fig), col in zip(maps, cols, strict=True):
             chart_key = f"sweep_heat_{loss}_{metric}_{len(snap.rows)}_{sweep.id[:8]}"
             with col:
                 event = st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
@@ -145,7 +152,8 @@ def live_panel(ws: Workspace, running: bool) -> None:
             keys = [r["key"] for r in sorted(finished, key=lambda r: (r["loss"], r["beta"], r["latent_dim"]))]
             labels = {r["key"]: trial_label(r) for r in finished}
             pick = c1.selectbox("Trial", keys, format_func=labels.get, key=f"sweep_pick_{len(finished)}",
-                                help="Any finished trial: open it to see its latent space, reconstructions and diagnostics.")
+                                help="Any finished trial: open it to see its latent space, reconstructions and "
+                                     "diagnostics.")
             if c2.button("Open this trial", key="sweep_open", width="stretch",
                          help="Adds the trial's model to your runs and makes it the one the other pages show."):
                 open_trial(ws, sweep, pick)

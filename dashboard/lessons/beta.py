@@ -40,8 +40,8 @@ def story(runs: list[Run]) -> list:
                 f"reconstructions got {abs(worse):.1f} nats {'worse' if worse > 0 else 'better'}."))
     ordered = sorted(runs, key=lambda r: r.train_cfg.beta)
     sigmas = [posterior_sigma(r) for r in ordered]
-    widening = all(a < b for a, b in zip(sigmas, sigmas[1:]))
-    spread = ", ".join(f"{sg:.2f} at {beta_name(r)}" for r, sg in zip(ordered, sigmas))
+    widening = all(a < b for a, b in zip(sigmas, sigmas[1:], strict=False))
+    spread = ", ".join(f"{sg:.2f} at {beta_name(r)}" for r, sg in zip(ordered, sigmas, strict=True))
     out.append(Text(
         f"Each image's code is a cloud of average width σ = {spread}. "
         + ("The clouds widen as β grows: neighbouring codes overlap, so the latent map is smoother and the decoder "
@@ -77,6 +77,7 @@ def figures(runs: list[Run]) -> list:
                                    "blurrier as β grows."),
         Row(maps),
         Row([Plot(kl_bars(r, f"{beta_name(r)}: KL per dimension")) for r in ordered]),
+        Text(compare.KL_BARS_CAPTION, "caption"),
     ]
 
 

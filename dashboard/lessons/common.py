@@ -27,7 +27,7 @@ EPOCH_LIMIT_ENV = "VAE_EXPLORER_LESSON_EPOCHS"  # caps every lesson run's epochs
 # ---- what the page draws ---------------------------------------------------------------------------------
 @dataclass
 class Text:
-    """Markdown; kind markdown | info | success | warning | error picks the box it is drawn in."""
+    """Markdown; kind markdown | caption | info | success | warning | error picks the box it is drawn in."""
 
     body: str
     kind: str = "markdown"

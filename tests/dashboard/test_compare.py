@@ -43,6 +43,7 @@ def test_five_runs_side_by_side():
     assert [m["layout"]["title"]["text"] for m in maps] == [f"Run {r.number}: latent means" for r in ws.runs]
     rows = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
     assert {f"**run {r.number}**" for r in ws.runs} <= set(rows) and "**original**" in rows
+    assert not at.warning  # one data set, one loss: one chart, nothing to warn about
     assert at.get("download_button")[-1].label == "Download these reconstructions (PNG)"
 
 
@@ -51,3 +52,44 @@ def test_the_near_zero_line_is_labelled_only_where_the_bars_leave_room():
     assert [a.text for a in low.layout.annotations] == ["~0 below 0.05 nats"]
     tall = compare.kl_bars(np.array([0.5, 0.01]), np.array([True, False]))
     assert list(tall.layout.annotations) == []  # no label at all (not plotly's placeholder "new text")
+
+
+def test_runs_that_read_the_same_but_for_the_name_get_what_tells_them_apart():
+    from pathlib import Path
+
+    from vae_core.store_index import RunEntry
+
+    def entry(name, data, **changes):
+        settings = {"input_shape": [64, 3], "arch": "conv1d", "beta": 1.0, "latent_dim": 8, "loss": "mse",
+                    "lr": 0.002, "epochs": 20, **changes}
+        return RunEntry(id=name.replace(" ", ""), path=Path("."), owner=None, status="finished", name=name, data=data,
+                        settings=settings)
+
+    runs = [entry("run 1", "walk.csv"), entry("run 2", "walk.csv", lr=0.01), entry("run 3", "walk.csv", lr=0.01,
+                                                                                     epochs=5),
+            entry("run 4", "mnist", input_shape=[1, 28, 28], arch="mlp", loss="bce")]
+    labels = compare.run_labels(runs)
+    assert labels["run1"] == "run 1: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.002, epochs 20"
+    assert labels["run2"] == "run 2: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.01, epochs 20"
+    assert labels["run3"] == "run 3: walk.csv (3 ch), conv1d, β=1, z=8, mse · lr 0.01, epochs 5"
+    assert labels["run4"] == "run 4: mnist, mlp, β=1, z=8, bce"  # nothing to tell apart: as it was
+
+
+@pytest.mark.slow
+def test_nats_of_other_data_or_losses_are_drawn_apart_and_said_not_to_compare():
+    at = open_app()
+    train_tiny(at, epochs=1)  # run 1: MNIST, Bernoulli
+    train_tiny(at, epochs=1, loss="mse")  # run 2: MNIST, Gaussian
+    at.switch_page("app_pages/data.py").run()
+    at.get("button_group")[0].set_value("bleeding").run()
+    ws = train_tiny(at, epochs=1)  # run 3: a sensor recording, Gaussian
+    at.switch_page("app_pages/runs.py").run()
+    by_prefix(at.multiselect, "runs_compare").set_value([r.id for r in ws.runs]).run()
+    assert not at.exception, at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert ("These runs' nats do not compare: run 1 on mnist, bce loss; run 2 on mnist, mse loss; run 3 on "
+            "bleeding, mse loss.") in warning
+    for key, run in (("runs_curves", ws.runs[0]), ("runs_curves_1", ws.runs[1]), ("runs_curves_2", ws.runs[2])):
+        drawn = chart(at, key)
+        assert {t["name"] for t in drawn["data"]} <= {f"run {run.number}", f"run {run.number} (validation)"}
+        assert drawn["layout"]["title"]["text"].endswith(compare.scored_on(run))

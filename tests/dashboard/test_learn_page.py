@@ -10,12 +10,13 @@ from functools import cache
 
 import numpy as np
 import pytest
-from app_session import open_app, workspace
+from app_session import open_app, spec, workspace
 
 from dashboard import state
-from dashboard.components import presenter
+from dashboard.components import compare, presenter
+from dashboard.components.charts import unit_kinds
 from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss
-from dashboard.lessons.common import EPOCH_LIMIT_ENV, dims_off, dims_on, epochs, posterior_sigma
+from dashboard.lessons.common import EPOCH_LIMIT_ENV, diagnosis, dims_off, dims_on, epochs, posterior_sigma
 from dashboard.lessons.runner import key
 from vae_core import analysis
 from vae_core.data import load_bundled
@@ -140,6 +141,13 @@ def test_lesson_one_explains_the_elbo_with_its_runs_numbers():
           f"reconstruction {s['recon']:.1f} + KL {s['kl']:.1f}", f"{s['iwae_nll']:.1f} nats")
     shown(at, f"{s['active_units']} of {s['latent_dim']} latent dimensions are active units",
           f"{dims_on(s)} carry more than", f"**{analysis.VERDICT_WORDS[s['verdict']]}**")
+    gained, paid = first.recon - last.recon, last.kl - first.kl
+    if gained > 0 and paid > 0:  # the fall in reconstruction is not all bought by the KL: the decoder learns too
+        shown(at, f"Two things bought that {gained:.1f}-nat fall in reconstruction", f"{paid:.1f} more nats",
+              "the decoder got better at drawing digits", "cannot split the gain")
+    elif gained > 0:
+        shown(at, f"The reconstruction fell by {gained:.1f} nats while the KL did not grow")
+    assert not any("every extra nat of KL bought" in t for t in texts(at))
     val = epochs(run, "val")[-1]
     shown(at, f"The validation loss after the last epoch was {val.loss:.1f} nats against {last.loss:.1f}")
     assert curve_points(at) == [sum(e.kind == "step" for e in run.events)]  # the live curve is this run's
@@ -184,7 +192,7 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
     ep = epochs(plain)
     if s["collapsed"]:
         flag = " ".join(e.value for e in at.error)
-        assert "**Red flag: posterior collapse.**" in flag
+        assert "**Red flag: the code collapsed.**" in flag
         assert f"the KL was {ep[0].kl:.2f} nats after epoch 1 and {ep[-1].kl:.2f} after epoch {EPOCHS}" in flag
         assert f"{dims_off(s)} of {s['latent_dim']} dimensions carry nothing and {s['active_units']} are active" in flag
     elif s["verdict"] == "too_early":
@@ -204,12 +212,53 @@ def test_lesson_three_shows_the_red_flag_and_the_fix_from_its_own_runs():
     peak = max(epochs(warm), key=lambda e: e.kl)
     shown(at, "**KL warm-up**", f"{peak.kl:.2f} nats in epoch {peak.epoch}",
           f"β had only reached {reached:.3g}" if reached < collapse.BETA * 0.999 else "")
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    shown(at, "**Over-regularisation, not the classic collapse.**", f"β = {collapse.BETA:g} charges",
+          "The classic posterior collapse happens at β = 1", "autoregressive")
+    # free bits: the loss trained on is not the ELBO, told with the free-bits run's own last epoch
+    last, fs = epochs(free)[-1], free.summary
+    charged = last.recon + last.beta * last.kl
+    assert last.loss >= charged - 1e-6  # free bits only ever add to reconstruction + β × KL
+    assert fs["test_neg_elbo"] == pytest.approx(fs["recon"] + fs["kl"], abs=0.01)  # the test figure is the ELBO
+    shown(at, "**With free bits the objective is no longer the ELBO, the bound on log p(x).**",
+          f"averaged {last.loss:.2f} nats on the training part, against {charged:.2f}",
+          f"({last.recon:.2f} + {last.beta:g} × {last.kl:.2f})", f"the {last.loss - charged:.2f}-nat difference",
+          f"negative ELBO {fs['test_neg_elbo']:.2f} = reconstruction {fs['recon']:.2f} + KL {fs['kl']:.2f} nats")
+    specs = [spec(c) for c in at.get("plotly_chart")]
     overlay = next(sp for sp in specs if "run by run" in sp["layout"]["title"]["text"])
     assert {t["name"] for t in overlay["data"]} >= {f"run {r.number}" for r in runs}
+    captions = " ".join(c.value for c in at.caption)
+    assert "level line" not in captions
+    for r in runs:  # the KL panel's caption says what each run's KL did, in its numbers
+        assert f"run {r.number} ({collapse.name(r)}) {collapse.kl_course(r)}" in captions
+        kls = [e.kl for e in epochs(r)]
+        course = collapse.kl_course(r)
+        assert (f"from {kls[0]:.2f} to {kls[-1]:.2f}" in course or f"at most {max(kls):.2f}" in course
+                or f"bump to {max(kls):.2f}" in course)
+    red_flag = specs[0]  # reconstruction and KL on panels of their own, never two y-axes on one
+    assert red_flag["layout"]["xaxis2"]["anchor"] == "y2" and "overlaying" not in red_flag["layout"]["yaxis2"]
+    assert [t["yaxis"] for t in red_flag["data"]] == ["y", "y2"]
+    kl_top = max(e.kl for e in epochs(plain))  # the KL panel is at least a nat high: near zero looks near zero
+    assert red_flag["layout"]["yaxis2"]["range"] == pytest.approx([0, max(1.0, 1.08 * kl_top)])
+    assert compare.KL_BARS_CAPTION in captions
+    for r, bars in zip(runs_in_kl_order(runs), kl_bar_specs(specs), strict=True):
+        diag = diagnosis(r)
+        for trace in bars["data"]:  # each bar's colour says what the two tests say of its dimension
+            for x, y in zip(trace["x"], trace["y"], strict=True):
+                d = int(x[1:])
+                assert y == pytest.approx(diag.kl_per_dim[d])
+                assert trace["name"] == unit_kinds(diag.kl_per_dim, diag.active)[d]
     assert kl_bar_widths(at) == [1 / 3] * 3  # side by side
     at.sidebar.toggle(key=presenter.KEY).set_value(True).run()
     assert kl_bar_widths(at) == [0.5] * 3  # presenter mode: two to a line, so their larger titles fit
+
+
+def kl_bar_specs(specs: list[dict]) -> list[dict]:
+    return [sp for sp in specs if "KL per dimension" in sp["layout"]["title"]["text"]]
+
+
+def runs_in_kl_order(runs):
+    plain, warm, free = collapse.roles(runs)
+    return [plain, warm, free]
 
 
 def kl_bar_widths(at) -> list[float]:

@@ -12,8 +12,8 @@ PAGE = "app_pages/sweep.py"
 
 
 def start_sweep(at, betas, latents, epochs=1, timeout=180):
-    at.multiselect(key="sweep_betas").set_value(betas)
-    at.multiselect(key="sweep_latents").set_value(latents)
+    pills(at, "sweep_betas").set_value(betas)
+    pills(at, "sweep_latents").set_value(latents)
     at.slider(key="sweep_epochs").set_value(epochs)
     at.run()
     at.button(key="sweep_start").click().run()
@@ -23,6 +23,11 @@ def start_sweep(at, betas, latents, epochs=1, timeout=180):
     at.run()
     assert not at.exception, at.exception
     return sweep
+
+
+def pills(at, key: str):
+    """The sweep's β, latent-size or loss pills (a button group)."""
+    return next(g for g in at.get("button_group") if g.key == key)
 
 
 def heatmaps(at) -> list[dict]:
@@ -35,7 +40,7 @@ def test_page_before_a_sweep_explains_itself():
     assert at.title[0].value == "Sweep"
     assert any("Start sweep" in i.value for i in at.info)
     assert not heatmaps(at)
-    at.multiselect(key="sweep_betas").set_value([]).run()  # nothing to sweep: Start is off and says why
+    pills(at, "sweep_betas").set_value([]).run()  # nothing to sweep: Start is off and says why
     assert at.button(key="sweep_start").disabled
     assert any("at least one value" in w.value for w in at.warning)
 
@@ -86,8 +91,8 @@ def test_tiny_sweep_draws_a_heat_map_and_opens_a_trial():
 
 def test_too_many_trials_are_refused():
     at = open_app(PAGE)
-    at.multiselect(key="sweep_betas").set_value([0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]).run()
-    at.multiselect(key="sweep_latents").set_value([1, 2, 4, 8]).run()
+    pills(at, "sweep_betas").set_value([0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]).run()
+    pills(at, "sweep_latents").set_value([1, 2, 4, 8]).run()
     assert at.button(key="sweep_start").disabled  # 28 > 24
     at.radio(key="sweep_search").set_value("random").run()
     assert not at.button(key="sweep_start").disabled
@@ -104,8 +109,8 @@ def test_a_sweep_waits_in_the_queue_when_the_server_is_busy():
     held = [slots.acquire(f"someone-else-{i}", lambda: False) for i in range(slots.limit)]
     assert all(held)
     try:
-        at.multiselect(key="sweep_betas").set_value([1.0])
-        at.multiselect(key="sweep_latents").set_value([2])
+        pills(at, "sweep_betas").set_value([1.0])
+        pills(at, "sweep_latents").set_value([2])
         at.slider(key="sweep_epochs").set_value(1)
         at.run()
         at.button(key="sweep_start").click().run()

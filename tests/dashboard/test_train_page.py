@@ -5,7 +5,8 @@ import json
 import time
 
 import pytest
-from app_session import open_app, train_tiny, workspace
+from app_session import open_app, spec, train_tiny, workspace
+from test_sweep_page import pills
 
 
 def chart_specs(at) -> list[dict]:
@@ -106,3 +107,47 @@ def test_sensor_data_gets_sensor_defaults(app):
                                                      "Huber (squared near 0, absolute far out)"]
     ws = train_tiny(app, epochs=2)
     assert ws.runs[-1].summary["anomaly_auc"] is not None
+
+
+def captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_the_right_side_shows_the_run_chosen_in_the_sidebar_not_the_last_job(app):
+    ws = train_tiny(app, epochs=1)  # the last job: run 1, a 16-D code
+    job_run = ws.runs[0]
+    assert f"Showing **{job_run.label}**, the run chosen in the sidebar" in captions(app)
+
+    app.switch_page("app_pages/sweep.py").run()  # a one-trial sweep: β = 4, a 2-D code, opened as run 2
+    app.session_state["train_settings"] = {"kind": "image", "arch": "mlp", "hidden": (32,)}
+    pills(app, "sweep_betas").set_value([4.0])
+    pills(app, "sweep_latents").set_value([2])
+    app.slider(key="sweep_epochs").set_value(1)
+    app.run()
+    app.button(key="sweep_start").click().run()
+    assert ws.background["sweep"].done.wait(180)
+    app.run()
+    app.button(key="sweep_open").click().run()
+    trial = ws.current_run()
+    assert trial is not job_run and trial.train_cfg.beta == 4.0 and trial.model.cfg.latent_dim == 2
+
+    app.switch_page("app_pages/train.py").run()
+    assert not app.exception, app.exception
+    assert f"Showing **{trial.label}**, the run chosen in the sidebar" in captions(app)
+    assert job_run.label not in captions(app) + " ".join(m.value for m in app.markdown)
+    curves, latent = chart_specs(app)
+    total = next(t for t in curves["data"] if t["name"] == "total")
+    assert len(total["y"]) == sum(e.kind == "step" for e in trial.events)  # the trial's own history
+    title = latent["layout"]["title"]["text"]
+    assert title == "Latent means, test part (2-D code)", title  # never the job's live map
+    points = sum(len(t["x"]) for t in spec(app.get("plotly_chart")[1])["data"])
+    assert points == len(trial.data.indices("test"))  # every test digit's mean, from the trial's model
+    assert sorted(t["name"] for t in latent["data"]) == [str(d) for d in range(10)]
+    assert any(f"test neg. ELBO **{trial.summary['test_neg_elbo']:.2f}**" in m.value for m in app.markdown)
+    assert not any("trained 1 epoch" in s.value for s in app.success)  # the job's message stays with the job
+
+    picker = next(s for s in app.selectbox if s.label == "Run to explore")
+    picker.set_value(job_run.id).run()  # back to the job's run: its live map again
+    assert f"Showing **{job_run.label}**" in captions(app)
+    assert "after epoch 1" in chart_specs(app)[1]["layout"]["title"]["text"]

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 
 from vae_core import analysis
-from vae_core.config import TrainConfig, default_model_config
+from vae_core.config import TrainConfig, configs_for, default_model_config
+from vae_core.data import SAMPLE_DATA_DIR, bundled_sensor_options, load_bundled, load_upload
 from vae_core.run import Memo
 from vae_core.runs import finish_run, new_run, train_run
 
@@ -51,3 +53,26 @@ def test_the_diagnosis_is_the_one_with_the_training_history_on_every_page(mnist_
     finish_run(run, iwae_k=0)
     assert run.diagnosis("test") is not diag
 
+
+
+DAPHNET = SAMPLE_DATA_DIR / "daphnet_s06r02.csv.gz"
+
+
+def test_labels_count_a_sensor_runs_channels():
+    def run_on(name, channels=None):  # a bundled recording, or its CSV uploaded with some of its channels
+        base = bundled_sensor_options(name)
+        data = load_bundled(name) if channels is None else \
+            load_upload([(DAPHNET.name, DAPHNET.read_bytes())], replace(base, channels=channels))
+        return new_run(data, *configs_for(data.kind, data.input_shape, {}))
+
+    bleeding = run_on("bleeding")
+    assert bleeding.label == "bleeding (1 ch), conv1d, β=1, z=8, mse"  # not yet named
+    bleeding.name = "run 3"
+    assert bleeding.label == "run 3: bleeding (1 ch), conv1d, β=1, z=8, mse"
+    assert run_on("daphnet").label.startswith("daphnet (9 ch),")
+    ankle = run_on("daphnet", ("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral"))
+    one = run_on("daphnet", ("trunk_vert",))
+    assert ankle.label.startswith("daphnet_s06r02.csv.gz (3 ch),")
+    assert one.label.startswith("daphnet_s06r02.csv.gz (1 ch),")
+    mnist = load_bundled("mnist")
+    assert "ch)" not in new_run(mnist, *configs_for("image", mnist.input_shape, {})).label  # images: no channels

@@ -7,7 +7,7 @@ import streamlit as st
 from vae_core import analysis
 from vae_core.run import Run
 
-from .. import charts, explore
+from .. import charts, explore, presenter
 from .common import PARTS, channel_choice, part_ids, png_download
 
 ORDERS = {"random": "random", "worst": "worst reconstructed"}
@@ -19,7 +19,7 @@ def show(run: Run) -> None:
     st.caption("Each input goes through the encoder to the mean of its code, then back through the decoder. The "
                "error is −log p(x|z) at that code, in nats: lower is better, and it is the loss's "
                "reconstruction term.")
-    c = st.columns(4, gap="medium")
+    c = presenter.cells(4, gap="medium")
     part = c[0].selectbox("Inputs", list(PARTS), format_func=PARTS.get, key=explore.keep("gen_recon_part", "test"),
                           help="Where the inputs come from. The test part was never trained on, so it shows how "
                                "well the model generalises.")

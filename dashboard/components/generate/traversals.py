@@ -7,7 +7,7 @@ import streamlit as st
 from vae_core import analysis
 from vae_core.run import Run
 
-from .. import charts, compare, explore, images
+from .. import charts, compare, explore, images, presenter
 from .common import channel_choice, part_ids, png_download
 
 ZEROS = -1  # the traversal's base code: the centre of the prior instead of an input's code
@@ -25,7 +25,7 @@ def show(run: Run) -> None:
     kl = np.asarray(kl, dtype=float)
     dim_order = np.argsort(-kl, kind="stable")  # most informative first
     test_ids = part_ids(data, "test") if data is not None else np.array([], dtype=int)  # no data: start at z = 0
-    c = st.columns(4, gap="medium")
+    c = presenter.cells(4, gap="medium")
     n_dims = 1 if latent_dim == 1 else c[0].slider(
         "Dimensions shown", 1, latent_dim, key=explore.keep(f"gen_trav_dims_{latent_dim}", min(latent_dim, 8)),
         help="How many latent dimensions to sweep, the most informative (highest KL) first.")
