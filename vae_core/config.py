@@ -153,7 +153,7 @@ class TrainConfig:
              "penalty, so switching dimensions off no longer pays.",
         widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
     augment: tuple[str, ...] = setting(
-        (), kind=tuple, lesson=9, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
+        (), kind=tuple, lesson=10, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
         default_words="none",
         help="Sensor windows only: new training windows from old ones (jitter, scale, warp, shift; Um et al. 2017), "
              "drawn from the run's seed, which helps a model learn from a short recording.",
@@ -251,6 +251,8 @@ def describe(model: ModelConfig, train: TrainConfig) -> list[tuple[str, str]]:
     rows = []
     for name, s in SETTINGS.items():
         if s.active_when and values[s.active_when[0]] not in s.active_when[1]:
+            continue
+        if s.kinds and model.kind not in s.kinds:  # augmentation of sensor windows, for an image run
             continue
         label = s.widget.label if s.widget else name.replace("_", " ")
         rows.append((label, format_value(values[name])))

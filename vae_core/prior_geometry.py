@@ -37,7 +37,9 @@ def held_out_part(data: Dataset) -> str:
     return next((p for p in ("test", "val") if len(data.indices(p))), "all")
 
 
-def _codes(model: VAE, data: Dataset, part: str, n_max: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def codes_of(model: VAE, data: Dataset, part: str, n_max: int = MAX_CODES, seed: int = 0
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """mu, logvar (N, D) of a seeded sample of at most n_max inputs of one part."""
     x = data.part(part)[0]
     keep = analysis.subsample(len(x), n_max, seed)
     return analysis.encode(model, x[keep])
@@ -126,9 +128,9 @@ class PriorGap:
 def prior_gap(model: VAE, data: Dataset, n: int = DRAWS, seed: int = 0,
               components: int = MIXTURE_COMPONENTS) -> PriorGap:
     """Prior draws against mixture draws, under q(z) of the training part's codes, judged by held-out codes."""
-    mu, logvar = _codes(model, data, "train", MAX_CODES, seed)
+    mu, logvar = codes_of(model, data, "train", MAX_CODES, seed)
     part = held_out_part(data)
-    mu_h, logvar_h = _codes(model, data, part, MAX_CODES, seed)
+    mu_h, logvar_h = codes_of(model, data, part, MAX_CODES, seed)
     per_code = max(1, -(-n // len(mu_h)))  # a small part: several draws per code, so the percentile means something
     held = sample_codes(mu_h, logvar_h, per_code, seed)[:max(n, len(mu_h))]
     mixture = fit_mixture(mu, components, seed)
@@ -163,7 +165,7 @@ class DimensionSpread:
 
 def dimension_spread(model: VAE, data: Dataset, part: str, kl_per_dim: np.ndarray, seed: int = 0) -> DimensionSpread:
     """The codes of one part, per dimension (sorted by `kl_per_dim`, largest first)."""
-    mu, logvar = _codes(model, data, part, MAX_CODES, seed)
+    mu, logvar = codes_of(model, data, part, MAX_CODES, seed)
     return DimensionSpread(mu, sample_codes(mu, logvar, 1, seed), np.argsort(-np.asarray(kl_per_dim), kind="stable"))
 
 

@@ -252,6 +252,8 @@ def parse_sizes(text: str) -> tuple[int, ...] | None:
 def format_value(v: Any) -> str:
     """A value as a CLI flag, a link or a table shows it: 0.002 -> '0.002', (32, 64) -> '32,64'."""
     if isinstance(v, (tuple, list)):
+        if not v:
+            return "none"  # an empty list of words (no augmentation)
         return ",".join(x if isinstance(x, str) else str(int(x)) for x in v)
     if isinstance(v, float):
         return f"{v:g}"

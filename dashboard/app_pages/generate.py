@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import prior_view
 from dashboard.components.generate import interpolation, reconstructions, samples, traversals
 from dashboard.components.run_header import explored_run, missing_data
 
@@ -11,11 +12,15 @@ ws = state.workspace()
 st.title("Reconstructions & samples")
 run = explored_run(ws, "what it rebuilds and generates", ":material/auto_awesome:", needs_data=False)
 
-tabs = st.tabs(["Reconstructions", "Samples from the prior", "Latent traversals", "Interpolation"])
-for tab, part, needs_data in zip(tabs, (reconstructions, samples, traversals, interpolation), (True, False, False, True),
-                                 strict=True):
+# (tab, its module, what it shows of real inputs: None when it needs no data)
+TABS = (("Reconstructions", reconstructions, "its reconstructions of real inputs"),
+        ("Samples from the prior", samples, None),
+        ("Prior vs codes", prior_view, "where the codes of real inputs lie against the prior"),
+        ("Latent traversals", traversals, None),
+        ("Interpolation", interpolation, "its interpolations between real inputs"))
+for tab, (_, part, needs) in zip(st.tabs([t[0] for t in TABS]), TABS, strict=True):
     with tab:
-        if needs_data and run.data is None:
-            missing_data(run, "its reconstructions of real inputs")
+        if needs and run.data is None:
+            missing_data(run, needs)
         else:
             part.show(run)

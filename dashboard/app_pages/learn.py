@@ -1,4 +1,4 @@
-"""Learn: six short lessons on VAEs. One click sets up real data and settings and trains the lesson's runs in the
+"""Learn: ten short lessons on VAEs. One click sets up real data and settings and trains the lesson's runs in the
 background; then the lesson explains what happened with the numbers of those runs."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _URL_SEEN = "learn_url_lesson"  # the ?lesson= value already followed, so the pi
 
 ws = state.workspace()
 st.title("Learn")
-st.caption("Six short lessons on variational autoencoders. Each one sets up real data and settings with one click, "
+st.caption("Ten short lessons on variational autoencoders. Each one sets up real data and settings with one click, "
            "trains a few small models while you watch, then explains what happened with the numbers of *your* "
            "runs. Every lesson has a link of its own to hand out.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import live_controls, settings, training
+from dashboard.components import checklist, live_controls, settings, training
 from dashboard.components.sidebar import data_line
 
 ws = state.workspace()
@@ -19,6 +19,7 @@ with left:
     st.markdown(f"Data: {data_line(ws)}")
     st.page_link("app_pages/data.py", label="Choose other data", icon=":material/dataset:")
     configs = settings.show(data)
+    checklist.show(data, configs)
     b1, b2 = st.columns(2)
     if b1.button("Train", type="primary", disabled=running or configs is None, key="train_start", width="stretch",
                  help="Train a new model with these settings in the background."):

@@ -1,13 +1,15 @@
-"""The Learn page's six lessons: each sets up real data and settings, trains a few short runs in the
+"""The Learn page's ten lessons: each sets up real data and settings, trains a few short runs in the
 background, and explains what happened with the numbers of those runs (see common.py for the parts)."""
 from __future__ import annotations
 
 from .. import state
-from . import anomaly, beta, collapse, elbo, latent_size, sensor_loss
+from . import anomaly, ar_collapse, augmentation, beta, collapse, elbo, latent_size, prior_holes, rate_distortion, \
+    sensor_loss
 from .common import Lesson
 
 LESSONS: dict[int, Lesson] = {m.LESSON.number: m.LESSON for m in (elbo, beta, collapse, latent_size, sensor_loss,
-                                                                  anomaly)}
+                                                                  anomaly, prior_holes, rate_distortion, ar_collapse,
+                                                                  augmentation)}
 for _lesson in LESSONS.values():  # runs record "lesson:5" as their data: the server can make it again
     if _lesson.prepare is not None:
         state.VARIANTS[_lesson.source] = lambda lesson=_lesson: lesson.prepare(state.bundled(lesson.data))

@@ -79,10 +79,10 @@ def test_without_a_run_the_page_sends_you_to_train():
     assert not at.image
 
 
-def test_four_sections_and_every_control_explains_itself(trained):
+def test_five_sections_and_every_control_explains_itself(trained):
     at, _ = trained
-    assert [t.label for t in at.tabs] == ["Reconstructions", "Samples from the prior", "Latent traversals",
-                                          "Interpolation"]
+    assert [t.label for t in at.tabs] == ["Reconstructions", "Samples from the prior", "Prior vs codes",
+                                          "Latent traversals", "Interpolation"]
     for widget in (*at.slider, *at.selectbox, *at.radio, *at.number_input):
         assert widget.help and len(widget.help) > 30, widget.key
 

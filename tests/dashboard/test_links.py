@@ -15,8 +15,8 @@ from vae_core.config import WIDGETS
 CHANGED_IMAGE = {"arch": "conv", "latent_dim": 2, "beta": 4.0, "loss": "huber", "epochs": 7, "batch_size": 64,
                  "lr": 5e-4, "warmup": "linear", "warmup_epochs": 3.0, "free_bits": 0.25, "hidden": (16, 48),
                  "dropout": 0.1, "weight_decay": 1e-4, "grad_clip": 5.0, "schedule": "cosine", "early_stopping": 4,
-                 "seed": 1234, "huber_delta": 2.0}
-CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "gru", "latent_dim": 5, "loss": "huber", "hidden": (48,)}
+                 "seed": 1234, "huber_delta": 2.0, "decoder_input_dropout": 0.3, "augment": ("jitter", "warp")}
+CHANGED_SENSOR = {**CHANGED_IMAGE, "arch": "argru", "latent_dim": 5, "loss": "huber", "hidden": (48,)}
 
 
 def as_settings(changed: dict, kind: str) -> dict:
@@ -47,8 +47,10 @@ def test_every_setting_survives_the_round_trip(kind, changed, data):
     values = as_settings(changed, kind)
     link, back, notes = through_url(data, values, kind, losses)
     assert link.data == data and link.messages == [] and notes == []
-    assert set(link.settings) == set(links.SETTINGS)  # each one differs from its default, so each is in the URL
-    for name in links.SETTINGS:
+    in_force = {n for n in links.SETTINGS if not WIDGETS[n].active_when
+                or values[WIDGETS[n].active_when[0]] in WIDGETS[n].active_when[1]}  # decoder input dropout: argru
+    assert set(link.settings) == in_force  # each one differs from its default, so each is in the URL
+    for name in in_force:
         assert back[name] == values[name], name
 
 
@@ -93,7 +95,7 @@ def test_out_of_range_values_are_clamped_with_a_message(query, name, value, says
     ({"beta": "abc"}, "beta='abc' is not a number; ignored"),
     ({"beta": "nan"}, "is not a number"),
     ({"epochs": "inf"}, "is not a number"),
-    ({"arch": "transformer"}, "arch='transformer' is not one of mlp, conv, conv1d, gru; ignored"),
+    ({"arch": "transformer"}, "arch='transformer' is not one of mlp, conv, conv1d, gru, argru; ignored"),
     ({"data": "../../etc/passwd"}, "data='../../etc/passwd' is not one of mnist"),
     ({"hidden": "64,abc"}, "hidden='64,abc' is not layer sizes"),
     ({"hidden": "1,2,3,4,5,6,7"}, "is not layer sizes"),
@@ -117,7 +119,7 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 def test_lesson_and_presenter_values():
     assert links.lesson({"lesson": "3"}) == (3, None)
     assert links.lesson({}) == (None, None)
-    for bad in ("0", "7", "2.5", "x"):
+    for bad in ("0", "11", "2.5", "x"):
         number, problem = links.lesson({"lesson": bad})
         assert number is None and repr(bad) in problem
     assert links.presenter({"presenter": "1"}) is True and links.presenter({"presenter": "off"}) is False
@@ -183,6 +185,6 @@ def test_a_lesson_link_opens_that_lesson_and_a_bad_one_says_so():
     at.query_params["lesson"] = "4"
     at.run()
     assert at.header[0].value == "Lesson 4: Latent size"
-    at.query_params["lesson"] = "9"
+    at.query_params["lesson"] = "11"
     at.run()
-    assert any("lesson='9' is not a lesson number (1 to 6)" in w.value for w in at.warning)
+    assert any("lesson='11' is not a lesson number (1 to 10)" in w.value for w in at.warning)

@@ -20,7 +20,8 @@ def test_rows_make_one_curve_per_other_setting_sorted_by_beta():
     rows = [_row(4, 2.0, 150), _row(0.5, 20.0, 100), _row(1, 10.0, 120), _row(1, 12.0, 110, latent=8),
             _row(4, 3.0, 140, latent=8), _row(2, 1.0, 1.0, status="failed"), _row(8, 1.0, 1.0, latent=16)]
     curves = rd.curves(rows, ["beta", "latent_dim"])
-    assert [c.label for c in curves] == ["latent size 2, loss bce", "latent size 8, loss bce"]  # 16 has one point: no curve
+    # latent size 16 has one point: no curve
+    assert [c.label for c in curves] == ["latent size 2, loss bce", "latent size 8, loss bce"]
     assert [p.beta for p in curves[0].points] == [0.5, 1.0, 4.0]
     assert curves[0].against_trend() == []
     assert curves[0].sentence() == ("From β = 0.5 to β = 4 the rate fell from 20.00 to 2.00 nats per sample and the "
