@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vae_core.mode_coverage import CONFIDENT, ModeCoverage
-from vae_core.prior_geometry import PRIOR_DISC, DensityMap, DimensionSpread
+from vae_core.prior_geometry import EXTENT, PRIOR_DISC, DensityMap, DimensionSpread
 
 from . import charts
 
@@ -27,9 +27,9 @@ def dimension_histogram(spread: DimensionSpread, dim: int, kl: float, part: str)
         go.Scatter(x=grid, y=np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), name="prior N(0, 1)",
                    line=dict(color=PRIOR, dash="dash")),
     ])
-    fig.update_layout(barmode="overlay", xaxis_title=f"z{dim}", yaxis_title="density",
-                      legend=dict(orientation="h", y=-0.25))
-    return charts._layout(fig, f"z{dim} (KL {kl:.2f} nats) on the {part} part: {len(spread.mu):,} inputs", 340)
+    fig.update_layout(barmode="overlay", xaxis_title=f"z{dim}", yaxis_title="density")
+    return _below(charts._layout(fig, f"z{dim} (KL {kl:.2f} nats) on the {part} part: {len(spread.mu):,} inputs", 360),
+                  -0.22)
 
 
 def spread_bars(spread: DimensionSpread, kl_per_dim: np.ndarray) -> go.Figure:
@@ -43,8 +43,8 @@ def spread_bars(spread: DimensionSpread, kl_per_dim: np.ndarray) -> go.Figure:
     ])
     fig.add_hline(y=1.0, line=dict(color=PRIOR, dash="dash"), annotation_text="prior: 1",
                   annotation_position="top right")
-    fig.update_layout(barmode="group", yaxis_title="standard deviation", legend=dict(orientation="h", y=-0.25))
-    return charts._layout(fig, "Spread of the codes per dimension, largest KL first", 320)
+    fig.update_layout(barmode="group", yaxis_title="standard deviation")
+    return _below(charts._layout(fig, "Spread of the codes per dimension, largest KL first", 340), -0.15)
 
 
 def density_figure(m: DensityMap, part: str) -> go.Figure:
@@ -68,9 +68,9 @@ def density_figure(m: DensityMap, part: str) -> go.Figure:
                              marker=dict(symbol="x", color="#d62728", size=7)))
     names = [f"{n} ({share:.0%} of the codes' variance)" if n.startswith("PC") else n
              for n, share in zip(m.names, m.explained, strict=True)]
-    fig.update_layout(xaxis_title=names[0], yaxis_title=names[1], legend=dict(orientation="h", y=-0.2),
-                      yaxis=dict(scaleanchor="x"))
-    return charts._layout(fig, f"Where the codes of the {part} part lie, against the prior", 520)
+    fig.update_layout(xaxis=dict(title=names[0], range=[-EXTENT, EXTENT], constrain="domain"),
+                      yaxis=dict(title=names[1], range=[-EXTENT, EXTENT], scaleanchor="x", constrain="domain"))
+    return _below(charts._layout(fig, f"Where the codes of the {part} part lie, against the prior", 560), -0.12)
 
 
 def coverage_bars(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> go.Figure:
@@ -87,5 +87,13 @@ def coverage_bars(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> go.
     fig.add_trace(go.Scatter(x=names, y=cov.data_share, mode="markers", name="the training part",
                              marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color=PRIOR))))
     fig.update_layout(barmode="stack", yaxis_title="share", yaxis_tickformat=".0%", xaxis_title="class",
-                      legend=dict(orientation="h", y=-0.3), xaxis=dict(type="category"))
-    return charts._layout(fig, f"{cov.n:,} samples from the prior, by the class a classifier gives them", 380)
+                      xaxis=dict(type="category"))
+    return _below(charts._layout(fig, f"{cov.n:,} samples from the prior, by the class a classifier gives them", 400),
+                  -0.22)
+
+
+def _below(fig: go.Figure, y: float) -> go.Figure:
+    """The legend under the plot, where a narrow column cannot make it cover the title."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=y, xanchor="left", x=0, title_text=""),
+                      margin=dict(b=80))
+    return fig

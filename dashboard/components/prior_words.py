@@ -30,9 +30,12 @@ def gap_words(gap: PriorGap) -> str:
     out = (f"Scored by the density of the codes q(z) (the {gap.n_codes:,} training inputs' posteriors), a typical code "
            f"of a held-out input ({gap.held_out_part} part) gets log q = {held:.1f}; a typical draw from the prior "
            f"gets {prior:.1f}, ")
-    if denser:
+    if denser and held - prior >= 1.0:
         out += (f"{held - prior:.1f} nats lower: the codes are {_times(held - prior)} sparser where prior draws land "
                 "than where real inputs put their codes, so the decoder draws there what it never learned to draw. ")
+    elif denser:
+        out += (f"only {held - prior:.1f} nats lower: most prior draws land about as close to the codes as real "
+                "inputs do, so the samples suffer from the holes only at the edges. ")
     else:
         out += "no lower: the prior's draws land where the codes are as dense as around real inputs. "
     out += (f"A mixture of {gap.components} Gaussians fitted to the training codes puts its draws at {mixture:.1f} "
@@ -65,7 +68,7 @@ def spread_words(spread: DimensionSpread, kl_per_dim: np.ndarray) -> str:
 
 def map_words(m: DensityMap, part: str) -> str:
     view = "z itself" if m.names == ("z0", "z1") else (
-        f"the codes' first two principal directions ({pct(m.explained[0] + m.explained[1])} of their variance)")
+        f"the codes' first two principal directions, {pct(m.explained[0] + m.explained[1])} of their variance")
     return (f"In this 2-D view ({view}), {pct(m.hole_mass)} of the prior's mass lies in holes: cells inside the "
             f"circle holding 95% of it where the codes of the {part} part have less than {HOLE_RATIO:g} of the "
             f"prior's share. {pct(m.outside_prior)} of the codes lie outside that circle, where the prior puts 5%.")

@@ -14,7 +14,7 @@ from vae_core.dataset import Dataset
 from vae_core.rate_distortion import Curve, curves
 from vae_core.run import Run
 
-from . import charts, images
+from . import charts, images, prior_charts
 
 THUMBS = 4  # reconstructions (top row) and samples (bottom row) per thumbnail
 PER_ROW = 6
@@ -42,8 +42,8 @@ def figure(found: Sequence[Curve], title: str = "Rate against distortion, one po
             hovertemplate="β=%{customdata[0]:g}: rate %{y:.2f} nats, distortion %{x:.1f} nats, active units "
                           "%{customdata[1]}/%{customdata[2]} %{customdata[3]}<extra></extra>"))
     fig.update_layout(xaxis_title="distortion: reconstruction −log p(x|z), nats per sample (test part)",
-                      yaxis_title="rate: KL(q(z|x) ‖ p(z)), nats per sample", legend=dict(orientation="h", y=-0.25))
-    return charts._layout(fig, title, 420)
+                      yaxis_title="rate: KL(q(z|x) ‖ p(z)), nats per sample")
+    return prior_charts._below(charts._layout(fig, title, 440), -0.2)
 
 
 def sparkline(values: np.ndarray, width: int = 120, height: int = 36) -> np.ndarray:

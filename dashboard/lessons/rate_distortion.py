@@ -24,7 +24,7 @@ def story(runs: list[Run]) -> list:
     points = c.points
     best = min(points, key=lambda p: p.rate + p.distortion)
     one = next((p for p in points if p.beta == 1.0), None)
-    out = [Text("On the test digits, " + c.sentence())]
+    out = [Text("**On the test digits.** " + c.sentence())]
     lines = "\n".join(f"- β = {p.beta:g}: distortion {p.distortion:.1f}, rate {p.rate:.2f}, their sum (the negative "
                       f"ELBO) {p.distortion + p.rate:.1f} nats" + (" · collapsed" if p.collapsed else "")
                       for p in points)
