@@ -11,6 +11,7 @@ from vae_core.mode_coverage import CONFIDENT, ModeCoverage
 from vae_core.prior_geometry import EXTENT, PRIOR_DISC, DensityMap, DimensionSpread
 
 from . import charts
+from .prior_words import PART_WORDS
 
 MEANS, SAMPLED, PRIOR = "#636efa", "#ef553b", "#2a2a2a"
 
@@ -28,7 +29,7 @@ def dimension_histogram(spread: DimensionSpread, dim: int, kl: float, part: str)
                    line=dict(color=PRIOR, dash="dash")),
     ])
     fig.update_layout(barmode="overlay", xaxis_title=f"z{dim}", yaxis_title="density")
-    return _below(charts._layout(fig, f"z{dim} (KL {kl:.2f} nats) on the {part} part: {len(spread.mu):,} inputs", 360),
+    return _below(charts._layout(fig, f"z{dim} (KL {kl:.2f} nats): codes of {len(spread.mu):,} {PART_WORDS.get(part, part)} inputs", 360),
                   -0.22)
 
 
@@ -70,7 +71,7 @@ def density_figure(m: DensityMap, part: str) -> go.Figure:
              for n, share in zip(m.names, m.explained, strict=True)]
     fig.update_layout(xaxis=dict(title=names[0], range=[-EXTENT, EXTENT], constrain="domain"),
                       yaxis=dict(title=names[1], range=[-EXTENT, EXTENT], scaleanchor="x", constrain="domain"))
-    return _below(charts._layout(fig, f"Where the codes of the {part} part lie, against the prior", 560), -0.12)
+    return _below(charts._layout(fig, f"Where the codes of the {PART_WORDS.get(part, part)} part lie, against the prior", 560), -0.12)
 
 
 def coverage_bars(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> go.Figure:
@@ -85,11 +86,11 @@ def coverage_bars(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> go.
         fig.add_trace(go.Scatter(x=names, y=mixture.sample_share, mode="markers", name="mixture samples (all)",
                                  marker=dict(symbol="diamond", size=10, color=MEANS)))
     fig.add_trace(go.Scatter(x=names, y=cov.data_share, mode="markers", name="the training part",
-                             marker=dict(symbol="line-ew-open", size=28, line=dict(width=3, color=PRIOR))))
+                             marker=dict(symbol="line-ew-open", size=28, color=PRIOR, line=dict(width=3, color=PRIOR))))
     fig.update_layout(barmode="stack", yaxis_title="share", yaxis_tickformat=".0%", xaxis_title="class",
                       xaxis=dict(type="category"))
-    return _below(charts._layout(fig, f"{cov.n:,} samples from the prior, by the class a classifier gives them", 400),
-                  -0.22)
+    return _below(charts._layout(fig, f"{cov.n:,} samples from the prior, by the class a classifier gives them", 440),
+                  -0.25)
 
 
 def _below(fig: go.Figure, y: float) -> go.Figure:

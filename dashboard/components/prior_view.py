@@ -22,11 +22,11 @@ def results(run: Run) -> dict:
     data = run.data
 
     def compute() -> dict:
-        part = geometry.held_out_part(data)
-        diag = run.diagnosis(part)
-        mu, logvar = geometry.codes_of(run.model, data, part, geometry.MAX_CODES, 0)
-        out = {"part": part, "kl": diag.kl_per_dim, "gap": geometry.prior_gap(run.model, data),
-               "spread": geometry.dimension_spread(run.model, data, part, diag.kl_per_dim),
+        kl = run.diagnosis(geometry.held_out_part(data)).kl_per_dim
+        part = "train"  # the codes the decoder learned from: the aggregate posterior
+        mu, logvar = geometry.codes_of(run.model, data, part)
+        out = {"part": part, "kl": kl, "gap": geometry.prior_gap(run.model, data),
+               "spread": geometry.dimension_spread(run.model, data, part, kl),
                "map": geometry.density_map(mu, logvar), "coverage": None, "mixture_coverage": None}
         try:
             classifier = coverage.fit_classifier(data)
@@ -66,7 +66,9 @@ def show(run: Run) -> None:
     dims = [int(d) for d in spread.kl_order]
     dim = st.selectbox("Dimension", dims, format_func=lambda d: f"z{d} (KL {kl[d]:.2f} nats)",
                        key=explore.keep(f"prior_dim_{len(dims)}", dims[0]),
-                       help="The latent dimensions, the one carrying most information (largest KL) first.")
+                       help="The latent dimensions, the one carrying most information (largest KL, on the held-out "
+                            "part) first. The histogram shows the codes of the training part, the ones the decoder "
+                            "learned from.")
     st.plotly_chart(prior_charts.dimension_histogram(spread, dim, float(kl[dim]), part),
                     key=f"prior_hist_{dim}_{run.id[:8]}", config=charts.PNG_CONFIG)
     st.markdown(prior_words.spread_words(spread, kl))
@@ -83,10 +85,11 @@ def show(run: Run) -> None:
     n = SHOWN if run.model_cfg.kind == "image" else 6
     left, right = st.columns(2, gap="large")
     with left:
-        _samples(run, gap.z_prior[:n], f"{n} draws from the prior N(0, I)", "prior_vs_prior")
+        _samples(run, gap.z_prior[:n], f"Prior N(0, I): {n} draws", "prior_vs_prior")
     with right:
-        _samples(run, gap.z_mixture[:n], f"{n} draws from a {gap.components}-component mixture fitted to the codes",
-                 "prior_vs_mixture")
+        _samples(run, gap.z_mixture[:n], f"Mixture fitted to the codes: {n} draws", "prior_vs_mixture")
+    st.caption(f"The mixture has {gap.components} Gaussian components (scikit-learn, full covariances), fitted to the "
+               f"means of {gap.n_codes:,} training inputs' codes; both sides use the same decoder.")
     st.markdown(prior_words.gap_words(gap))
 
     st.subheader("Which classes the samples show")

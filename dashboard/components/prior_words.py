@@ -10,6 +10,10 @@ from vae_core.mode_coverage import CONFIDENT, ModeCoverage
 from vae_core.prior_geometry import HOLE_PERCENTILE, HOLE_RATIO, DensityMap, DimensionSpread, PriorGap
 
 
+PART_WORDS = {"train": "training", "val": "validation", "test": "test", "all": "whole data set's"}
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def pct(v: float) -> str:
     return f"{100 * v:.0f}%" if v >= 0.01 or v == 0 else f"{100 * v:.1f}%"
 
@@ -20,7 +24,7 @@ def _times(nats: float) -> str:
     if factor < 1000:
         return f"{factor:,.0f} times"
     exponent = int(math.floor(math.log10(factor)))
-    return f"about 10^{exponent} times"
+    return f"about 10{str(exponent).translate(SUPERSCRIPT)} times"
 
 
 def gap_words(gap: PriorGap) -> str:
@@ -70,8 +74,8 @@ def map_words(m: DensityMap, part: str) -> str:
     view = "z itself" if m.names == ("z0", "z1") else (
         f"the codes' first two principal directions, {pct(m.explained[0] + m.explained[1])} of their variance")
     return (f"In this 2-D view ({view}), {pct(m.hole_mass)} of the prior's mass lies in holes: cells inside the "
-            f"circle holding 95% of it where the codes of the {part} part have less than {HOLE_RATIO:g} of the "
-            f"prior's share. {pct(m.outside_prior)} of the codes lie outside that circle, where the prior puts 5%.")
+            f"circle holding 95% of it where the codes of the {PART_WORDS.get(part, part)} part have less than "
+            f"{HOLE_RATIO:g} of the prior's share. {pct(m.outside_prior)} of the codes lie outside that circle, where the prior puts 5%.")
 
 
 def coverage_words(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> str:

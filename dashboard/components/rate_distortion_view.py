@@ -17,7 +17,7 @@ from vae_core.run import Run
 from . import charts, images, prior_charts
 
 THUMBS = 4  # reconstructions (top row) and samples (bottom row) per thumbnail
-PER_ROW = 6
+PER_ROW = 4
 
 
 def rows_of(runs: Sequence[Run]) -> list[dict]:
@@ -36,13 +36,14 @@ def figure(found: Sequence[Curve], title: str = "Rate against distortion, one po
         pts = curve.points
         fig.add_trace(go.Scatter(
             x=[p.distortion for p in pts], y=[p.rate for p in pts], mode="lines+markers+text", name=curve.label,
-            text=[f"β={p.beta:g}" for p in pts], textposition="top right", line=dict(color=colour),
+            text=[f"β={p.beta:g}" for p in pts], line=dict(color=colour),
+            textposition=["top left" if p.distortion == max(q.distortion for q in pts) else "top right" for p in pts],
             marker=dict(size=10, symbol=["x" if p.collapsed else "circle" for p in pts]),
             customdata=[[p.beta, p.active_units, p.latent_dim, "collapsed" if p.collapsed else ""] for p in pts],
             hovertemplate="β=%{customdata[0]:g}: rate %{y:.2f} nats, distortion %{x:.1f} nats, active units "
                           "%{customdata[1]}/%{customdata[2]} %{customdata[3]}<extra></extra>"))
-    fig.update_layout(xaxis_title="distortion: reconstruction −log p(x|z), nats per sample (test part)",
-                      yaxis_title="rate: KL(q(z|x) ‖ p(z)), nats per sample")
+    fig.update_layout(xaxis_title="distortion D: reconstruction, nats per sample",
+                      yaxis_title="rate R: KL, nats per sample")
     return prior_charts._below(charts._layout(fig, title, 440), -0.2)
 
 
@@ -80,19 +81,21 @@ def show(rows: Sequence[dict], varied: Sequence[str], run_of: Callable[[str], Ru
                    "settings alike.")
         return
     st.plotly_chart(figure(found), key=f"rd_curve_{key}", config=charts.PNG_CONFIG)
-    st.caption("Each β picks one point: low β pays rate (nats in the code) for low distortion (sharp "
-               "reconstructions); high β saves rate and blurs. ✕ marks a collapsed run: its code carries almost "
-               "nothing, so the curve ends at zero rate.")
+    st.caption("On the test part: distortion D is the reconstruction −log p(x|z), rate R the KL(q(z|x) ‖ p(z)), both "
+               "in nats per sample. Each β picks one point: low β pays rate (nats in the code) for low distortion "
+               "(sharp reconstructions); high β saves rate and blurs. ✕ marks a collapsed run: its code carries "
+               "almost nothing, so the curve ends at zero rate.")
     for curve in found:
         st.markdown(f"**{curve.label}:** {curve.sentence()}")
         pictures = [(p, run_of(p.key)) for p in curve.points]
         pictures = [(p, r) for p, r in pictures if r is not None]
-        for start in range(0, len(pictures), PER_ROW):
-            cols = st.columns(PER_ROW)
-            for col, (p, r) in zip(cols, pictures[start:start + PER_ROW], strict=False):
+        per_row = max(3, min(PER_ROW, len(pictures)))
+        for start in range(0, len(pictures), per_row):
+            cols = st.columns(per_row)
+            for col, (p, r) in zip(cols, pictures[start:start + per_row], strict=False):
                 col.image(thumbnail(r, data), width="stretch",
-                          caption=f"β = {p.beta:g}: rate {p.rate:.2f}, distortion {p.distortion:.1f}"
-                                  + (" (collapsed)" if p.collapsed else ""))
+                          caption=f"β = {p.beta:g} · R {p.rate:.2f} · D {p.distortion:.1f}"
+                                  + (" · collapsed" if p.collapsed else ""))
         if pictures:
             st.caption("In each picture, top: reconstructions of the same test inputs; bottom: samples from the prior "
                        "(the same draws for every β)." + (" Sensor windows: the first channel." if data.kind == "sensor"

@@ -120,7 +120,8 @@ def figures(runs: list[Run]) -> list:
     fig = compare.legend_below(charts._layout(fig, "A test window and each run's reconstruction from z", 380))
     return [
         Plot(compare.overlay_curves(ordered), f"{legend}. The KL panel tells the story: at zero, the code is unused."),
-        Row([Plot(kl_bars(r, f"{name(r)}: KL per dimension")) for r in ordered]),
+        *(Row([Plot(kl_bars(r, f"run {r.number}: KL per dimension")) for r in ordered[i:i + 3]])
+          for i in range(0, len(ordered), 3)),
         Plot(fig, "Reconstructions decoded from z alone (an autoregressive decoder feeds back its own steps): a "
                   "collapsed model draws the same window whatever the input."),
     ]

@@ -58,10 +58,13 @@ def story(runs: list[Run]) -> list:
 
 def figures(runs: list[Run]) -> list:
     plain, aug = roles(runs)
+    best, at, last, _ = _course(plain)
+    turned = (f" The dotted reconstruction curve of run {plain.number} is lowest at epoch {at} and turns back up."
+              if last > best + 1 else "")
     return [Plot(compare.overlay_curves([plain, aug], title="Reconstruction and KL per epoch, with and without "
                                                             "augmentation"),
-                 f"run {plain.number}: without augmentation; run {aug.number}: with it. Dotted lines: validation. "
-                 "Watch the dotted reconstruction curve of the run without augmentation turn back up.")]
+                 f"run {plain.number}: without augmentation; run {aug.number}: with it. Solid lines: training part "
+                 f"(run {aug.number}: its altered windows); dotted: validation part.{turned}")]
 
 
 LESSON = Lesson(

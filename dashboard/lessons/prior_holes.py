@@ -64,8 +64,8 @@ def figures(runs: list[Run]) -> list:
         gap = r["gap"]
         if r["map"] is not None:
             out.append(Plot(prior_charts.density_figure(r["map"], r["part"]),
-                            f"{name(run)}: blue where the test digits' codes lie (log scale), dashed the prior's 1 sd "
-                            "and 95% circles, red crosses the holes."))
+                            f"{name(run)}: blue where the training digits' codes lie (log scale), dashed the prior's "
+                            "1 sd and 95% circles, red crosses the holes."))
         prior = images.mosaic(_decoded(run, "prior", gap.z_prior[:SHOWN]), cols=8)
         mixture = images.mosaic(_decoded(run, "mixture", gap.z_mixture[:SHOWN]), cols=8)
         out.append(Row([Picture(prior, f"{name(run)}: {SHOWN} draws from the prior"),

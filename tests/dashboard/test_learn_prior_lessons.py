@@ -71,7 +71,7 @@ def test_lesson_7_explains_holes_and_coverage_with_each_runs_numbers():
         assert any(prior_words.gap_words(r["gap"]) in t for t in shown), run.model_cfg.latent_dim
         assert prior_words.coverage_words(r["coverage"], r["mixture_coverage"]) in shown
     two = next(r for r in runs if r.model_cfg.latent_dim == 2)
-    assert prior_words.map_words(prior_view.results(two)["map"], "test") in shown
+    assert prior_words.map_words(prior_view.results(two)["map"], "train") in shown
     side = next(t for t in shown if t.startswith("Side by side"))
     a, b = (prior_view.results(r)["coverage"] for r in sorted(runs, key=lambda r: r.model_cfg.latent_dim))
     assert f"unsure {prior_words.pct(a.unsure_share)} of the time with a 2-D code" in side

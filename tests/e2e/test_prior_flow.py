@@ -39,7 +39,7 @@ def test_prior_views_on_a_trained_run(page: Page, app_url: str) -> None:
     expect(page.get_by_text(re.compile(r"draws from a \d+-component mixture fitted to the codes"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"A classifier fitted on the training part \(right on \d+%"))).to_be_visible()
     titles = page.evaluate(CHART_TITLES)
-    assert any("Where the codes of the test part lie" in t for t in titles), titles
+    assert any("Where the codes of the training part lie" in t for t in titles), titles
     assert any("1,000 samples from the prior" in t for t in titles), titles
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.get_by_role("heading", name="Where the codes lie").scroll_into_view_if_needed()
