@@ -14,7 +14,8 @@ import time
 from .common import ARTIFACTS, Row, machine, table
 
 BENCHES = {"train": "bench.train", "dashboard": "bench.browser", "tsne": "bench.tsne", "memory": "bench.memory",
-           "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly"}
+           "hostile": "bench.hostile", "store": "bench.store", "anomaly": "bench.anomaly", "lab": "bench.live_lab",
+           "costs": "bench.costs"}
 
 
 def main(argv: list[str] | None = None) -> int:

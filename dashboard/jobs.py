@@ -57,6 +57,7 @@ class JobSnapshot:
     message: str
     seconds: float
     paused: bool = False  # Pause was pressed and not resumed
+    evaluating: bool = False  # the run is scored on the test part (after it finished or was stopped)
     held: bool = False  # the training thread is waiting between two steps (paused, or after a Step)
 
 
@@ -78,6 +79,7 @@ class TrainJob(Task):
         self._paused = False
         self._steps_allowed = 0  # Step presses not yet taken
         self._held = False
+        self.evaluating = False
 
     @classmethod
     def new(cls, data: Dataset, model_cfg: ModelConfig, train_cfg: TrainConfig, slots: Slots,
@@ -95,7 +97,7 @@ class TrainJob(Task):
             paused, held = self._paused, self._held
         with self.lock:
             return JobSnapshot(task.status, list(self.run.events), self.live_map, task.queue_position, task.message,
-                               task.seconds, paused, held)
+                               task.seconds, paused=paused, held=held, evaluating=self.evaluating)
 
     # ---- knobs, pause, step, resume (called from the page's thread) --------------------------------------------
     def change(self, name: str, value: float) -> Change:
@@ -168,12 +170,17 @@ class TrainJob(Task):
                     self._hold()
                 if self.stopping:
                     break
-            if self.stopping and writer is not None:
-                writer.stopped()  # saved at the step it stopped at, before the evaluation
-            self.set(status="evaluating", message="evaluating on the test part")
             done = run.state.epoch
-            finish_run(run, stopped_message=f"stopped by you after {done} full epoch{'s' * (done != 1)}; "
-                                            f"kept what was learned")
+            stopped = f"stopped by you after {done} full epoch{'s' * (done != 1)}; kept what was learned"
+            if self.stopping:
+                if writer is not None:
+                    writer.stopped()  # saved at the step it stopped at, before the evaluation
+                # said at once; the evaluation on the test part follows in this thread, visibly (`evaluating`)
+                self.set(status="stopped", message=stopped, evaluating=True)
+            else:
+                self.set(status="evaluating", message="evaluating on the test part", evaluating=True)
+            finish_run(run, stopped_message=stopped)
+            self.set(evaluating=False)
             if writer is not None:
                 writer.finished()
         finally:

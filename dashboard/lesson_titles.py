@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 TITLES = {1: "What a VAE is", 2: "The β trade-off", 3: "Posterior collapse", 4: "Latent size",
-          5: "Choosing the loss for sensor data", 6: "Anomaly detection", 7: "Prior holes and mode coverage",
-          8: "The rate-distortion curve", 9: "The classic collapse", 10: "Augmenting a short recording"}
+          5: "Choosing the loss for sensor data", 6: "Anomaly detection", 7: "Touch the model",
+          8: "Prior holes and mode coverage", 9: "The rate-distortion curve", 10: "The classic collapse",
+          11: "Augmenting a short recording"}
 
 
 def lesson_link(number: int) -> str:

@@ -28,7 +28,18 @@ from .workspace import Workspace
 from .workspaces import ORPHAN_SECONDS, ServerFull, WorkspaceStore, browser_key
 
 DEFAULT_DATA = "mnist"
-MAX_CONCURRENT_JOBS = int(os.environ.get("VAE_EXPLORER_MAX_JOBS", "2"))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset and cpusets included), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# one job per core: a job trains on one thread by default, so more jobs than cores only slows them all down
+MAX_CONCURRENT_JOBS = int(os.environ.get("VAE_EXPLORER_MAX_JOBS") or usable_cores())
 
 _SESSION_KEY = "workspace_key"  # fallback key when the browser sends no XSRF cookie
 WORKSPACE = "workspace"  # this session's workspace object, also reachable from AppTest

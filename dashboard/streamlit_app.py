@@ -29,6 +29,7 @@ pages = [
     st.Page(PAGES / "data.py", title="Data", icon=":material/dataset:", url_path="data"),
     train,
     st.Page(PAGES / "latent.py", title="Latent space", icon=":material/scatter_plot:", url_path="latent"),
+    st.Page(PAGES / "posterior.py", title="Posterior", icon=":material/draw:", url_path="posterior"),
     st.Page(PAGES / "generate.py", title="Reconstructions & samples", icon=":material/auto_awesome:", url_path="generate"),
     st.Page(PAGES / "diagnostics.py", title="Diagnostics", icon=":material/monitor_heart:", url_path="diagnostics"),
     st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/warning:", url_path="anomalies"),

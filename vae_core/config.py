@@ -90,7 +90,7 @@ class ModelConfig:
         help="Randomly zeroes this fraction of hidden units while training, which can reduce overfitting.",
         widget=Widget("Dropout", low=0.0, high=0.5, step=0.05, more=True))
     decoder_input_dropout: float = setting(
-        0.0, lesson=9, low=0, high=1, active_when=("arch", ("argru",)),
+        0.0, lesson=10, low=0, high=1, active_when=("arch", ("argru",)),
         help="Autoregressive decoder only: the share of time steps where it may not read the previous value "
              "(Bowman et al. 2016's word dropout), so it has to get them from z.",
         widget=Widget("Decoder input dropout", low=0.0, high=1.0, step=0.05, more=True))
@@ -153,7 +153,7 @@ class TrainConfig:
              "penalty, so switching dimensions off no longer pays.",
         widget=Widget("Free bits (nats per dimension)", low=0.0, high=2.0, step=0.05))
     augment: tuple[str, ...] = setting(
-        (), kind=tuple, lesson=10, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
+        (), kind=tuple, lesson=11, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
         default_words="none",
         help="Sensor windows only: new training windows from old ones (jitter, scale, warp, shift; Um et al. 2017), "
              "drawn from the run's seed, which helps a model learn from a short recording.",

@@ -6,7 +6,7 @@ step. In training (and whenever the likelihood of a known x is scored) it is tea
 previous steps. To generate (`decode(z)` with no x), it feeds back its own means, one step at a time.
 
 A decoder this strong can model a smooth signal from its own past alone, so at beta = 1 the cheapest ELBO is
-to leave z unused: the KL goes to zero and the code carries nothing. The cures compared in lesson 9:
+to leave z unused: the KL goes to zero and the code carries nothing. The cures compared in lesson 10:
 KL warm-up and free bits (training settings), dropping the previous step from the decoder's input at random
 (`decoder_input_dropout`, Bowman et al. 2016's word dropout), and a weaker decoder (a small GRU state, the last
 of the layer sizes).

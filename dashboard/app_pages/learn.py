@@ -1,15 +1,16 @@
-"""Learn: ten short lessons on VAEs. One click sets up real data and settings and trains the lesson's runs in the
+"""Learn: short lessons on VAEs. One click sets up real data and settings and trains the lesson's runs in the
 background; then the lesson explains what happened with the numbers of those runs."""
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import links, state
-from dashboard.components import explore, lesson_view
+from dashboard.components import explore, lesson_view, live_lesson
 from dashboard.components.sidebar import data_line
 from dashboard.lessons import LESSONS, lesson_data
 from dashboard.lessons.common import Lesson, describe
 from dashboard.lessons.runner import LessonRunner, key
+from dashboard.lessons.touch import LiveLesson
 from vae_core.data import BUNDLED
 
 POLL_SECONDS = 0.5
@@ -17,9 +18,9 @@ _URL_SEEN = "learn_url_lesson"  # the ?lesson= value already followed, so the pi
 
 ws = state.workspace()
 st.title("Learn")
-st.caption("Ten short lessons on variational autoencoders. Each one sets up real data and settings with one click, "
-           "trains a few small models while you watch, then explains what happened with the numbers of *your* "
-           "runs. Every lesson has a link of its own to hand out.")
+st.caption(f"{len(LESSONS)} short lessons on variational autoencoders. Each one sets up real data and settings with "
+           "one click, trains small models while you watch (or while you steer them), then explains what happened "
+           "with the numbers of *your* runs. Every lesson has a link of its own to hand out.")
 
 
 # ---- which lesson: the picker, kept in sync with ?lesson= --------------------------------------------------
@@ -53,6 +54,9 @@ def set_up(lesson: Lesson):
 # ---- the lesson ------------------------------------------------------------------------------------------------
 st.header(f"Lesson {number}: {lesson.title}")
 st.markdown(lesson.summary)
+if isinstance(lesson, LiveLesson):  # one run the class steers while it trains
+    live_lesson.show(ws, lesson)
+    st.stop()
 for i, block in enumerate(lesson.intro):
     lesson_view.draw(block, f"learn_intro_{number}_{i}")
 

@@ -29,7 +29,7 @@ with left:
                  help="Stop after the current step. The model keeps what it has learned."):
         job.stop()
         st.rerun()
-    if running:
+    if running and job.status in ("queued", "running"):
         live_controls.pause_buttons(job)
         live_controls.knobs(job)
     run = ws.current_run()

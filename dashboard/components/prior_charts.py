@@ -1,5 +1,5 @@
 """Figures for the prior against the codes (vae_core.prior_geometry) and for mode coverage (vae_core.mode_coverage):
-plotly figures from arrays, no Streamlit calls (the Reconstructions & samples page and lesson 7 draw them)."""
+plotly figures from arrays, no Streamlit calls (the Reconstructions & samples page and lesson 8 draw them)."""
 from __future__ import annotations
 
 import math

@@ -1,5 +1,5 @@
 """Sentences about the prior and the codes, written from a run's own numbers (no Streamlit calls): the Reconstructions
-& samples page and lesson 7 both say them."""
+& samples page and lesson 8 both say them."""
 from __future__ import annotations
 
 import math

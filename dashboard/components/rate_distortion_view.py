@@ -1,6 +1,6 @@
 """The rate-distortion curve of a β sweep (vae_core.rate_distortion): KL (rate) against reconstruction (distortion),
 one point per β, collapsed runs marked, each with a thumbnail of its reconstructions and samples. The Sweep page
-draws it from the trials, lesson 8 from its runs."""
+draws it from the trials, lesson 9 from its runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

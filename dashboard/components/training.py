@@ -143,6 +143,9 @@ def job_panel(job: TrainJob, running: bool) -> None:
     elif snap.status not in ACTIVE:
         map_replay.show(job.history, f"job_{job.id[:8]}")
     final_message(snap.status, snap.message, job.run)
+    if snap.evaluating and snap.status != "evaluating":
+        st.info("Now scoring it on the test part in the background; its figures appear here when that is done.",
+                icon=":material/hourglass:")
     if running and not job.active:
         st.rerun()  # full rerun: buttons re-enable, polling stops
 

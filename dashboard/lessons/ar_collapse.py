@@ -1,4 +1,4 @@
-"""Lesson 9: the classic collapse (Bowman et al. 2016). An autoregressive decoder (a GRU reading the previous step)
+"""Lesson 10: the classic collapse (Bowman et al. 2016). An autoregressive decoder (a GRU reading the previous step)
 models a smooth physiological signal from its own past, so at β = 1 the code goes unused; the standard cures side
 by side: KL warm-up, free bits, dropping the decoder's input, a weaker decoder. A decoder that cannot read the
 past (1-D convolutions) is the baseline."""
@@ -113,7 +113,7 @@ def figures(runs: list[Run]) -> list:
     fig = go.Figure(go.Scatter(y=x[:, 0], mode="lines", name=f"test window ({data.channels[0]})",
                                line=dict(color="black", width=2.5)))
     for i, r in enumerate(ordered):
-        recon = r.memo.get(("lesson9", "recon"), lambda r=r: analysis.reconstruct(r.model, x[None])[0])
+        recon = r.memo.get(("lesson_ar", "recon"), lambda r=r: analysis.reconstruct(r.model, x[None])[0])
         fig.add_scatter(y=recon[:, 0], mode="lines", name=f"run {r.number}: {name(r)}",
                         line=dict(dash="dot", color=charts.PALETTE[i % len(charts.PALETTE)]))
     fig.update_layout(xaxis_title="time step in window", yaxis_title="scaled value")
@@ -128,7 +128,7 @@ def figures(runs: list[Run]) -> list:
 
 
 LESSON = Lesson(
-    number=9, title=TITLES[9],
+    number=10, title=TITLES[10],
     summary="Give the decoder the previous step and it needs no code: at β = 1 an autoregressive VAE ignores z. "
             "This is the posterior collapse the literature means. Four standard cures, side by side.",
     data="bleeding", base={"arch": "argru", "epochs": EPOCHS},

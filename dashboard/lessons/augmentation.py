@@ -1,4 +1,4 @@
-"""Lesson 10: augmenting a short recording. BasicMotions gives 64 training recordings; a 1-D conv VAE trained long on
+"""Lesson 11: augmenting a short recording. BasicMotions gives 64 training recordings; a 1-D conv VAE trained long on
 them learns them by heart and its validation loss turns back up. New windows made from old ones (jitter, scale, time
 warp, window shift; Um et al. 2017), drawn from the run's seed, keep it learning what the recordings share."""
 from __future__ import annotations
@@ -68,7 +68,7 @@ def figures(runs: list[Run]) -> list:
 
 
 LESSON = Lesson(
-    number=10, title=TITLES[10],
+    number=11, title=TITLES[11],
     summary="A short recording is learned by heart. Augmenting its training windows (new windows made from old ones, "
             "from the run's seed) keeps the validation loss down.",
     data="basicmotions", base={"epochs": EPOCHS},

@@ -1,4 +1,4 @@
-"""Lesson 7: prior holes and mode coverage. Why samples from the prior look worse than reconstructions: where the
+"""Lesson 8: prior holes and mode coverage. Why samples from the prior look worse than reconstructions: where the
 codes of real digits lie against the prior N(0, I), the holes between them, samples from a mixture fitted to the
 codes, and which digits the prior's samples show (a classifier counts them)."""
 from __future__ import annotations
@@ -79,11 +79,11 @@ def figures(runs: list[Run]) -> list:
 
 
 def _decoded(run: Run, source: str, z: np.ndarray) -> np.ndarray:
-    return run.memo.get(("lesson7", source), lambda: analysis.decode(run.model, z))
+    return run.memo.get(("lesson_prior", source), lambda: analysis.decode(run.model, z))
 
 
 LESSON = Lesson(
-    number=7, title=TITLES[7],
+    number=8, title=TITLES[8],
     summary="Reconstructions look sharp and samples look worse: the prior puts mass where no code lies. See the holes, "
             "sample from the codes instead, and count which digits the samples show.",
     data="mnist", base={"epochs": 20},

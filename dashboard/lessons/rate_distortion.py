@@ -1,4 +1,4 @@
-"""Lesson 8: the rate-distortion curve. One run per β on the same digits; each is a point (distortion, rate), and β
+"""Lesson 9: the rate-distortion curve. One run per β on the same digits; each is a point (distortion, rate), and β
 decides where on the curve the model sits (Alemi et al. 2018)."""
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def figures(runs: list[Run]) -> list:
 
 
 LESSON = Lesson(
-    number=8, title=TITLES[8],
+    number=9, title=TITLES[9],
     summary="β is not a knob for quality: it picks a point on a trade-off between the nats a code carries (rate) and "
             "how well it rebuilds the input (distortion). Train one model per β and draw the curve.",
     data="mnist", base={"latent_dim": 16, "epochs": 10},

@@ -1,4 +1,4 @@
-"""Lessons 7-10 headless: each trains its (tiny) runs in the background and explains them with those runs' own
+"""Lessons 8-11 headless: each trains its (tiny) runs in the background and explains them with those runs' own
 numbers. Runs train 2 epochs ($VAE_EXPLORER_LESSON_EPOCHS), MNIST lessons on every 4th digit."""
 from __future__ import annotations
 
@@ -63,8 +63,8 @@ def run_lesson(number: int, timeout: float = 400):
     return at, runs
 
 
-def test_lesson_7_explains_holes_and_coverage_with_each_runs_numbers():
-    at, runs = run_lesson(7)
+def test_lesson_8_prior_explains_holes_and_coverage_with_each_runs_numbers():
+    at, runs = run_lesson(8)
     shown = texts(at)
     for run in runs:
         r = prior_view.results(run)
@@ -78,8 +78,8 @@ def test_lesson_7_explains_holes_and_coverage_with_each_runs_numbers():
     assert f"{prior_words.pct(b.unsure_share)} with a 16-D one" in side
 
 
-def test_lesson_8_draws_the_curve_of_its_runs():
-    at, runs = run_lesson(8)
+def test_lesson_9_draws_the_curve_of_its_runs():
+    at, runs = run_lesson(9)
     curve = rd_lesson.curve(runs)
     assert [p.beta for p in curve.points] == list(rd_lesson.BETAS)
     shown = texts(at)
@@ -93,8 +93,8 @@ def test_lesson_8_draws_the_curve_of_its_runs():
     assert rate_distortion_view.rows_of(runs)[0]["kl"] == runs[0].summary["kl"]
 
 
-def test_lesson_9_sets_each_cure_beside_the_plain_autoregressive_decoder():
-    at, runs = run_lesson(9)
+def test_lesson_10_sets_each_cure_beside_the_plain_autoregressive_decoder():
+    at, runs = run_lesson(10)
     shown = " ".join(texts(at))
     by = {ar_collapse.role(r): r for r in runs}
     assert set(by) == {"plain", "baseline", "warmup", "free_bits", "dropout", "weak"}
@@ -105,8 +105,8 @@ def test_lesson_9_sets_each_cure_beside_the_plain_autoregressive_decoder():
         assert ar_collapse._facts(run) in shown, ar_collapse.name(run)
 
 
-def test_lesson_10_compares_validation_losses_with_and_without_augmentation():
-    at, runs = run_lesson(10)
+def test_lesson_11_compares_validation_losses_with_and_without_augmentation():
+    at, runs = run_lesson(11)
     plain, aug = augmentation.roles(runs)
     assert aug.train_cfg.augment == augmentation.AUGMENT and plain.train_cfg.augment == ()
     shown = " ".join(texts(at))

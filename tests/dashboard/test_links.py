@@ -119,7 +119,7 @@ def test_values_that_do_not_fit_the_data_are_refused_when_completed():
 def test_lesson_and_presenter_values():
     assert links.lesson({"lesson": "3"}) == (3, None)
     assert links.lesson({}) == (None, None)
-    for bad in ("0", "11", "2.5", "x"):
+    for bad in ("0", "12", "2.5", "x"):
         number, problem = links.lesson({"lesson": bad})
         assert number is None and repr(bad) in problem
     assert links.presenter({"presenter": "1"}) is True and links.presenter({"presenter": "off"}) is False
@@ -185,6 +185,6 @@ def test_a_lesson_link_opens_that_lesson_and_a_bad_one_says_so():
     at.query_params["lesson"] = "4"
     at.run()
     assert at.header[0].value == "Lesson 4: Latent size"
-    at.query_params["lesson"] = "11"
+    at.query_params["lesson"] = "12"
     at.run()
-    assert any("lesson='11' is not a lesson number (1 to 10)" in w.value for w in at.warning)
+    assert any("lesson='12' is not a lesson number (1 to 11)" in w.value for w in at.warning)
