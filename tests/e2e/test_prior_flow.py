@@ -36,7 +36,7 @@ def test_prior_views_on_a_trained_run(page: Page, app_url: str) -> None:
     wait_idle(page, timeout=60_000)
     expect(page.get_by_text(re.compile(r"In this 2-D view \(z itself\), \d+(\.\d)?% of the prior's mass lies in "
                                        r"holes"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"draws from a \d+-component mixture fitted to the codes"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"The mixture has \d+ Gaussian components"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"A classifier fitted on the training part \(right on \d+%"))).to_be_visible()
     titles = page.evaluate(CHART_TITLES)
     assert any("Where the codes of the training part lie" in t for t in titles), titles
