@@ -29,8 +29,8 @@ def dimension_histogram(spread: DimensionSpread, dim: int, kl: float, part: str)
                    line=dict(color=PRIOR, dash="dash")),
     ])
     fig.update_layout(barmode="overlay", xaxis_title=f"z{dim}", yaxis_title="density")
-    return _below(charts._layout(fig, f"z{dim} (KL {kl:.2f} nats): codes of {len(spread.mu):,} {PART_WORDS.get(part, part)} inputs", 360),
-                  -0.22)
+    title = f"z{dim} (KL {kl:.2f} nats): codes of {len(spread.mu):,} {PART_WORDS.get(part, part)} inputs"
+    return _below(charts._layout(fig, title, 360), -0.22)
 
 
 def spread_bars(spread: DimensionSpread, kl_per_dim: np.ndarray) -> go.Figure:
@@ -71,7 +71,8 @@ def density_figure(m: DensityMap, part: str) -> go.Figure:
              for n, share in zip(m.names, m.explained, strict=True)]
     fig.update_layout(xaxis=dict(title=names[0], range=[-EXTENT, EXTENT], constrain="domain"),
                       yaxis=dict(title=names[1], range=[-EXTENT, EXTENT], scaleanchor="x", constrain="domain"))
-    return _below(charts._layout(fig, f"Where the codes of the {PART_WORDS.get(part, part)} part lie, against the prior", 560), -0.12)
+    title = f"Where the codes of the {PART_WORDS.get(part, part)} part lie, against the prior"
+    return _below(charts._layout(fig, title, 560), -0.12)
 
 
 def coverage_bars(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> go.Figure:

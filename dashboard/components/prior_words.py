@@ -9,7 +9,6 @@ import numpy as np
 from vae_core.mode_coverage import CONFIDENT, ModeCoverage
 from vae_core.prior_geometry import HOLE_PERCENTILE, HOLE_RATIO, DensityMap, DimensionSpread, PriorGap
 
-
 PART_WORDS = {"train": "training", "val": "validation", "test": "test", "all": "whole data set's"}
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -60,7 +59,8 @@ def spread_words(spread: DimensionSpread, kl_per_dim: np.ndarray) -> str:
                 "and the decoder draws the same thing whatever z it gets.")
     lo, hi = float(sd[used].min()), float(sd[used].max())
     narrow = int((sd[used] < 0.8).sum())
-    text = (f"In the {int(used.sum())} dimension{'s' * int(used.sum() != 1)} that carry information, sampled codes spread "
+    n_used = int(used.sum())
+    text = (f"In the {n_used} dimension{'s' * (n_used != 1)} that carry information, sampled codes spread "
             f"with a standard deviation from {lo:.2f} to {hi:.2f} (the prior's is 1)")
     text += (f"; {narrow} of them are narrower than 0.8, so the prior reaches well beyond the codes there."
              if narrow else ".")
@@ -75,7 +75,8 @@ def map_words(m: DensityMap, part: str) -> str:
         f"the codes' first two principal directions, {pct(m.explained[0] + m.explained[1])} of their variance")
     return (f"In this 2-D view ({view}), {pct(m.hole_mass)} of the prior's mass lies in holes: cells inside the "
             f"circle holding 95% of it where the codes of the {PART_WORDS.get(part, part)} part have less than "
-            f"{HOLE_RATIO:g} of the prior's share. {pct(m.outside_prior)} of the codes lie outside that circle, where the prior puts 5%.")
+            f"{HOLE_RATIO:g} of the prior's share. {pct(m.outside_prior)} of the codes lie outside that circle, where "
+            "the prior puts 5%.")
 
 
 def coverage_words(cov: ModeCoverage, mixture: ModeCoverage | None = None) -> str:

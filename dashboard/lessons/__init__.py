@@ -3,8 +3,19 @@ background, and explains what happened with the numbers of those runs (see commo
 from __future__ import annotations
 
 from .. import state
-from . import anomaly, ar_collapse, augmentation, beta, collapse, elbo, latent_size, prior_holes, rate_distortion, \
-    sensor_loss, touch
+from . import (
+    anomaly,
+    ar_collapse,
+    augmentation,
+    beta,
+    collapse,
+    elbo,
+    latent_size,
+    prior_holes,
+    rate_distortion,
+    sensor_loss,
+    touch,
+)
 from .common import Lesson
 from .touch import LiveLesson
 

@@ -36,7 +36,8 @@ def story(runs: list[Run]) -> list:
         out.append(Text(
             f"**{what.capitalize()}** (run {run.number}): the validation loss was lowest at epoch {at} ({best:.1f} "
             f"nats per recording) and {'rose to' if rose else 'ended at'} {last:.1f} by epoch {epochs(run)[-1].epoch}; "
-            f"the training loss ended at {train:.1f}{' (on altered windows)' if run.train_cfg.augment else ''}. Test part: reconstruction {run.summary['recon']:.1f}, KL "
+            f"the training loss ended at {train:.1f}{' (on altered windows)' if run.train_cfg.augment else ''}. "
+            f"Test part: reconstruction {run.summary['recon']:.1f}, KL "
             f"{run.summary['kl']:.1f} nats."))
     p_best, _, p_last, _ = _course(plain)
     a_best, _, a_last, _ = _course(aug)

@@ -37,7 +37,8 @@ def story(runs: list[Run]) -> list:
         r = prior_view.results(run)
         s = run.summary
         out.append(Text(f"**{name(run)}** (run {run.number}): reconstructions of the test digits cost "
-                        f"{s['recon']:.1f} nats, with {s['kl']:.1f} nats in the code. " + prior_words.gap_words(r["gap"])))
+                        f"{s['recon']:.1f} nats, with {s['kl']:.1f} nats in the code. "
+                        + prior_words.gap_words(r["gap"])))
         if r["map"] is not None:
             out.append(Text(prior_words.map_words(r["map"], r["part"])))
         if r["coverage"] is not None:

@@ -140,7 +140,8 @@ def test_a_beta_sweep_draws_its_rate_distortion_curve_with_thumbnails():
     curve = titled(at, "Rate against distortion")
     (line,) = curve["data"]
     assert line["text"] == ["β=0.5", "β=4", "β=32"]
-    assert line["x"] == pytest.approx([r["recon"] for r in rows]) and line["y"] == pytest.approx([r["kl"] for r in rows])
+    assert line["x"] == pytest.approx([r["recon"] for r in rows])
+    assert line["y"] == pytest.approx([r["kl"] for r in rows])
     assert line["marker"]["symbol"] == ["x" if r["collapsed"] else "circle" for r in rows]
     captions = [c for im in at.image for c in im.captions]
     shown = [c for c in captions if c.startswith("β = ")]
