@@ -105,7 +105,8 @@ def _read(p: Param, text: str) -> tuple[Any, str | None]:
         try:
             return p.setting.parse(text), None
         except ConfigError:
-            return None, f"hidden={text!r} is not layer sizes ({p.setting.range_text()}); ignored"
+            what = p.setting.range_text() if p.setting.items else f"layer sizes ({p.setting.range_text()})"
+            return None, f"{p.name}={text!r} is not {what}; ignored"
     if p.type is bool:
         switch = parse_switch(text)
         return switch, None if switch is not None else f"{p.name}={text!r} is not true or false; ignored"

@@ -92,7 +92,10 @@ def decode(model: VAE, z: np.ndarray, y: np.ndarray | int | None = None, batch_s
 
 
 def reconstruct(model: VAE, x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-    """Reconstruction of each input through its latent mean: (N, ...) -> (N, ...)."""
+    """Reconstruction of each input through its latent mean: (N, ...) -> (N, ...).
+
+    Decoded from z alone: an autoregressive decoder generates it, feeding back its own steps.
+    """
     return decode(model, encode_means(model, x, y), y)
 
 
@@ -104,7 +107,7 @@ def reconstruction_errors(model: VAE, x: np.ndarray, y: np.ndarray | None = None
     with inference(model) as dev:
         for i, xb in _batches(x, batch_size):
             xt, yb = torch.as_tensor(xb, device=dev), _label_batch(y, i, batch_size, dev)
-            params = model.decode(model.encode(xt, yb)[0], yb)
+            params = model.decode(model.encode(xt, yb)[0], yb, x=xt)  # an autoregressive decoder is teacher-forced
             errs.append(recon_nll(params, xt, model.cfg.loss, model.cfg.huber_delta).cpu())
     return torch.cat(errs).numpy()
 
@@ -344,8 +347,9 @@ def elbo_terms(model: VAE, x: np.ndarray, beta: float = 1.0, draws: int = 4, see
         eps = torch.randn((draws, mu.shape[1]), generator=torch.Generator().manual_seed(seed)).to(dev)
         sigma = torch.exp(0.5 * logvar)
         z = mu + sigma * eps  # (K, D)
-        params = model.decode(z)
-        recon = recon_nll(params, xt.expand(draws, *xt.shape[1:]), model.cfg.loss, model.cfg.huber_delta)
+        xs = xt.expand(draws, *xt.shape[1:])
+        params = model.decode(z, x=xs)
+        recon = recon_nll(params, xs, model.cfg.loss, model.cfg.huber_delta)
         kl = kl_per_dim(mu, logvar)[0]
         means = reconstruction_mean(params, model.cfg.loss)
         at_mu = reconstruction_mean(model.decode(mu), model.cfg.loss)[0]

@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .analysis import likelihood_note
+from . import checks
 from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .anomaly.scoring import ThresholdRule
 from .config import LIVE, SETTINGS, ConfigError, configs_for
@@ -22,6 +23,7 @@ from .formats.sensor_options import SensorOptions
 from .dataset import DataError
 from .settings import collect, parse_sizes
 from .store import RunStore, StoreError, default_runs_dir
+from . import export_command
 from .sweep import command as sweep_command
 from .tracking import TrackingError
 from .training import Change, check_change
@@ -124,8 +126,9 @@ def _add_setting_flags(group, target: str) -> None:
             group.add_argument(s.flag, dest=s.name, action="store_const", const=True, default=None,
                                help=f"{s.help} (default: {s.default_text()})")
         elif s.target == target and s.cli:
-            group.add_argument(s.flag, dest=s.name, type=_SIZES if s.type is tuple else s.type, default=None,
-                               choices=s.choices or None, metavar="SIZES" if s.type is tuple else None,
+            kind = _reader(s) if s.items else _SIZES if s.type is tuple else s.type
+            group.add_argument(s.flag, dest=s.name, type=kind, default=None, choices=s.choices or None,
+                               metavar=s.metavar or ("SIZES" if s.type is tuple else None),
                                help=f"{s.help} (default: {s.default_text()})")
 
 
@@ -220,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="print the runs as one JSON list on the last stdout line")
 
     sweep_command.add_parser(sub, _add_data_flags)
+    export_command.add_parser(sub, _add_data_flags, add_runs_dir_flag)
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
@@ -318,7 +322,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         run = new_run(data, *configs_for(data.kind, data.input_shape, given, data.classes), changes=args.change,
                       **info)
-    check_compatible(run.model, data)  # before a folder is made for it
+    check_compatible(run.model, data, run.train_cfg)  # before a folder is made for it
+    failed = checks.problems(data, run.model_cfg, run.train_cfg)
+    for check in failed:  # the set-up's problems, each with its fix, before the first step
+        print(f"check: {check.problem}. Fix: {check.fix}.", file=sys.stderr)
     writer = RunWriter(Path(args.out), run) if args.out else store.writer(run)
     bar = None
     with writer:
@@ -342,6 +349,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _score_recording(args, run.model, data, summary)
         _notes(data, summary)
         summary["run_dir"] = str(writer.folder)
+        summary["checks"] = [{"name": c.name, "problem": c.problem, "fix": c.fix} for c in failed]
         writer.finished()
     out = writer.folder
     if args.json:
@@ -425,18 +433,26 @@ def _notes(data, summary: dict) -> None:
     summary["data_notes"] = list(data.notes)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .analysis import evaluate
+def _run_data(args: argparse.Namespace, run):
+    """The data a saved run was trained on (its recorded source and sensor options), or --data; checked to fit."""
     from .data import load
-    from .training import TrainingSoFar, check_compatible
+    from .training import check_compatible
 
-    run = _load(args.run_dir, args.runs_dir)
     source = args.data or run.data_info.get("source") or run.data_info.get("name")
     if not source:
         raise DataError("the run does not say which data it was trained on; pass --data")
     saved = run.data_info.get("sensor") if not args.data else None
     data = load(source, _sensor_options(args, source, saved), args.label_names)
     check_compatible(run.model, data)
+    return data
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .analysis import evaluate
+    from .training import TrainingSoFar
+
+    run = _load(args.run_dir, args.runs_dir)
+    data = _run_data(args, run)
     result = evaluate(run.model, data, args.part, iwae_k=args.eval_k, history=TrainingSoFar.of(run.events))
     result.update({"run_dir": str(args.run_dir), "data": data.name})
     _notes(data, result)
@@ -562,8 +578,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return sweep_command.run(args, _sensor_options)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    return export_command.run(args, _load, _run_data)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "datasets": cmd_datasets, "runs": cmd_runs,
-            "sweep": cmd_sweep, "ui": cmd_ui, "sample": cmd_sample}
+            "sweep": cmd_sweep, "export": cmd_export, "ui": cmd_ui, "sample": cmd_sample}
 
 
 def main(argv: list[str] | None = None) -> int:

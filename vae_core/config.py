@@ -17,7 +17,7 @@ __all__ = ["ARCHS", "ConfigError", "LOSSES", "LOSS_NAMES", "ModelConfig", "SETTI
            "to_dict"]
 
 ARCH_NAMES = {"mlp": "MLP (fully connected)", "conv": "Convolutional", "conv1d": "1-D convolution over time",
-              "gru": "GRU (recurrent)"}
+              "gru": "GRU (recurrent)", "argru": "GRU reading the previous step (autoregressive)"}
 ARCHS = tuple(ARCH_NAMES)
 LOSS_NAMES = {
     "bce": "Bernoulli (binary cross-entropy)",
@@ -27,6 +27,12 @@ LOSS_NAMES = {
     "huber": "Huber (squared near 0, absolute far out)",
 }
 LOSSES = tuple(LOSS_NAMES)
+AUGMENTATIONS = {  # vae_core.augment applies them
+    "jitter": "jitter: add small Gaussian noise to every value",
+    "scale": "scale: multiply each channel of a window by a factor near 1",
+    "warp": "time warp: stretch and squeeze time smoothly within the window",
+    "shift": "window shift: move the window a few steps earlier or later",
+}
 # Losses that model each value as a probability, so the data must lie in [0, 1].
 UNIT_INTERVAL_LOSSES = ("bce", "cbce")
 # The VAE family (vae_core/family.py) and the architecture knobs: each choice in words.
@@ -64,7 +70,7 @@ class ModelConfig:
     classes: int = 0  # from the data: the labels a conditional model takes (0 when it is not conditional)
     arch: str = setting(
         "mlp", target="model", lesson=1, choices=ARCHS, defaults={"sensor": "conv1d"},
-        choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp")}, sweep="list",
+        choices_by_kind={"image": ("mlp", "conv"), "sensor": ("conv1d", "gru", "mlp", "argru")}, sweep="list",
         help="How the encoder and decoder are built: MLPs treat every input value separately, convolutions share "
              "weights across positions in space or time.",
         widget=Widget("Architecture", names=ARCH_NAMES))
@@ -90,9 +96,10 @@ class ModelConfig:
         widget=Widget("Top layer size (z2)", low=1, high=64, step=1, more=True))
     hidden: tuple[int, ...] = setting(
         (400,), lesson=1, low=1, high=4096, max_items=6, sweep="list",
-        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,)},
+        defaults={"image/mlp": (400,), "sensor/mlp": (256,), "conv": (32, 64), "conv1d": (32, 64), "gru": (64,),
+                  "argru": (64,)},
         help="Layer sizes, comma separated: widths of the hidden layers (MLP), channels per conv layer, or the "
-             "GRU's state size.",
+             "GRU's state size (autoregressive GRU: the encoder's, then the decoder's).",
         widget=Widget("Layer sizes", more=True))
     loss: str = setting(
         "bce", lesson=5, choices=LOSSES, defaults={"sensor": "mse"}, sweep="list",
@@ -117,6 +124,11 @@ class ModelConfig:
         help="Normalisation after each hidden layer of the encoder and decoder (MLP and convolution layers): batch "
              "norm uses the batch's statistics (running ones at test time), layer norm each sample's own.",
         widget=Widget("Normalisation", names=NORM_NAMES, more=True))
+    decoder_input_dropout: float = setting(
+        0.0, lesson=11, low=0, high=1, active_when=("arch", ("argru",)),
+        help="Autoregressive decoder only: the share of time steps where it may not read the previous value "
+             "(Bowman et al. 2016's word dropout), so it has to get them from z.",
+        widget=Widget("Decoder input dropout", low=0.0, high=1.0, step=0.05, more=True))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
@@ -132,7 +144,7 @@ class ModelConfig:
             raise ConfigError(f"input_shape must be positive sizes, not {self.input_shape}")
         if self.arch == "conv" and len(self.input_shape) != 3:
             raise ConfigError("the conv architecture is for images (C, H, W); use conv1d or gru for sensor windows")
-        if self.arch in ("conv1d", "gru") and len(self.input_shape) != 2:
+        if self.arch in ("conv1d", "gru", "argru") and len(self.input_shape) != 2:
             raise ConfigError(f"the {self.arch} architecture is for sensor windows (T, C); use mlp or conv for images")
 
     @property
@@ -202,6 +214,12 @@ class TrainConfig:
         help="How the weights are stepped: Adam and AdamW adapt each weight's step size (AdamW decays weights apart "
              "from the gradient), RMSprop adapts it without momentum, SGD takes plain steps with momentum 0.9.",
         widget=Widget("Optimiser", names=OPTIMIZER_NAMES, more=True))
+    augment: tuple[str, ...] = setting(
+        (), kind=tuple, lesson=12, items=tuple(AUGMENTATIONS), kinds=("sensor",), metavar="METHODS",
+        default_words="none",
+        help="Sensor windows only: new training windows from old ones (jitter, scale, warp, shift; Um et al. 2017), "
+             "drawn from the run's seed, which helps a model learn from a short recording.",
+        widget=Widget("Augment the training windows", names=AUGMENTATIONS, more=True))
     weight_decay: float = setting(
         0.0, lesson=1, low=0, high=1, sweep="list",
         help="Pulls the weights gently towards zero (decoupled in AdamW, an L2 penalty in the others), another "
@@ -323,6 +341,8 @@ def describe(model: ModelConfig, train: TrainConfig) -> list[tuple[str, str]]:
     rows = []
     for name, s in SETTINGS.items():
         if s.active_when and values[s.active_when[0]] not in s.active_when[1]:
+            continue
+        if s.kinds and model.kind not in s.kinds:  # augmentation of sensor windows, for an image run
             continue
         label = s.widget.label if s.widget else name.replace("_", " ")
         rows.append((label, format_value(values[name])))

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
 from .layers import activation, norm, with_label
+from .models_autoregressive import AutoregressiveGRUDecoder
 
 
 class VAEOutput(NamedTuple):
@@ -50,7 +51,7 @@ class VAE(nn.Module):
         """Draw the reparameterisation noise and the dropout masks from `generator` from now on."""
         self.rng = generator
         for module in self.modules():
-            if isinstance(module, Dropout):
+            if getattr(module, "uses_run_rng", False):  # dropout masks (models_autoregressive.StepDropout too)
                 module.rng = generator
 
     def head_inputs(self, features: int) -> int:
@@ -78,15 +79,21 @@ class VAE(nn.Module):
         """
         return mu + noise(mu.shape, rng or self.rng, mu) * torch.exp(0.5 * logvar)
 
-    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        """(B, D) -> likelihood parameters (B, ...) in the input's shape."""
-        out = self.decoder(with_label(z, y, self.classes))
+    def decode(self, z: Tensor, y: Tensor | None = None, x: Tensor | None = None) -> Tensor:
+        """(B, D) [and a conditional model's labels y] -> likelihood parameters (B, ...) in the input's shape.
+
+        `x` (B, ...) is the input whose likelihood p(x|z) is scored: an autoregressive decoder reads its previous
+        steps (teacher forcing); without it, it generates. Every other decoder ignores it.
+        """
+        zy = with_label(z, y, self.classes)
+        reads_x = x is not None and getattr(self.decoder, "autoregressive", False)
+        out = self.decoder(zy, x) if reads_x else self.decoder(zy)
         return torch.sigmoid(out) if self.squash_output else out
 
     def forward(self, x: Tensor, rng: torch.Generator | None = None, y: Tensor | None = None) -> VAEOutput:
         mu, logvar = self.encode(x, y)
         z = self.reparameterize(mu, logvar, rng)
-        return VAEOutput(self.decode(z, y), mu, logvar, z)
+        return VAEOutput(self.decode(z, y, x), mu, logvar, z)
 
     def prior_code(self, eps: Tensor) -> Tensor:
         """A code drawn from the prior, from standard normal noise eps (B, D): here z = eps."""
@@ -104,6 +111,8 @@ def noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator, like: Tenso
 
 class Dropout(nn.Module):
     """Dropout whose masks come from the run's generator (nn.Dropout draws from torch's global one)."""
+
+    uses_run_rng = True
 
     def __init__(self, p: float) -> None:
         super().__init__()
@@ -232,8 +241,17 @@ def gru_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     return cls(cfg, _GRUEncoder(channels, hidden), hidden, _GRUDecoder(decoder_inputs(cfg), hidden, length, channels))
 
 
+def argru_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
+    """GRU encoder, autoregressive GRU decoder (models_autoregressive): the encoder's state hidden[0], the
+    decoder's hidden[-1]."""
+    length, channels = cfg.input_shape
+    decoder = AutoregressiveGRUDecoder(decoder_inputs(cfg), cfg.hidden[-1], length, channels,
+                                       cfg.decoder_input_dropout)
+    return cls(cfg, _GRUEncoder(channels, cfg.hidden[0]), cfg.hidden[0], decoder)
+
+
 MAX_PARAMETERS = 50_000_000  # weights of the largest model a run may have (200 MB as float32)
-BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae}
+BUILDERS = {"mlp": mlp_vae, "conv": conv_vae, "conv1d": conv1d_vae, "gru": gru_vae, "argru": argru_vae}
 NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 

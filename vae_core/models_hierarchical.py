@@ -64,9 +64,9 @@ class HierarchicalVAE(VAE):
         mu1, logvar1 = self._bottom(h, mu2)
         return torch.cat([mu1, mu2], 1), torch.cat([logvar1, logvar2], 1)
 
-    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+    def decode(self, z: Tensor, y: Tensor | None = None, x: Tensor | None = None) -> Tensor:
         """[z1, z2] (B, D1 + D2) -> likelihood parameters; x depends on z1 only."""
-        return super().decode(z[:, :self.cfg.latent_dim], y)
+        return super().decode(z[:, :self.cfg.latent_dim], y, x)
 
     def forward(self, x: Tensor, rng: torch.Generator | None = None, y: Tensor | None = None) -> VAEOutput:
         h = self.features(x, y)
@@ -77,7 +77,7 @@ class HierarchicalVAE(VAE):
         prior_mu1, prior_logvar1 = self.prior_z1(z2)
         z = torch.cat([z1, z2], 1)
         zeros = torch.zeros_like(mu2)  # p(z2) = N(0, I)
-        return VAEOutput(self.decode(z, y), torch.cat([mu1, mu2], 1), torch.cat([logvar1, logvar2], 1), z,
+        return VAEOutput(self.decode(z, y, x), torch.cat([mu1, mu2], 1), torch.cat([logvar1, logvar2], 1), z,
                          torch.cat([prior_mu1, zeros], 1), torch.cat([prior_logvar1, zeros], 1))
 
     def prior_code(self, eps: Tensor) -> Tensor:

@@ -174,6 +174,11 @@ def parameter_count(arch: str, input_shape: Sequence[int], hidden: Sequence[int]
         features = hidden[0]
         body = _gru(channels, features) + _linear(decoder_in, features) + _gru(decoder_in, features) + \
             _linear(features, channels)
+    elif arch == "argru":  # models_autoregressive: the decoder reads z, the previous step and its 'seen' flag
+        _, channels = input_shape
+        features, state = hidden[0], hidden[-1]
+        body = _gru(channels, features) + _linear(latent_dim, state) + _gru(latent_dim + channels + 1, state) + \
+            _linear(state, channels)
     else:
         raise ConfigError(f"unknown architecture {arch!r}")
     top = top_latent_dim if variant == "hierarchical" else 0

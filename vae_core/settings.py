@@ -56,6 +56,8 @@ class Setting:
     low_open: bool = False
     high_open: bool = False
     choices: tuple[str, ...] = ()  # words it may take
+    items: tuple[str, ...] = ()  # words a list setting may hold, any number of them (augmentations)
+    kinds: tuple[str, ...] = ()  # data kinds it applies to ('sensor'); empty: every kind
     choices_by_kind: dict[str, tuple[str, ...]] = field(default_factory=dict)  # narrower per data kind
     defaults: dict[str, Any] = field(default_factory=dict)  # "kind/arch", "arch" or "kind" -> default
     max_items: int = 0  # layer sizes: at most this many layers
@@ -109,6 +111,8 @@ class Setting:
     # ---- checking and reading --------------------------------------------------------------------
     def range_text(self) -> str:
         """What is allowed, in words: 'a whole number from 1 to 512', 'one of mlp, conv'."""
+        if self.items:
+            return f"any of {', '.join(self.items)}, comma separated (or none)"
         if self.choices:
             plain = all(c.isidentifier() for c in self.choices)  # '.' and ',' read better quoted
             return f"one of {', '.join(c if plain else repr(c) for c in self.choices)}"
@@ -133,6 +137,9 @@ class Setting:
             return None
         if self.type is bool:
             return None if isinstance(value, bool) else f"{self.name} must be True or False, not {reprlib.repr(value)}"
+        if self.items:
+            ok = isinstance(value, tuple) and len(set(value)) == len(value) and all(v in self.items for v in value)
+            return None if ok else bad
         if self.choices:
             return None if value in self.choices else bad
         if self.type is str or (self.type is tuple and self.low is None):  # free text (or names) with its own rule
@@ -178,6 +185,11 @@ class Setting:
             return value
         if self.read is not None:
             value = self.read(text)
+            self.validate(value)
+            return value
+        if self.items:
+            words = tuple(w.strip().lower() for w in text.split(",") if w.strip())
+            value = () if words == ("none",) else words
             self.validate(value)
             return value
         if self.type is str:
@@ -254,7 +266,9 @@ def parse_sizes(text: str) -> tuple[int, ...] | None:
 def format_value(v: Any) -> str:
     """A value as a CLI flag, a link or a table shows it: 0.002 -> '0.002', (32, 64) -> '32,64'."""
     if isinstance(v, (tuple, list)):
-        return ",".join(str(int(x)) for x in v)
+        if not v:
+            return "none"  # an empty list of words (no augmentation)
+        return ",".join(x if isinstance(x, str) else str(int(x)) for x in v)
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .config import LIVE, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
+from .augment import augment
+from .config import LIVE, SETTINGS, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
 from .losses import kl_weight
 from .models import VAE
@@ -233,8 +234,8 @@ def lr_factor(schedule: str, progress: float) -> float:
     return 1.0
 
 
-def check_compatible(model: VAE, data: Dataset) -> None:
-    """Raise DataError when the model cannot be trained on this data (shape, loss range)."""
+def check_compatible(model: VAE, data: Dataset, cfg: TrainConfig | None = None) -> None:
+    """Raise DataError when the model (trained with `cfg`) cannot be trained on this data (shape, loss range)."""
     if tuple(model.cfg.input_shape) != tuple(data.input_shape):
         raise DataError(f"the model expects samples of shape {tuple(model.cfg.input_shape)} but the data has "
                         f"{tuple(data.input_shape)}; build the model for this data set")
@@ -246,6 +247,11 @@ def check_compatible(model: VAE, data: Dataset) -> None:
     if model.classes and data.classes != model.classes:
         raise DataError(f"this conditional model takes labels of {model.classes} classes, but the data has "
                         f"{data.classes or 'no class labels'}; train it on labelled data with those classes")
+    for name in ("augment",) if cfg is not None else ():  # settings declared for some kinds of data only
+        kinds = SETTINGS[name].kinds
+        if getattr(cfg, name) and data.kind not in kinds:
+            raise DataError(f"{name} is for {' and '.join(kinds)} data, and this data is {data.kind}s; "
+                            f"drop {SETTINGS[name].flag}")
 
 
 def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None = None,
@@ -257,7 +263,7 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
     every step on CPU, 20 on CUDA, where reading a number back waits for the GPU). On the CPU it trains
     on cfg.threads threads (0: one per core) and gives the caller's thread its setting back at the end.
     """
-    check_compatible(model, data)
+    check_compatible(model, data, cfg)
     device = resolve_device(cfg.device)
     state = state or TrainState(model, cfg)
     model.to(device)
@@ -368,6 +374,8 @@ def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, devi
                     group["lr"] = lr
             picked = order[b * batch:(b + 1) * batch]
             xb = x_source[picked]
+            if cfg.augment:  # training batches only, drawn from the run's data generator (none drawn without it)
+                xb = augment(xb, cfg.augment, state.rng.data)
             terms = step_terms(model, xb, None if y_source is None else y_source[picked], beta=beta, **loss_kw(now))
             _optimise(state, terms, cfg.grad_clip)
             state.step += 1

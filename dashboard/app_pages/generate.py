@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import prior_view
 from dashboard.components.generate import classes, interpolation, reconstructions, samples, traversals
 from dashboard.components.run_header import explored_run, missing_data
 
@@ -11,15 +12,18 @@ ws = state.workspace()
 st.title("Reconstructions & samples")
 run = explored_run(ws, "what it rebuilds and generates", ":material/auto_awesome:", needs_data=False)
 
-# (tab, what draws it, needs the run's data); a conditional run also draws every class from the same codes
-parts = [("Reconstructions", reconstructions, True),
-         ("Samples from the prior" if not run.model.classes else "Samples of a chosen class", samples, False),
-         ("Latent traversals", traversals, False), ("Interpolation", interpolation, True)]
+# (tab, its module, what it shows of real inputs: None when it needs no data); a conditional run also draws every
+# class from the same codes
+parts = [("Reconstructions", reconstructions, "its reconstructions of real inputs"),
+         ("Samples from the prior" if not run.model.classes else "Samples of a chosen class", samples, None),
+         ("Prior vs codes", prior_view, "where the codes of real inputs lie against the prior"),
+         ("Latent traversals", traversals, None),
+         ("Interpolation", interpolation, "its interpolations between real inputs")]
 if run.model.classes:
-    parts.append(("Every class × the same z", classes, False))
-for tab, (_, part, needs_data) in zip(st.tabs([name for name, _, _ in parts]), parts, strict=True):
+    parts.append(("Every class × the same z", classes, None))
+for tab, (_, part, needs) in zip(st.tabs([name for name, _, _ in parts]), parts, strict=True):
     with tab:
-        if needs_data and run.data is None:
-            missing_data(run, "its reconstructions of real inputs")
+        if needs and run.data is None:
+            missing_data(run, needs)
         else:
             part.show(run)

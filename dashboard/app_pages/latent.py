@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import charts, explore
+from dashboard.components import charts, explore, projector_export
 from dashboard.components.run_header import explored_run
 from vae_core import analysis
 
@@ -127,3 +127,4 @@ with left:
 
 with right:
     explore.selected_inputs(data, explore.labels_in_turn(data, explore.selected_ids(event)))
+    projector_export.show(run, part)

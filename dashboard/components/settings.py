@@ -24,8 +24,9 @@ from . import presenter, share
 # Where each control stands: rows of one or two, then the ones under "More settings".
 LAYOUT = (("arch",), ("variant",), ("conditional",), ("latent_dim",), ("beta",), ("loss",), ("objective",),
           ("iwae_k",), ("epochs",), ("batch_size", "lr"), ("warmup", "warmup_epochs"), ("free_bits",))
-MORE = (("hidden",), ("top_latent_dim",), ("activation",), ("norm",), ("huber_delta",), ("dropout",), ("optimizer",),
-        ("weight_decay",), ("grad_clip",), ("schedule",), ("early_stopping",), ("seed",))
+MORE = (("hidden",), ("top_latent_dim",), ("activation",), ("norm",), ("huber_delta",), ("dropout",),
+        ("decoder_input_dropout",), ("augment",), ("optimizer",), ("weight_decay",), ("grad_clip",), ("schedule",),
+        ("early_stopping",), ("seed",))
 KIND_DEPENDENT = ("arch", "loss", "latent_dim", "hidden")  # recommended per data kind or architecture
 
 
@@ -68,6 +69,13 @@ def _draw(name: str, data: Dataset, values: dict[str, Any]) -> None:
     if s.active_when:
         other, active = s.active_when
         kw["disabled"] = values.get(other) not in active
+    if s.items:  # several words at once (augmentations); off for the kinds of data they do not apply to
+        if s.kinds and data.kind not in s.kinds:
+            values[name], kw["disabled"] = s.default, True
+            st.session_state[key] = list(s.default)
+        st.session_state.setdefault(key, [v for v in values[name] if v in s.items])
+        values[name] = tuple(st.multiselect(options=list(s.items), format_func=lambda v: w.names.get(v, v), **kw))
+        return
     if s.type is tuple:
         st.session_state.setdefault(key, format_value(values[name]))
         text = st.text_input(**kw)

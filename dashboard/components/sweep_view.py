@@ -13,7 +13,7 @@ from vae_core.sweep.background import SweepSnapshot, SweepTask
 from .. import state
 from ..links import defaults
 from ..workspace import Workspace
-from . import charts, heatmap
+from . import charts, heatmap, rate_distortion_view
 
 POLL_SECONDS = 1.0
 SWEEP = "sweep"  # key of this workspace's sweep in ws.background
@@ -146,6 +146,8 @@ def live_panel(ws: Workspace, running: bool) -> None:
             if picked and st.session_state.get(LAST_CLICK) != (chart_key, picked):
                 st.session_state[LAST_CLICK] = (chart_key, picked)
                 open_trial(ws, sweep, picked)
+        rate_distortion_view.show(snap.rows, sweep.plan.varied or list(sweep.plan.space), sweep.run_of, sweep.data,
+                                  f"{len(snap.rows)}_{sweep.id[:8]}")
         finished = [r for r in snap.rows if r["status"] != "failed"]
         if finished:
             c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

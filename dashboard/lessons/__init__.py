@@ -3,12 +3,27 @@ background, and explains what happened with the numbers of those runs (see commo
 from __future__ import annotations
 
 from .. import state
-from . import anomaly, beta, collapse, elbo, family, latent_size, sensor_loss, touch
+from . import (
+    anomaly,
+    ar_collapse,
+    augmentation,
+    beta,
+    collapse,
+    elbo,
+    family,
+    latent_size,
+    prior_holes,
+    rate_distortion,
+    sensor_loss,
+    touch,
+)
 from .common import Lesson
 from .touch import LiveLesson
 
 LESSONS: dict[int, Lesson | LiveLesson] = {m.LESSON.number: m.LESSON for m in (elbo, beta, collapse, latent_size,
-                                                                               sensor_loss, anomaly, touch, family)}
+                                                                               sensor_loss, anomaly, touch, family,
+                                                                               prior_holes, rate_distortion, ar_collapse,
+                                                                               augmentation)}
 for _lesson in LESSONS.values():  # runs record "lesson:5" as their data: the server can make it again
     if _lesson.prepare is not None:
         state.VARIANTS[_lesson.source] = lambda lesson=_lesson: lesson.prepare(state.bundled(lesson.data))

@@ -13,9 +13,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vae_core import analysis
-from vae_core.config import ModelConfig, TrainConfig
+from vae_core.config import SETTINGS, ModelConfig, TrainConfig
 from vae_core.dataset import Dataset
 from vae_core.run import Run
+from vae_core.settings import format_value
 from vae_core.training import TrainEvent
 
 from ..components import compare, settings
@@ -175,4 +176,10 @@ def describe(model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
         parts.append(f"{train_cfg.warmup} KL warm-up over {train_cfg.warmup_epochs:g} epochs")
     if train_cfg.free_bits > 0:
         parts.append(f"{train_cfg.free_bits:g} free bits")
+    if model_cfg.hidden != SETTINGS["hidden"].default_for(model_cfg.kind, model_cfg.arch):
+        parts.append(f"layer sizes {format_value(model_cfg.hidden)}")
+    if model_cfg.decoder_input_dropout > 0:
+        parts.append(f"decoder input dropout {model_cfg.decoder_input_dropout:g}")
+    if train_cfg.augment:
+        parts.append(f"augmented ({', '.join(train_cfg.augment)})")
     return ", ".join(parts)

@@ -79,10 +79,10 @@ def test_without_a_run_the_page_sends_you_to_train():
     assert not at.image
 
 
-def test_four_sections_and_every_control_explains_itself(trained):
+def test_five_sections_and_every_control_explains_itself(trained):
     at, _ = trained
-    assert [t.label for t in at.tabs] == ["Reconstructions", "Samples from the prior", "Latent traversals",
-                                          "Interpolation"]
+    assert [t.label for t in at.tabs] == ["Reconstructions", "Samples from the prior", "Prior vs codes",
+                                          "Latent traversals", "Interpolation"]
     for widget in (*at.slider, *at.selectbox, *at.radio, *at.number_input):
         assert widget.help and len(widget.help) > 30, widget.key
 
@@ -136,7 +136,8 @@ def test_prior_samples_follow_the_seed(trained, media):
     assert at.number_input(key="gen_prior_seed").value == 1
     (grid,) = [im for im in at.image if im.captions == ["32 samples, seed 1"]]
     close(tiles(media(grid.value[0]), 32, cols=8, upscale=3), images.as_uint8(analysis.sample_prior(run.model, 32, 1)))
-    assert [d.proto.label for d in at.get("download_button")].count("Download PNG") == 4
+    # reconstructions, samples, traversals, interpolation, and Prior vs codes' two sample grids
+    assert [d.proto.label for d in at.get("download_button")].count("Download PNG") == 6
 
 
 def test_traversal_rows_are_sorted_by_kl_and_decode_the_sweep(trained, media):

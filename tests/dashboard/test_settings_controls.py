@@ -29,15 +29,18 @@ def test_every_declared_control_is_drawn_once_with_its_label_default_and_help(tr
         w = _control(train_page, name)
         assert w.label == s.widget.label, name
         expected = s.default_for("image", "mlp")
-        assert (w.value == format_value(expected)) if s.type is tuple else (w.value == expected), name
+        if s.items:  # several words: a multiselect (disabled for data it does not apply to)
+            assert list(w.value) == list(expected) and w.disabled == ("image" not in s.kinds), name
+        else:
+            assert (w.value == format_value(expected)) if s.type is tuple else (w.value == expected), name
         assert w.help.startswith(s.help) and f"learn?lesson={s.lesson}" in w.help, name
 
 
 def test_each_control_offers_exactly_the_declared_range_or_options(train_page):
     for name, s in WIDGETS.items():
         w, spec = _control(train_page, name), s.widget
-        if s.choices:
-            want = losses_for(True) if name == "loss" else list(s.choices_for("image"))
+        if s.choices or s.items:
+            want = losses_for(True) if name == "loss" else list(s.items or s.choices_for("image"))
             assert list(w.options) == [spec.names.get(v, v) for v in want], name
         elif spec.grid:
             assert list(w.options) == [format_value(v) for v in spec.grid], name

@@ -18,6 +18,7 @@ CASES = [
     ("sensor", (37, 1), "conv1d"),
     ("sensor", (100, 6), "gru"),
     ("sensor", (32, 9), "mlp"),
+    ("sensor", (40, 3), "argru"),
 ]
 
 

@@ -30,6 +30,8 @@ CONFIGS = [
     ModelConfig(input_shape=(101, 1), arch="conv1d", hidden=(3, 5, 7, 11), latent_dim=5),
     ModelConfig(input_shape=(100, 6), arch="gru", hidden=(64,), latent_dim=8),
     ModelConfig(input_shape=(30, 2), arch="gru", hidden=(13, 99), latent_dim=3),  # gru uses the first size only
+    ModelConfig(input_shape=(64, 1), arch="argru", hidden=(64,), latent_dim=8),
+    ModelConfig(input_shape=(30, 3), arch="argru", hidden=(13, 7, 5), latent_dim=2, decoder_input_dropout=0.5),
 ]
 
 

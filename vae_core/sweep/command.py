@@ -97,6 +97,7 @@ def _best_text(row: dict | None) -> str:
 
 def run(args: argparse.Namespace, sensor_options) -> int:
     """The `sweep` command: returns the exit code (0 done, 1 every trial failed, 130 interrupted)."""
+    from .. import rate_distortion
     from ..data import load
     from . import engines, results, search
     from .space import parse_values
@@ -172,6 +173,8 @@ def run(args: argparse.Namespace, sensor_options) -> int:
                   f"{best['test_neg_elbo']:.2f} nats; open it with: vae-explorer evaluate {out / 'trials' / best['trial']}")
         if len(bests) > 1:
             print("note: neg. ELBOs under different losses are different likelihoods; compare within one loss")
+        for curve in rate_distortion.curves(outcome.rows, plan.varied or list(plan.space)):
+            print(rate_distortion.table(curve))
         if outcome.note:
             print(f"note: {outcome.note}")
         print(f"results: {out / results.RESULTS}")
