@@ -20,9 +20,10 @@ def saved(ws: Workspace, run: Run) -> LatentHistory | None:
     return run.memo.get(("latent_history", run.status, len(run.events)), lambda: saved_history(entry.path))
 
 
-def title(history: LatentHistory, epoch: int) -> str:
-    when = f"after epoch {epoch}" if epoch else "before training"
-    return f"Latent means {when}" + (" (2-D code)" if history.method == "z" else " (PCA, turned to match)")
+def title(method: str, epoch: int) -> str:
+    """The map's title, live or replayed: short enough for the Train page's narrow column at 1024 px."""
+    when = f"epoch {epoch}" if epoch else "before training"
+    return f"Latent means, {when}" + (" (2-D code)" if method == "z" else " (PCA)")
 
 
 def show(history: LatentHistory, key: str) -> None:
@@ -37,5 +38,8 @@ def show(history: LatentHistory, key: str) -> None:
                                  help="The same inputs encoded after each epoch, in fixed axes: drag to watch the "
                                       "clusters form.")
     frame = frames[epochs.index(epoch)]
-    st.plotly_chart(charts.latent_scatter(frame.coords, history.labels, title(history, epoch), height=420,
+    st.plotly_chart(charts.latent_scatter(frame.coords, history.labels, title(history.method, epoch), height=420,
                                           extent=history.extent()), key="live_map", config=charts.PNG_CONFIG)
+    if history.method != "z":
+        st.caption("Each epoch's PCA map is turned (rotated and mirrored) to match the last one, so the same cluster "
+                   "stays in the same place from frame to frame.")

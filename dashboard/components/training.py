@@ -136,9 +136,8 @@ def job_panel(job: TrainJob, running: bool) -> None:
         step_view.panel(job, snap)
     if snap.status in ACTIVE and snap.live_map is not None:
         m = snap.live_map
-        title = (f"Latent means after epoch {m.epoch}" if m.epoch else "Latent means before training") + \
-                (" (2-D code)" if m.method == "z" else " (PCA)")
-        st.plotly_chart(charts.latent_scatter(m.coords, m.labels, title, height=420, extent=m.extent),
+        st.plotly_chart(charts.latent_scatter(m.coords, m.labels, map_replay.title(m.method, m.epoch), height=420,
+                                              extent=m.extent),
                         key="live_map", config=charts.PNG_CONFIG)
     elif snap.status not in ACTIVE:
         map_replay.show(job.history, f"job_{job.id[:8]}")

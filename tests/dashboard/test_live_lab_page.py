@@ -79,5 +79,5 @@ def test_the_finished_run_replays_its_latent_map_over_the_epochs():
     assert scrubber.options == ["0", "1", "2", "3"] and scrubber.value == 3
     scrubber.set_value(1).run()
     maps = [spec(c) for c in app.get("plotly_chart") if "Latent means" in spec(c)["layout"]["title"]["text"]]
-    assert "after epoch 1" in maps[0]["layout"]["title"]["text"]
+    assert "Latent means, epoch 1" in maps[0]["layout"]["title"]["text"]
     assert maps[0]["layout"]["xaxis"]["range"][0] < maps[0]["layout"]["xaxis"]["range"][1]  # fixed axes

@@ -37,7 +37,7 @@ def test_a_tiny_run_trains_and_is_recorded(app):
     steps = [t for t in curves["data"] if t["name"] == "total"][0]
     assert len(steps["y"]) == sum(e.kind == "step" for e in run.events)
     assert sorted(t["name"] for t in live_map["data"]) == [str(d) for d in range(10)]  # one colour per digit
-    assert "after epoch 2" in live_map["layout"]["title"]["text"]
+    assert "Latent means, epoch 2" in live_map["layout"]["title"]["text"]
     assert not app.button(key="train_start").disabled
 
 
@@ -150,4 +150,4 @@ def test_the_right_side_shows_the_run_chosen_in_the_sidebar_not_the_last_job(app
     picker = next(s for s in app.selectbox if s.label == "Run to explore")
     picker.set_value(job_run.id).run()  # back to the job's run: its live map again
     assert f"Showing **{job_run.label}**" in captions(app)
-    assert "after epoch 1" in chart_specs(app)[1]["layout"]["title"]["text"]
+    assert "Latent means, epoch 1" in chart_specs(app)[1]["layout"]["title"]["text"]

@@ -119,13 +119,20 @@ def test_on_a_shared_server_each_browser_sees_only_its_own_runs_and_its_code_reo
         fresh = visitor(browser, url + "/runs")  # another browser, no cookie of A's
         expect(fresh.get_by_text("No runs yet")).to_be_visible()
         box = fresh.get_by_test_id("stSidebar")
-        box.get_by_text("Your workspace code").click()
-        box.get_by_placeholder("XXXX-XXXX-XXXX-XXXX").fill("AAAA-BBBB-CCCC-DDDD")  # a wrong code
+        field = box.get_by_placeholder("XXXX-XXXX-XXXX-XXXX")
+
+        def open_code_box() -> None:  # the expander may stay open across a rerun: a second click would close it
+            if not field.is_visible():
+                box.get_by_text("Your workspace code").click()
+            expect(field).to_be_editable()
+
+        open_code_box()
+        field.fill("AAAA-BBBB-CCCC-DDDD")  # a wrong code
         box.get_by_role("button", name="Open").click()
         wait_idle(fresh)
         expect(fresh.get_by_text("No runs yet")).to_be_visible()  # nothing revealed
-        box.get_by_text("Your workspace code").click()
-        box.get_by_placeholder("XXXX-XXXX-XXXX-XXXX").fill(code.lower())
+        open_code_box()
+        field.fill(code.lower())
         box.get_by_role("button", name="Open").click()
         wait_idle(fresh)
         expect(fresh.get_by_text(re.compile(r"run 1: mnist, mlp, β=1, z=2, bce")).first).to_be_visible()
