@@ -34,6 +34,22 @@ def short_recording_advice(data: Dataset, epochs: int, batch_size: int, min_wind
     """Sentences of advice when a sensor recording gives too few training windows or updates ([] when fine)."""
     if data.kind != "sensor" or data.window_starts is None:
         return []
+    advice = window_advice(data, min_windows)
+    n_train = int((data.split == 0).sum())
+    per_epoch = math.ceil(n_train / batch_size) if n_train else 0
+    if per_epoch and epochs * per_epoch < min_updates:
+        need = math.ceil(min_updates / per_epoch)
+        advice.append(f"{epochs} epochs at batch size {batch_size} make {epochs * per_epoch} weight updates in all "
+                      f"({per_epoch} per epoch); about {need} epochs, or a smaller batch size, give at least "
+                      f"{min_updates}, so the model can learn more than the average window.")
+    return advice
+
+
+def window_advice(data: Dataset, min_windows: int = MIN_TRAIN_WINDOWS) -> list[str]:
+    """Sentences when a sensor recording gives fewer than min_windows training windows, with the stride or window
+    that would give enough ([] when it gives enough, or for other data)."""
+    if data.kind != "sensor" or data.window_starts is None:
+        return []
     n_train = int((data.split == 0).sum())
     window, stride = int(data.input_shape[0]), _stride_of(data)
     steps = int((data.step_parts() == 0).sum())
@@ -52,10 +68,4 @@ def short_recording_advice(data: Dataset, epochs: int, batch_size: int, min_wind
             s = better or 1
             advice.append(f"A window of {smaller} steps with stride {s} gives {_windows(steps, smaller, s)} training "
                           "windows, each seeing half the context.")
-    per_epoch = math.ceil(n_train / batch_size) if n_train else 0
-    if per_epoch and epochs * per_epoch < min_updates:
-        need = math.ceil(min_updates / per_epoch)
-        advice.append(f"{epochs} epochs at batch size {batch_size} make {epochs * per_epoch} weight updates in all "
-                      f"({per_epoch} per epoch); about {need} epochs, or a smaller batch size, give at least "
-                      f"{min_updates}, so the model can learn more than the average window.")
     return advice

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .advice import MIN_TRAIN_WINDOWS, window_advice
 from .analysis import MIN_STEPS
 from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig, TrainConfig
 from .dataset import Dataset
@@ -103,6 +104,14 @@ def _batch_too_large(data: Dataset, model: ModelConfig, train: TrainConfig) -> F
     return None
 
 
+def _too_few_windows(data: Dataset, model: ModelConfig, train: TrainConfig) -> Finding:
+    advice = window_advice(data)
+    if not advice:
+        return None
+    problem = advice[0].rstrip(".")
+    return problem[:1].lower() + problem[1:], " ".join(advice[1:]).rstrip(".") or "record a longer recording"
+
+
 def _too_few_steps(data: Dataset, model: ModelConfig, train: TrainConfig) -> Finding:
     n = len(data.indices("train"))
     per_epoch = math.ceil(n / min(train.batch_size, n)) if n else 0
@@ -174,6 +183,7 @@ CHECKS: dict[str, tuple[str, Callable[[Dataset, ModelConfig, TrainConfig], Findi
     "kl_off": ("the KL term is in force", _kl_off),
     "warmup_too_long": ("the warm-up ends within the run", _warmup_too_long),
     "batch_too_large": ("the batch fits in the training part", _batch_too_large),
+    "too_few_windows": (f"at least {MIN_TRAIN_WINDOWS} training windows (sensor data)", _too_few_windows),
     "too_few_steps": (f"at least {MIN_STEPS} optimiser steps", _too_few_steps),
     "model_too_large": ("the model is not too large for the data", _model_too_large),
     "labels_as_inputs": ("no labels among the inputs", _labels_as_inputs),

@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="print the runs as one JSON list on the last stdout line")
 
     sweep_command.add_parser(sub, _add_data_flags)
-    export_command.add_parser(sub, _add_data_flags, add_runs_dir_flag)
+    _add_label_names_flag(export_command.add_parser(sub, _add_data_flags, add_runs_dir_flag))
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")

@@ -85,6 +85,8 @@ class VAE(nn.Module):
         `x` (B, ...) is the input whose likelihood p(x|z) is scored: an autoregressive decoder reads its previous
         steps (teacher forcing); without it, it generates. Every other decoder ignores it.
         """
+        if y is not None and not self.classes and y.dim() > 1:  # decode(z, x) by mistake: x would be ignored
+            raise TypeError("decode(z, y, x=...): y is a conditional model's labels; pass the input as x=")
         zy = with_label(z, y, self.classes)
         reads_x = x is not None and getattr(self.decoder, "autoregressive", False)
         out = self.decoder(zy, x) if reads_x else self.decoder(zy)

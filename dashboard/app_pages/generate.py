@@ -16,9 +16,10 @@ run = explored_run(ws, "what it rebuilds and generates", ":material/auto_awesome
 # class from the same codes
 parts = [("Reconstructions", reconstructions, "its reconstructions of real inputs"),
          ("Samples from the prior" if not run.model.classes else "Samples of a chosen class", samples, None),
-         ("Prior vs codes", prior_view, "where the codes of real inputs lie against the prior"),
          ("Latent traversals", traversals, None),
          ("Interpolation", interpolation, "its interpolations between real inputs")]
+if prior_view.applies(run):
+    parts.insert(2, ("Prior vs codes", prior_view, "where the codes of real inputs lie against the prior"))
 if run.model.classes:
     parts.append(("Every class × the same z", classes, None))
 for tab, (_, part, needs) in zip(st.tabs([name for name, _, _ in parts]), parts, strict=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import advice_view, checklist, live_controls, settings, training
+from dashboard.components import checklist, live_controls, settings, training
 from dashboard.components.sidebar import data_line
 
 ws = state.workspace()
@@ -19,8 +19,6 @@ with left:
     st.markdown(f"Data: {data_line(ws)}")
     st.page_link("app_pages/data.py", label="Choose other data", icon=":material/dataset:")
     configs = settings.show(data)
-    if configs is not None and data.kind == "sensor":  # a short recording: advice before training, not a collapse after
-        advice_view.show(data, configs[1].epochs, configs[1].batch_size)
     checklist.show(data, configs)
     b1, b2 = st.columns(2)
     if b1.button("Train", type="primary", disabled=running or configs is None, key="train_start", width="stretch",

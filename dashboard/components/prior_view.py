@@ -17,6 +17,12 @@ from .generate.common import png_download
 SHOWN = 32  # samples drawn side by side (images), 6 windows for sensors
 
 
+def applies(run: Run) -> bool:
+    """The tab compares the codes with one prior N(0, I): not a conditional run's (a prior per class, the label
+    chosen) nor a hierarchical one's (z1's prior depends on z2)."""
+    return not run.model.classes and run.model_cfg.variant != "hierarchical"
+
+
 def results(run: Run) -> dict:
     """Everything the tab shows, computed once per run (the mixture fit and the classifier take seconds)."""
     data = run.data

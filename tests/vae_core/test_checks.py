@@ -132,5 +132,5 @@ def test_train_prints_each_problem_with_its_fix_and_records_it(tmp_path, capsys)
 
 def test_train_is_silent_on_the_defaults(tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "--data", "bleeding", "--hidden", "8,16", "--out", str(tmp_path / "r"),
-                           "--quiet", "--iwae-k", "0", "--epochs", "25")
+                           "--quiet", "--eval-k", "0", "--epochs", "25")
     assert code == 0 and "check:" not in err

@@ -20,7 +20,7 @@ def test_teacher_forcing_is_causal_step_t_reads_only_earlier_steps():
     x, z = torch.randn(2, 24, 2), torch.randn(2, 3)
     later = x.clone()
     later[:, 10:] += 5.0  # change steps 10 and on
-    a, b = model.decode(z, x), model.decode(z, later)
+    a, b = model.decode(z, x=x), model.decode(z, x=later)
     assert torch.equal(a[:, :11], b[:, :11])  # step 10 reads step 9, unchanged
     assert not torch.allclose(a[:, 11:], b[:, 11:])
 
@@ -30,14 +30,14 @@ def test_generating_then_teacher_forcing_on_the_generated_window_gives_it_back()
     z = torch.randn(4, 3)
     generated = model.decode(z)  # free-running: each step reads the mean of the one before
     assert generated.shape == (4, 24, 2)
-    assert torch.allclose(model.decode(z, generated), generated, atol=1e-5)
+    assert torch.allclose(model.decode(z, x=generated), generated, atol=1e-5)
 
 
 def test_forward_scores_the_input_teacher_forced_and_the_encoder_sees_the_whole_window():
     model = build_model(CFG).eval()
     x = torch.randn(3, 24, 2)
     out = model(x, torch.Generator().manual_seed(0))
-    assert torch.equal(out.recon, model.decode(out.z, x))
+    assert torch.equal(out.recon, model.decode(out.z, x=x))
     assert out.mu.shape == (3, 3)
 
 
@@ -48,14 +48,14 @@ def test_input_dropout_masks_come_from_the_run_generator_and_only_while_training
     for global_seed in (1, 2):
         model.use_rng(torch.Generator().manual_seed(9))
         torch.manual_seed(global_seed)
-        outs.append(model.decode(z, x))
+        outs.append(model.decode(z, x=x))
     assert torch.equal(outs[0], outs[1])
     model.use_rng(torch.Generator().manual_seed(10))
-    assert not torch.equal(model.decode(z, x), outs[0])
+    assert not torch.equal(model.decode(z, x=x), outs[0])
     model.eval()
     without = build_model(CFG)  # the same weights, no input dropout
     without.load_state_dict(model.state_dict())
-    assert torch.equal(model.decode(z, x), without.eval().decode(z, x))
+    assert torch.equal(model.decode(z, x=x), without.eval().decode(z, x=x))
 
 
 def _digest(run) -> bytes:
@@ -79,7 +79,7 @@ def test_a_run_saves_loads_and_continues_to_the_weights_of_a_straight_run(bleedi
     with analysis.inference(reloaded.model):
         xt = torch.from_numpy(x)
         mu = reloaded.model.encode(xt)[0]
-        forced = recon_nll(reloaded.model.decode(mu, xt), xt, "mse").numpy()
+        forced = recon_nll(reloaded.model.decode(mu, x=xt), xt, "mse").numpy()
         free = recon_nll(reloaded.model.decode(mu), xt, "mse").numpy()
     assert errors == pytest.approx(forced, rel=1e-5) and not errors == pytest.approx(free, rel=1e-2)
 

@@ -69,7 +69,7 @@ def window_channel_errors(model: VAE, data: Dataset, stride: int = 1, batch_size
         for i in range(0, len(starts), batch_size):
             x = _windows(view, starts[i:i + batch_size], device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
-                params = model.decode(model.encode(x)[0]).float()
+                params = model.decode(model.encode(x)[0], x=x).float()  # an autoregressive decoder: teacher-forced
             b, t, c = x.shape
             # every loss is elementwise, so summing one channel's steps gives that channel's share
             per_channel = recon_nll(params.transpose(1, 2).reshape(b * c, t), x.transpose(1, 2).reshape(b * c, t),
@@ -91,5 +91,5 @@ def reconstruct_span(model: VAE, data: Dataset, first: int, stop: int, stride: i
     view = np.lib.stride_tricks.sliding_window_view(series, window, axis=0)
     with inference(model) as device:
         x = _windows(view, starts, device)
-        recon = reconstruction_mean(model.decode(model.encode(x)[0]), model.cfg.loss).cpu().numpy()
+        recon = reconstruction_mean(model.decode(model.encode(x)[0], x=x), model.cfg.loss).cpu().numpy()  # as scored
     return overlap_average(recon, starts, first, stop)
