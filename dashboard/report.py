@@ -188,7 +188,7 @@ def build(run: Run) -> bytes:
         names = compare.channel_names(data)
         shown = idx[:SENSOR_WINDOWS]
         recon = analysis.reconstruct(model, data.x[shown], run.labels_for(shown))
-        for i, r in zip(shown, recon):
+        for i, r in zip(shown, recon, strict=True):
             page.figure(charts.window_overlay(data.x[i], r, names, f"{explore.item_name(data, int(i))}: original "
                                                                   "(solid) and reconstruction (dashed)"))
         page.add("<h2>Latent traversals</h2>")

@@ -14,16 +14,15 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from . import checks, export_command
 from .analysis import likelihood_note
-from . import checks
-from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .anomaly.scoring import ThresholdRule
+from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .config import LIVE, SETTINGS, ConfigError, configs_for
-from .formats.sensor_options import SensorOptions
 from .dataset import DataError
+from .formats.sensor_options import SensorOptions
 from .settings import collect, parse_sizes
 from .store import RunStore, StoreError, default_runs_dir
-from . import export_command
 from .sweep import command as sweep_command
 from .tracking import TrackingError
 from .training import Change, check_change

@@ -143,7 +143,7 @@ class Dataset:
                 "notes": list(self.notes)}
         if self.y is not None:
             values, n = np.unique(self.y, return_counts=True)
-            info["label_counts"] = {self.label_text(int(np.flatnonzero(self.y == v)[0])): int(c) for v, c in zip(values, n)}
+            info["label_counts"] = {self.label_text(int(np.flatnonzero(self.y == v)[0])): int(c) for v, c in zip(values, n, strict=True)}
         if self.channels:
             info["channels"] = list(self.channels)
         return info

@@ -128,7 +128,7 @@ class Dropout(nn.Module):
 
 def _mlp(sizes: list[int], cfg: ModelConfig) -> list[nn.Module]:
     layers: list[nn.Module] = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), *norm(cfg, n_out), activation(cfg)]
         if cfg.dropout > 0:
             layers.append(Dropout(cfg.dropout))
@@ -167,7 +167,7 @@ def conv_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     hs = _halvings(height, len(cfg.hidden), "image height")
     ws = _halvings(width, len(cfg.hidden), "image width")
     down: list[nn.Module] = []
-    for a, b in zip(chans[:-1], chans[1:]):
+    for a, b in zip(chans[:-1], chans[1:], strict=True):
         down += [nn.Conv2d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 2), activation(cfg)]
     features = chans[-1] * hs[-1] * ws[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
@@ -194,7 +194,7 @@ def conv1d_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     chans = [c_in, *cfg.hidden]
     ts = _halvings(length, len(cfg.hidden), "window length")
     down: list[nn.Module] = [_TimeMajorToChannels()]
-    for a, b in zip(chans[:-1], chans[1:]):
+    for a, b in zip(chans[:-1], chans[1:], strict=True):
         down += [nn.Conv1d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 1), activation(cfg)]
     features = chans[-1] * ts[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),

@@ -318,7 +318,7 @@ def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, wi
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="labelled anomaly",
                                  marker=dict(symbol="square", size=12, color="red", opacity=0.6)), row=1, col=1)
     if split_starts:
-        for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left")):
+        for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left"), strict=True):
             fig.add_vline(x=x, line_dash="dot", line_color="#555", row="all", col=1)
             fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, xanchor=side,
                                yanchor="bottom", font=dict(size=11, color="#555"))

@@ -104,7 +104,7 @@ def side_by_side(runs: list) -> None:
     image_runs = [r for r in runs if r.model_cfg.kind == "image"]
     if len({r.model_cfg.input_shape for r in image_runs}) == 1:
         rows = family_view.sample_rows(image_runs)
-        for run, row in zip(image_runs, rows):
+        for run, row in zip(image_runs, rows, strict=True):
             line = st.columns([1, 10], vertical_alignment="center")
             line[0].markdown(f"**{run.short_name}**")
             line[1].image(images.mosaic(row, cols=len(row)), width="stretch")

@@ -129,7 +129,7 @@ def test_ui_command_serves_the_app_with_the_upload_bound_and_no_gc_after_each_ru
     from vae_core.data import MAX_UPLOAD_BYTES
 
     argv = ui_command("127.0.0.1", 8123)
-    flags = dict(zip(argv[5::2], argv[6::2]))
+    flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert argv[1:4] == ["-m", "dashboard.serve", "run"] and argv[4].endswith("dashboard/streamlit_app.py")
     assert flags["--server.port"] == "8123" and flags["--server.address"] == "127.0.0.1"
     assert flags["--server.maxUploadSize"] == str(MAX_UPLOAD_BYTES // 2**20)

@@ -268,7 +268,7 @@ def test_npz_lying_array_header_and_not_a_zip(digits):
 # ---- zip of images ------------------------------------------------------------------------------------
 
 def digit_zip(images: np.ndarray, labels: np.ndarray, extra: dict[str, bytes] | None = None) -> bytes:
-    members = {f"digits/{label}/{i:03d}.png": png_bytes(image) for i, (image, label) in enumerate(zip(images, labels))}
+    members = {f"digits/{label}/{i:03d}.png": png_bytes(image) for i, (image, label) in enumerate(zip(images, labels, strict=True))}
     return zip_bytes(members | (extra or {}))
 
 

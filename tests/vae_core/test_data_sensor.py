@@ -26,7 +26,7 @@ def recording(length: int = L, seed: int = 0) -> dict[str, np.ndarray]:
 
 def csv_bytes(columns: dict[str, object]) -> bytes:
     names = list(columns)
-    rows = zip(*(columns[n] for n in names))
+    rows = zip(*(columns[n] for n in names), strict=True)
     return ("\n".join([",".join(names)] + [",".join(map(str, row)) for row in rows]) + "\n").encode()
 
 

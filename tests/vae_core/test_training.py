@@ -62,7 +62,7 @@ def test_warmup_ramps_the_kl_weight(mnist_small):
     steps = [e for e in events if e.kind == "step"]
     assert steps[0].beta == 0.0
     assert 0.9 < steps[len(steps) // 2].beta < 1.1
-    assert all(a.beta <= b.beta for a, b in zip(steps, steps[1:]))
+    assert all(a.beta <= b.beta for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_cosine_schedule_lowers_the_learning_rate(mnist_small):

@@ -31,11 +31,13 @@ def _short(metrics: dict) -> dict:
     return {k: metrics.get(k) for k in SUMMARY_KEYS}
 
 
-def anomaly_summary(model: VAE, data: Dataset, rule: ThresholdRule = ThresholdRule(), stride: int = 1,
+def anomaly_summary(model: VAE, data: Dataset, rule: ThresholdRule | None = None, stride: int = 1,
                     baselines: tuple[str, ...] = BASELINES, seed: int = 0,
                     scores: RecordingScores | None = None) -> dict:
     """anomaly_* figures of a labelled sensor recording: whole recording at the top level, the test part under
     anomaly_test, and each baseline's (same keys, whole recording, its own test part under 'test')."""
+    if rule is None:
+        rule = ThresholdRule()
     scores = scores or score_recording(model, data, stride)
     if scores.labels is None:
         return {}

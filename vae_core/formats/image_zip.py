@@ -43,7 +43,7 @@ def _label_of(member: str) -> str:
 
 def _check_same_size(images: list[np.ndarray], members: list[str], name: str) -> None:
     first = images[0].shape
-    for image, member in zip(images, members):
+    for image, member in zip(images, members, strict=True):
         if image.shape != first:
             raise DataError(f"'{name}': {member!r} is {image.shape[1]}x{image.shape[0]} but {members[0]!r} is "
                             f"{first[1]}x{first[0]}: resize all images to one size")

@@ -109,7 +109,7 @@ def anomaly_flags(column: pd.Series, anomaly_value: str | None = None) -> tuple[
     if distinct <= _FLAG_WORDS:
         return flags, None
     # the note quotes the values as written in the file, not lower-cased
-    written = dict(zip(text[present], column[present].astype(str).str.strip()))
+    written = dict(zip(text[present], column[present].astype(str).str.strip(), strict=True))
     quoted = lambda values: ", ".join(repr(written[v]) for v in sorted(values))  # noqa: E731
     normal = distinct - anomalous
     return flags, (f"text labels: {quoted(distinct & anomalous)} marks an anomaly (1)"

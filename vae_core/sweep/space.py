@@ -139,7 +139,7 @@ def grid(space: dict[str, Values]) -> list[dict[str, Any]]:
     if size > MAX_TRIALS:
         raise SweepError(f"the grid has {size:,} combinations, more than {MAX_TRIALS:,}; use --search random --trials N")
     names = list(space)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(space[n].values for n in names))]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(space[n].values for n in names))]
 
 
 def sample(space: dict[str, Values], n: int, seed: int) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ def test_steps_match_a_loop_over_windows_per_channel():
     starts = cover_starts(length, window, 3)
     scores = rng.random((len(starts), 4))
     sums, counts = np.zeros((length, 4)), np.zeros(length)
-    for s, value in zip(starts, scores):  # the definition, one window at a time
+    for s, value in zip(starts, scores, strict=True):  # the definition, one window at a time
         sums[s:s + window] += value
         counts[s:s + window] += 1
     np.testing.assert_allclose(windows_to_steps(scores, starts, window, length), sums / counts[:, None], rtol=1e-10)
