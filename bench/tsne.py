@@ -28,7 +28,8 @@ SIZES = (2_000, 5_000, 10_000)
 
 
 def shifted(images: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Each image (N, 1, 28, 28) moved by dy, dx in [-2, 2], not both 0; MNIST's 4-pixel blank border keeps digits whole."""
+    """Each image (N, 1, 28, 28) moved by dy, dx in [-2, 2], not both 0; MNIST's 4-pixel blank border keeps digits
+    whole."""
     rng = np.random.default_rng(seed)
     moves = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
     picks = rng.integers(len(moves), size=len(images))
