@@ -141,7 +141,8 @@ def _halvings(size: int, n: int, what: str) -> list[int]:
     for _ in range(n):
         sizes.append(sizes[-1] // 2)
     if sizes[-1] < 1:
-        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; use fewer layers or the mlp architecture")
+        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; "
+                          "use fewer layers or the mlp architecture")
     return sizes
 
 
@@ -200,7 +201,8 @@ def conv1d_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
                            nn.Unflatten(1, (chans[-1], ts[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
-        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=ts[i - 1] - 2 * ts[i]))
+        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1,
+                                     output_padding=ts[i - 1] - 2 * ts[i]))
         if i > 1:
             up += [*norm(cfg, chans[i - 1], 1), activation(cfg)]
     up.append(_TimeMajorToChannels())

@@ -189,7 +189,8 @@ class _Assigner:
 
     def _require(self, column: str, what: str) -> None:
         if column not in self.frame.columns:
-            raise DataError(f"'{self.table.name}' has no {what} column '{column}'; its columns are: {self._columns_text()}")
+            raise DataError(f"'{self.table.name}' has no {what} column '{column}'; "
+                            f"its columns are: {self._columns_text()}")
 
     def _open(self, column: str) -> bool:
         return column not in self.roles
@@ -270,10 +271,12 @@ class _Assigner:
                                 f"{self._columns_text()}")
             role = self.roles.get(channel, ("", ""))[0]
             if role in ("label", "time"):
-                raise DataError(f"'{channel}' is the {role} column and cannot also be a channel: remove it from channels")
+                raise DataError(f"'{channel}' is the {role} column and cannot also be a channel: "
+                                "remove it from channels")
             bad = None if is_numeric_column(self.frame[channel]) else first_bad_cell(self.frame[channel])
             if bad:
-                raise DataError(f"channel '{channel}' is not numeric: line {self.table.line_of(bad[0])} has {bad[1]!r}; "
+                raise DataError(f"channel '{channel}' is not numeric: "
+                                f"line {self.table.line_of(bad[0])} has {bad[1]!r}; "
                                 "choose columns of numbers as channels")
             if role:
                 self.notes.append(f"'{channel}' would be left out ({self.roles[channel][1]}) but is used as a "
