@@ -53,7 +53,8 @@ def decimal_comma_csv(n: int = N) -> bytes:
     s = signal(n)
     comma = lambda v: f"{v:.3f}".replace(".", ",")  # noqa: E731
     return _text(["time", "temp", "pressure", "anomaly"],
-                 ((i, comma(a), comma(b), y) for i, (a, b, y) in enumerate(zip(s["temp"], s["pressure"], s["anomaly"], strict=True))),
+                 ((i, comma(a), comma(b), y)
+                  for i, (a, b, y) in enumerate(zip(s["temp"], s["pressure"], s["anomaly"], strict=True))),
                  sep=";")
 
 
@@ -82,7 +83,8 @@ def dst_csv(n: int = N) -> bytes:
     s = signal(n)
     times = pd.date_range("2024-03-31 00:00", periods=n, freq="1min", tz="UTC").tz_convert("Europe/Berlin")
     return _text(["time", "temp", "pressure", "anomaly"],
-                 ((t.isoformat(), a, b, y) for t, a, b, y in zip(times, s["temp"], s["pressure"], s["anomaly"], strict=True)))
+                 ((t.isoformat(), a, b, y)
+                  for t, a, b, y in zip(times, s["temp"], s["pressure"], s["anomaly"], strict=True)))
 
 
 def text_labels_csv(normal: str = "ok", anomalous: str = "fault", n: int = N) -> bytes:

@@ -83,7 +83,8 @@ def test_resume_continues_a_saved_run(tmp_path, capsys):
     (["train"], "the following arguments are required: --data"),
 ])
 def test_bad_flags_and_files_give_one_error_line_and_exit_2(capsys, tmp_path, argv, message):
-    code, out, err = run_cli(capsys, *argv, *(["--out", str(tmp_path / "x")] if argv[0] == "train" and len(argv) > 1 else []))
+    code, out, err = run_cli(capsys, *argv,
+                             *(["--out", str(tmp_path / "x")] if argv[0] == "train" and len(argv) > 1 else []))
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
