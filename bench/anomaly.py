@@ -132,7 +132,7 @@ def _loop_mapping(errors, steps: int, sample: int = 20_000) -> float:
     starts, values = errors.starts[:sample], errors.errors[:sample]
 
     def loop() -> None:
-        for s, e in zip(starts, values):
+        for s, e in zip(starts, values, strict=True):
             sums[s:s + WINDOW] += e
             counts[s:s + WINDOW] += 1
     return _timed(loop) * len(errors.starts) / sample

@@ -97,5 +97,5 @@ def table(rows: list[Row]) -> str:
     body = [[r.bench, r.what, r.value, r.baseline, fmt_ratio(r), r.goal,
              "" if r.met is None else ("yes" if r.met else "NO")] for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)])

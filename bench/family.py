@@ -1,4 +1,5 @@
-"""The VAE family on MNIST at the defaults: each variant's test figures and training seconds, the plain VAE the baseline.
+"""The VAE family on MNIST at the defaults: each variant's test figures and training seconds, the plain VAE the
+baseline.
 
 Every variant is `vae-explorer train --data mnist` with one setting changed (the same data, seed and threads), as
 lesson 8 trains them: --conditional, --variant hierarchical, --variant adversarial, --objective iwae --iwae-k 5.

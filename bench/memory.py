@@ -64,7 +64,8 @@ def run(repeats: int = 1) -> list[Row]:
             wait_idle(page, 120_000)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files)
             page.get_by_role("button", name=re.compile(r"^Load train-images")).click(timeout=300_000)
-            expect(page.get_by_text(re.compile(r"Loaded train-images.*: 60,000 samples"))).to_be_visible(timeout=300_000)
+            expect(page.get_by_text(re.compile(r"Loaded train-images.*: 60,000 samples"))).to_be_visible(
+                timeout=300_000)
             loaded = rss.now()
             page.goto(url + "/?epochs=2")  # the Train page (the app's root), 2 epochs by a shared link
             wait_idle(page, 120_000)

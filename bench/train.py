@@ -132,9 +132,9 @@ def run(repeats: int = 3) -> list[Row]:
         print(f"  train: sgemm {gflops[-1]:.1f} GFLOP/s, engine {engine[-1]:.2f} s, reference {ref[-1]:.2f} s",
               flush=True)
     floor = [flops_epoch / (g * 1e9) for g in gflops]
-    vs_floor = [e / f for e, f in zip(engine, floor)]
-    ref_vs_floor = [r / f for r, f in zip(ref, floor)]
-    speedup = [r / e for r, e in zip(ref, engine)]
+    vs_floor = [e / f for e, f in zip(engine, floor, strict=True)]
+    ref_vs_floor = [r / f for r, f in zip(ref, floor, strict=True)]
+    speedup = [r / e for r, e in zip(ref, engine, strict=True)]
     rows = [
         Row("train", "sgemm 2048x2048 (the machine)", f"{median(gflops):.1f} GFLOP/s", note(gflops)),
         Row("train", f"MLP 784-400-20 epoch, 60k, batch {BATCH}: engine", f"{median(engine):.2f} s",
@@ -172,7 +172,7 @@ def other_models(repeats: int) -> list[Row]:
             seconds, _ = engine_epoch(data, model_cfg, cfg)
             rates.append(len(data.x) / seconds)
             floors.append(g * 1e9 / per_sample)
-        ratio = median([f / r for f, r in zip(floors, rates)])
+        ratio = median([f / r for f, r in zip(floors, rates, strict=True)])
         print(f"  train: {name}: {median(rates):,.0f} samples/s, floor {median(floors):,.0f}", flush=True)
         rows.append(Row("train", f"{name} ({model_cfg.hidden}, z={model_cfg.latent_dim})",
                         f"{median(rates):,.0f} samples/s", f"floor {median(floors):,.0f} samples/s", ratio, " x floor"))

@@ -28,11 +28,12 @@ SIZES = (2_000, 5_000, 10_000)
 
 
 def shifted(images: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Each image (N, 1, 28, 28) moved by dy, dx in [-2, 2], not both 0; MNIST's 4-pixel blank border keeps digits whole."""
+    """Each image (N, 1, 28, 28) moved by dy, dx in [-2, 2], not both 0; MNIST's 4-pixel blank border keeps digits
+    whole."""
     rng = np.random.default_rng(seed)
     moves = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
     picks = rng.integers(len(moves), size=len(images))
-    return np.stack([np.roll(img, moves[p], axis=(1, 2)) for img, p in zip(images, picks)])
+    return np.stack([np.roll(img, moves[p], axis=(1, 2)) for img, p in zip(images, picks, strict=True)])
 
 
 def latents() -> np.ndarray:
@@ -60,7 +61,7 @@ def run(repeats: int = 3) -> list[Row]:
             theirs.append(time.perf_counter() - t)
         tw_ours = trustworthiness(z, emb_ours, n_neighbors=10)
         tw_sk = trustworthiness(z, emb_sk, n_neighbors=10)
-        speedup = median([b / a for a, b in zip(ours, theirs)])
+        speedup = median([b / a for a, b in zip(ours, theirs, strict=True)])
         print(f"  tsne {n}: ours {median(ours):.1f} s (T={tw_ours:.4f}), sklearn {median(theirs):.1f} s "
               f"(T={tw_sk:.4f})", flush=True)
         is_goal = n == 5_000

@@ -1,8 +1,8 @@
 """Shareable links: the data choice and the Train page's settings <-> URL query parameters.
 
 One table (`PARAMS`) says which names a link may carry, their types and allowed values, derived from the
-declarations of the Train page's controls (vae_core/config.py): the same bounds, grids and options. `parse` reads a query string into
-settings, clamping what is out of range and refusing what cannot be read, each with a message for the
+declarations of the Train page's controls (vae_core/config.py): the same bounds, grids and options. `parse` reads a
+query string into settings, clamping what is out of range and refusing what cannot be read, each with a message for the
 visitor; `to_query` writes the settings that differ from the defaults. Pure Python: no Streamlit calls.
 Never put workspace keys, run ids or uploaded file names in a link: only bundled data names and settings.
 
@@ -193,7 +193,8 @@ def complete(link: Link, kind: str, losses: list[str]) -> tuple[dict[str, Any], 
     messages = []
     for name, value in link.settings.items():
         if name == "arch" and value not in WIDGETS["arch"].choices_for(kind):
-            messages.append(f"arch={value} does not fit {kind} data (use {', '.join(WIDGETS['arch'].choices_for(kind))}); "
+            messages.append(f"arch={value} does not fit {kind} data "
+                            f"(use {', '.join(WIDGETS['arch'].choices_for(kind))}); "
                             f"using {values['arch']}")
             continue
         if name == "loss" and value not in losses:

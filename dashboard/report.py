@@ -65,7 +65,8 @@ def _esc(value) -> str:
 def _json_for_script(fig: go.Figure) -> str:
     spec = json.loads(fig.to_json())
     spec["config"] = PLOT_CONFIG
-    return json.dumps(spec, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (json.dumps(spec, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _png(array: np.ndarray) -> str:
@@ -141,7 +142,8 @@ def build(run: Run) -> bytes:
              "button (top right, on hover) that saves it as a PNG.</p>")
 
     diag = _diagnosis(run)
-    page.add(f'<div class="verdict {_esc(diag.verdict)}"><strong>Diagnosis: {_esc(analysis.VERDICT_WORDS[diag.verdict])}.</strong> '
+    page.add(f'<div class="verdict {_esc(diag.verdict)}">'
+             f'<strong>Diagnosis: {_esc(analysis.VERDICT_WORDS[diag.verdict])}.</strong> '
              f"{_esc(diag.reason)}</div>")
     page.add('<div class="tables">' + _table(_summary_rows(run), "Results on the " + compare.eval_part(data) + " part")
              + _table({k: _fmt(v) for k, v in to_dict(model.cfg).items()}, "Model")
@@ -157,7 +159,8 @@ def build(run: Run) -> bytes:
     page.add("<h2>Latent space</h2>")
     coords, labels, method = compare.latent_map(run)
     page.figure(charts.latent_scatter(coords, labels, "Latent means of the test part" +
-                                      (" (the 2-D code itself)" if method == "z" else " (first two principal components)"),
+                                      (" (the 2-D code itself)" if method == "z"
+                                       else " (first two principal components)"),
                                       axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2")))
     page.figure(compare.kl_bars(diag.kl_per_dim, diag.active, dim_names(model)), compare.KL_BARS_CAPTION)
 
@@ -188,7 +191,7 @@ def build(run: Run) -> bytes:
         names = compare.channel_names(data)
         shown = idx[:SENSOR_WINDOWS]
         recon = analysis.reconstruct(model, data.x[shown], run.labels_for(shown))
-        for i, r in zip(shown, recon):
+        for i, r in zip(shown, recon, strict=True):
             page.figure(charts.window_overlay(data.x[i], r, names, f"{explore.item_name(data, int(i))}: original "
                                                                   "(solid) and reconstruction (dashed)"))
         page.add("<h2>Latent traversals</h2>")
@@ -215,7 +218,8 @@ def _anomaly_section(page: _Page, run: Run) -> None:
                     f"Reconstruction error per window; threshold: the 99th percentile of the {ref} windows.")
     if metrics["auc"] is not None:
         counts = compare.confusion(errors[test] > threshold, data.y[test])
-        point = (counts["fpr"], counts["recall"]) if counts["fpr"] is not None and counts["recall"] is not None else None
+        point = ((counts["fpr"], counts["recall"])
+                 if counts["fpr"] is not None and counts["recall"] is not None else None)
         page.figure(compare.roc_figure(metrics["fpr"], metrics["tpr"], metrics["auc"], point))
 
 

@@ -182,7 +182,8 @@ class Workspace:
     def _fit_data(self, run: Run) -> Dataset | None:
         """The data a run was trained on: the data in use when it is that data, else loaded again when it can be."""
         info, data = run.data_info, self.data
-        if data is not None and data.name == info.get("name") and list(data.input_shape) == list(info.get("input_shape", [])):
+        if (data is not None and data.name == info.get("name")
+                and list(data.input_shape) == list(info.get("input_shape", []))):
             return data
         return self._data_for(info)
 
@@ -199,7 +200,8 @@ class Workspace:
         run = new_run(data, model_cfg, train_cfg, **self.source_info())
         check_compatible(run.model, data)  # a bad fit is said at once, before a folder is made for it
         name = self.next_name()
-        return TrainJob(run, slots, self.job_finished, writer=lambda r: self._writer(r, name), after_save=self._after_save)
+        return TrainJob(run, slots, self.job_finished, writer=lambda r: self._writer(r, name),
+                        after_save=self._after_save)
 
     def continue_job(self, run: Run, epochs: int, slots: Slots) -> TrainJob:
         """A job that trains `run` further (to `epochs` in all), in its own folder of the store."""

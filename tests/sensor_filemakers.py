@@ -53,7 +53,8 @@ def decimal_comma_csv(n: int = N) -> bytes:
     s = signal(n)
     comma = lambda v: f"{v:.3f}".replace(".", ",")  # noqa: E731
     return _text(["time", "temp", "pressure", "anomaly"],
-                 ((i, comma(a), comma(b), y) for i, (a, b, y) in enumerate(zip(s["temp"], s["pressure"], s["anomaly"]))),
+                 ((i, comma(a), comma(b), y)
+                  for i, (a, b, y) in enumerate(zip(s["temp"], s["pressure"], s["anomaly"], strict=True))),
                  sep=";")
 
 
@@ -82,21 +83,22 @@ def dst_csv(n: int = N) -> bytes:
     s = signal(n)
     times = pd.date_range("2024-03-31 00:00", periods=n, freq="1min", tz="UTC").tz_convert("Europe/Berlin")
     return _text(["time", "temp", "pressure", "anomaly"],
-                 ((t.isoformat(), a, b, y) for t, a, b, y in zip(times, s["temp"], s["pressure"], s["anomaly"])))
+                 ((t.isoformat(), a, b, y)
+                  for t, a, b, y in zip(times, s["temp"], s["pressure"], s["anomaly"], strict=True)))
 
 
 def text_labels_csv(normal: str = "ok", anomalous: str = "fault", n: int = N) -> bytes:
     """The label column holds words: 'ok' / 'fault' (or any two given)."""
     s = signal(n)
     words = np.where(s["anomaly"] == 1, anomalous, normal)
-    return _text(["step", "temp", "pressure", "state"], zip(range(n), s["temp"], s["pressure"], words))
+    return _text(["step", "temp", "pressure", "state"], zip(range(n), s["temp"], s["pressure"], words, strict=True))
 
 
 def index_and_empty_csv(n: int = N) -> bytes:
     """A strictly increasing 'step' column, an empty channel and a constant one beside the real channels."""
     s = signal(n)
     return _text(["step", "temp", "broken", "pressure", "site_id"],
-                 ((i, a, "", b, 7) for i, (a, b) in enumerate(zip(s["temp"], s["pressure"]))))
+                 ((i, a, "", b, 7) for i, (a, b) in enumerate(zip(s["temp"], s["pressure"], strict=True))))
 
 
 def xlsx_bytes(n: int = N, extra_sheet: bool = True) -> bytes:

@@ -29,7 +29,8 @@ def _device(model: VAE) -> torch.device:
 
 @contextmanager
 def inference(model: VAE) -> Iterator[torch.device]:
-    """Context: eval mode without gradients, yielding the model's device; restores its mode after (a job may be mid-training)."""
+    """Context: eval mode without gradients, yielding the model's device; restores its mode after (a job may be
+    mid-training)."""
     was_training = model.training
     model.eval()
     try:
@@ -304,7 +305,8 @@ def _verdict(kl_dim: np.ndarray, active: np.ndarray, kl: float, history: Trainin
     if n_active <= d // 4 or near_zero >= d - d // 4:
         return "partial", (f"only {d - near_zero} of {d} latent dimensions carry information (KL ~0 in {near_zero}, "
                            f"{n_active} active units{counted}); the rest are unused. "
-                           f"That is normal for a large latent size or a high beta; a smaller latent size or lower beta "
+                           f"That is normal for a large latent size or a high beta; "
+                           f"a smaller latent size or lower beta "
                            f"uses the code more fully.")
     return "healthy", f"{n_active} of {d} latent units are active{counted}, carrying {kl:.1f} nats per sample."
 

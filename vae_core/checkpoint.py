@@ -86,7 +86,8 @@ def events_from_csv(text: str) -> list[TrainEvent]:
             kl_dim = tuple(float(v) for v in row["kl_per_dim"].split(";") if v) if row.get("kl_per_dim") else ()
             events.append(TrainEvent(
                 kind=row["kind"], phase=row["phase"], epoch=int(row["epoch"]), step=int(row["step"]),
-                total_steps=0, **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
+                total_steps=0,
+                **{k: float(row[k]) for k in ("loss", "recon", "kl", "beta", "lr", "samples_per_second", "seconds")},
                 kl_per_dim=kl_dim, reason=row.get("reason", ""), message=row.get("message", ""),
                 value=float(row.get("value") or "nan"), terms=_terms(row.get("terms") or "")))
     except (KeyError, ValueError, TypeError) as exc:
@@ -203,7 +204,8 @@ def load_state(blob: bytes, model, train_cfg: TrainConfig) -> TrainState:
             optimizer.load_state_dict({"state": slots[prefix], "param_groups": groups[prefix]})
         state.rng.load_state_dict({"data": tensors["rng.data"], "noise": tensors["rng.noise"]})
     except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-        raise CheckpointError(f"state.safetensors does not fit this model ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise CheckpointError(f"state.safetensors does not fit this model "
+                              f"({type(exc).__name__}: {str(exc)[:120]})") from None
     if "order" in tensors:
         state.order, state.sums = tensors["order"].to(torch.int64), tensors["sums"]
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
@@ -250,7 +252,8 @@ def _model_from_config(config: Any) -> tuple[ModelConfig, TrainConfig]:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError("config.json is not a VAE Explorer run config (no 'format': 'vae-explorer-run')")
     if config.get("version") != VERSION:
-        raise CheckpointError(f"config.json has version {config.get('version')!r}; this VAE Explorer reads version {VERSION}")
+        raise CheckpointError(f"config.json has version {config.get('version')!r}; "
+                              f"this VAE Explorer reads version {VERSION}")
     try:
         return from_dict(ModelConfig, config.get("model")), from_dict(TrainConfig, config.get("train"))
     except ConfigError as exc:
@@ -301,7 +304,8 @@ def _run_from_files(files: dict[str, bytes]) -> Run:
     expected = {k: tuple(v.shape) for k, v in layers.state_dict().items()}
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"model.safetensors does not match config.json: missing {missing[:3]}, unexpected {extra[:3]}")
+        raise CheckpointError(f"model.safetensors does not match config.json: "
+                              f"missing {missing[:3]}, unexpected {extra[:3]}")
     for key, shape in expected.items():
         if tuple(tensors[key].shape) != shape:
             raise CheckpointError(f"model.safetensors does not match config.json: {key} has shape "

@@ -14,16 +14,15 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from . import checks, export_command
 from .analysis import likelihood_note
-from . import checks
-from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .anomaly.scoring import ThresholdRule
+from .checkpoint import FILES, CheckpointError, load_run, to_json
 from .config import LIVE, SETTINGS, ConfigError, configs_for
-from .formats.sensor_options import SensorOptions
 from .dataset import DataError
+from .formats.sensor_options import SensorOptions
 from .settings import collect, parse_sizes
 from .store import RunStore, StoreError, default_runs_dir
-from . import export_command
 from .sweep import command as sweep_command
 from .tracking import TrackingError
 from .training import Change, check_change
@@ -98,7 +97,8 @@ def _add_anomaly_flags(p: argparse.ArgumentParser) -> None:
         g.add_argument(s.flag, dest=s.name, type=_reader(s), default=None, choices=s.choices or None,
                        help=f"{s.help} (default: {s.default_text()})")
     g.add_argument("--score-stride", type=int, default=1, metavar="N",
-                   help="score windows every N steps (1: every step is covered by every window holding it) (default: 1)")
+                   help="score windows every N steps (1: every step is covered by every window holding it) "
+                        "(default: 1)")
     g.add_argument("--scores", type=Path, default=None, metavar="FILE.csv",
                    help="write one row per time step: time, part, total score, one score per channel, label, alarm")
     g.add_argument("--no-baselines", action="store_true",
@@ -227,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("ui", help="start the dashboard", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     u.add_argument("--host", default=os.environ.get("VAE_EXPLORER_HOST", "127.0.0.1"), help="address to listen on")
-    u.add_argument("--port", type=int, default=int(os.environ.get("VAE_EXPLORER_PORT", "8501")), help="port to listen on")
+    u.add_argument("--port", type=int, default=int(os.environ.get("VAE_EXPLORER_PORT", "8501")),
+                   help="port to listen on")
     add_runs_dir_flag(u)
     u.add_argument("--shared", action="store_true",
                    help="a server for several people: each browser sees only its own runs, under a workspace code "
@@ -275,7 +276,8 @@ def _progress_bar(total: int, quiet: bool):
 def _print_summary(summary: dict, out: Path | None) -> None:
     if out:
         print(f"saved {out}/ (config.json, model.safetensors, metrics.csv, summary.json)")
-    line = f"test neg. ELBO {summary['test_neg_elbo']:.2f} nats/sample (recon {summary['recon']:.2f} + KL {summary['kl']:.2f})"
+    line = (f"test neg. ELBO {summary['test_neg_elbo']:.2f} nats/sample "
+            f"(recon {summary['recon']:.2f} + KL {summary['kl']:.2f})")
     if summary.get("iwae_nll") is not None:
         line += f"; IWAE NLL {summary['iwae_nll']:.2f} ({likelihood_note(summary)})"
     print(line)
@@ -286,7 +288,8 @@ def _print_summary(summary: dict, out: Path | None) -> None:
     if summary.get("anomaly_events_total") is not None:
         print(anomaly_lines(summary))
     if summary.get("seconds") is not None and summary.get("samples_per_second"):
-        print(f"{summary['epochs']} epochs in {summary['seconds']:.1f} s ({summary['samples_per_second']:,.0f} samples/s)")
+        print(f"{summary['epochs']} epochs in {summary['seconds']:.1f} s "
+              f"({summary['samples_per_second']:,.0f} samples/s)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -533,7 +536,8 @@ def ui_command(host: str, port: int) -> list[str]:
     from .data import MAX_UPLOAD_BYTES
 
     app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
-    return [sys.executable, "-m", "dashboard.serve", "run", str(app), "--server.address", host, "--server.port", str(port),
+    return [sys.executable, "-m", "dashboard.serve", "run", str(app),
+            "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.maxUploadSize", str(max(1, MAX_UPLOAD_BYTES // 2**20)), "--client.toolbarMode", "minimal",
             "--client.showErrorDetails", "none", "--theme.base", "light",

@@ -186,7 +186,8 @@ def _format_of(data: bytes, inner_name: str) -> str:
     if suffix in (".csv", ".tsv", ".txt", ".dat", ""):
         return "csv"
     raise DataError(f"cannot read '{inner_name}': {suffix} files are not supported; use {SUPPORTED}"
-                    + (" (put single images in a .zip, one folder per label)" if suffix in (".png", ".jpg", ".jpeg") else ""))
+                    + (" (put single images in a .zip, one folder per label)"
+                       if suffix in (".png", ".jpg", ".jpeg") else ""))
 
 
 def _read_sheet(data: bytes, name: str, kind: str, sensor: SensorOptions | None) -> Table:

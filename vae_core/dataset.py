@@ -143,7 +143,8 @@ class Dataset:
                 "notes": list(self.notes)}
         if self.y is not None:
             values, n = np.unique(self.y, return_counts=True)
-            info["label_counts"] = {self.label_text(int(np.flatnonzero(self.y == v)[0])): int(c) for v, c in zip(values, n)}
+            info["label_counts"] = {self.label_text(int(np.flatnonzero(self.y == v)[0])): int(c)
+                                    for v, c in zip(values, n, strict=True)}
         if self.channels:
             info["channels"] = list(self.channels)
         return info
@@ -155,8 +156,9 @@ def held_out_note(split: np.ndarray, what: str = "sample") -> str | None:
     if counts[2]:
         return None
     n = int(counts.sum())
-    return (f"only {n} {what}{'' if n == 1 else 's'} ({counts[0]} train, {counts[1]} val, 0 test): nothing is held out, "
-            f"so the 'test' figures are computed on {'the training ' + what if n == 1 else f'all {n} {what}s, including those trained on'}; they "
+    return (f"only {n} {what}{'' if n == 1 else 's'} ({counts[0]} train, {counts[1]} val, 0 test): "
+            "nothing is held out, so the 'test' figures are computed on "
+            f"{'the training ' + what if n == 1 else f'all {n} {what}s, including those trained on'}; they "
             "say how well the model fits it, not how it does on new data")
 
 

@@ -130,7 +130,7 @@ class Dropout(nn.Module):
 
 def _mlp(sizes: list[int], cfg: ModelConfig) -> list[nn.Module]:
     layers: list[nn.Module] = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), *norm(cfg, n_out), activation(cfg)]
         if cfg.dropout > 0:
             layers.append(Dropout(cfg.dropout))
@@ -143,7 +143,8 @@ def _halvings(size: int, n: int, what: str) -> list[int]:
     for _ in range(n):
         sizes.append(sizes[-1] // 2)
     if sizes[-1] < 1:
-        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; use fewer layers or the mlp architecture")
+        raise ConfigError(f"{what} of {size} is too small for {n} conv layers; "
+                          "use fewer layers or the mlp architecture")
     return sizes
 
 
@@ -169,7 +170,7 @@ def conv_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     hs = _halvings(height, len(cfg.hidden), "image height")
     ws = _halvings(width, len(cfg.hidden), "image width")
     down: list[nn.Module] = []
-    for a, b in zip(chans[:-1], chans[1:]):
+    for a, b in zip(chans[:-1], chans[1:], strict=True):
         down += [nn.Conv2d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 2), activation(cfg)]
     features = chans[-1] * hs[-1] * ws[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
@@ -196,13 +197,14 @@ def conv1d_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     chans = [c_in, *cfg.hidden]
     ts = _halvings(length, len(cfg.hidden), "window length")
     down: list[nn.Module] = [_TimeMajorToChannels()]
-    for a, b in zip(chans[:-1], chans[1:]):
+    for a, b in zip(chans[:-1], chans[1:], strict=True):
         down += [nn.Conv1d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 1), activation(cfg)]
     features = chans[-1] * ts[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
                            nn.Unflatten(1, (chans[-1], ts[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
-        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=ts[i - 1] - 2 * ts[i]))
+        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1,
+                                     output_padding=ts[i - 1] - 2 * ts[i]))
         if i > 1:
             up += [*norm(cfg, chans[i - 1], 1), activation(cfg)]
     up.append(_TimeMajorToChannels())

@@ -82,7 +82,8 @@ class Task:
 
     With `slots`, the work starts only once a slot is free (status "queued" until then). When the work
     returns, the status becomes `final_status(result)`: "stopped" if it was asked to stop, else "finished";
-    an exception makes it "failed" with the message. A stopped task's result is dropped. `on_done(task)` runs in the thread before `done` is set.
+    an exception makes it "failed" with the message. A stopped task's result is dropped. `on_done(task)` runs in the
+    thread before `done` is set.
     """
 
     def __init__(self, work: Callable[[Task], Any], name: str = "task", slots: Slots | None = None,

@@ -117,7 +117,7 @@ with left:
                       dragmode="select")  # dragging selects inputs; zoom and pan stay in the toolbar
     if data.label_kind == "anomaly" and data.y is not None:
         explore.emphasise_anomalies(fig)
-    map_key = f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}"  # new map, no selection
+    map_key = f"latent_map_{shown}_{part}_{n}_{perplexity if shown == 'tsne' else ''}_{run.id[:8]}"  # clears selection
     event = st.plotly_chart(fig, key=map_key, on_select="rerun",
                             selection_mode=("points", "box", "lasso"), config=charts.PNG_CONFIG)
     st.caption(EXPLAIN[shown])

@@ -249,7 +249,7 @@ def anomaly_ranges(mask: np.ndarray | None) -> list[tuple[int, int]]:
         return []
     m = np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]])
     edges = np.flatnonzero(np.diff(m))
-    return list(zip(edges[::2], edges[1::2]))
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def window_overlay(original: np.ndarray, recon: np.ndarray | None, channels: Sequence[str], title: str,

@@ -75,7 +75,8 @@ def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
             "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
             "arch": s.get("arch"), "variant": variant_words(s), "latent size": s.get("latent_dim"), "β": s.get("beta"),
             "loss": s.get("loss"),
-            "epochs": e.epochs, "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
+            "epochs": e.epochs,
+            "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
             "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
             "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",
             "IWAE NLL": _num(r.get("iwae_nll")), "anomaly AUC": _num(r.get("anomaly_auc")),
@@ -318,7 +319,7 @@ def error_timeline(centres: np.ndarray, errors: np.ndarray, threshold: float, wi
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="labelled anomaly",
                                  marker=dict(symbol="square", size=12, color="red", opacity=0.6)), row=1, col=1)
     if split_starts:
-        for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left")):
+        for x, name, side in zip(split_starts, ("validation starts", "test starts"), ("right", "left"), strict=True):
             fig.add_vline(x=x, line_dash="dot", line_color="#555", row="all", col=1)
             fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, xanchor=side,
                                yanchor="bottom", font=dict(size=11, color="#555"))

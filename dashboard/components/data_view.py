@@ -59,7 +59,9 @@ def preview(data: Dataset) -> None:
         elif data.series is not None:
             recording(data)
         else:
-            shown_idx = [int(np.flatnonzero(data.y == cls)[0]) for cls in np.unique(data.y)[:4]] if data.y is not None else [0, 1]
+            shown_idx = ([int(np.flatnonzero(data.y == cls)[0]) for cls in np.unique(data.y)[:4]]
+                         if data.y is not None else [0, 1])
             for i in shown_idx:
-                st.plotly_chart(charts.window_overlay(data.x[i], None, data.channels, f"{data.label_text(i) or 'window'} (sample {i})"),
+                st.plotly_chart(charts.window_overlay(data.x[i], None, data.channels,
+                                                      f"{data.label_text(i) or 'window'} (sample {i})"),
                                 key=f"window_{i}", config=charts.PNG_CONFIG)

@@ -12,7 +12,7 @@ def per_layer(layers: tuple[tuple[str, int, int], ...], diag: Diagnostics) -> No
     """One metric per layer: its KL (a sum of non-negative dimensions), its active units; then what they add up to."""
     parts = {name: float(diag.kl_per_dim[a:b].sum()) for name, a, b in layers}
     cols = st.columns(len(layers) + 1)
-    for col, (name, a, b) in zip(cols, layers):
+    for col, (name, a, b) in zip(cols, layers, strict=False):
         col.metric(f"KL of {name}", f"{parts[name]:.2f} nats",
                    help=f"The {WORDS.get(name, name)}: KL(q(z2|x) || N(0, I)) for the top layer, "
                         f"E KL(q(z1|x, z2) || p(z1|z2)) for the bottom one, summed over its {b - a} dimensions "

@@ -152,7 +152,7 @@ def emphasise_anomalies(fig: go.Figure) -> go.Figure:
 
 def pair_tiles(originals: np.ndarray, recons: np.ndarray, upscale: int = 3) -> list[np.ndarray]:
     """One small picture per item, original left and reconstruction right: N x (h, w) uint8."""
-    return [images.mosaic(np.stack([o, r]), cols=2, upscale=upscale) for o, r in zip(originals, recons)]
+    return [images.mosaic(np.stack([o, r]), cols=2, upscale=upscale) for o, r in zip(originals, recons, strict=True)]
 
 
 def pairs_grid(originals: np.ndarray, recons: np.ndarray, cols: int = 8) -> np.ndarray:
@@ -211,7 +211,7 @@ def traversal_lines(rows: np.ndarray, values: Sequence[float], titles: Sequence[
     t = np.arange(rows.shape[2])
     for k, row in enumerate(rows):
         r, c = divmod(k, cols)
-        for j, (v, colour) in enumerate(zip(values, colours)):
+        for j, (v, colour) in enumerate(zip(values, colours, strict=True)):
             fig.add_trace(go.Scatter(x=t, y=row[j, :, channel], mode="lines", name=f"z = {v:+.2f}",
                                      legendgroup=f"v{j}", showlegend=k == 0, line=dict(color=colour, width=1.3),
                                      hovertemplate=f"z = {v:+.2f}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"),
@@ -226,7 +226,7 @@ def path_lines(path: np.ndarray, start: np.ndarray, end: np.ndarray, channel: in
     fig = go.Figure()
     t = np.arange(path.shape[1])
     colours = _sweep_colours(np.linspace(0.0, 1.0, len(path)))
-    for s, (window, colour) in enumerate(zip(path, colours)):
+    for s, (window, colour) in enumerate(zip(path, colours, strict=True)):
         frac = s / max(len(path) - 1, 1)
         fig.add_trace(go.Scatter(x=t, y=window[:, channel], mode="lines", name=f"step {s} (t = {frac:.2f})",
                                  line=dict(color=colour, width=1.5)))

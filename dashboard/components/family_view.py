@@ -45,7 +45,8 @@ def caption(runs: list[Run]) -> str:
     return (f"Measured on the {eval_part(first.data) if first.data is not None else 'test'} part of "
             f"{first.data_name}, nats per sample, lower is better; every run has the same likelihood, so the bounds "
             f"compare.{nll} MMD² between the test codes' means and draws of the model's prior (N(0, I); for a "
-            "hierarchical VAE z2 from N(0, I), then z1 given z2): 0 when the codes fill the prior as a whole. Seconds: training time, on whatever else the machine was doing.")
+            "hierarchical VAE z2 from N(0, I), then z1 given z2): 0 when the codes fill the prior as a whole. "
+            "Seconds: training time, on whatever else the machine was doing.")
 
 
 def sample_rows(runs: list[Run], n: int = SAMPLES, seed: int = 0) -> np.ndarray:

@@ -60,7 +60,8 @@ def one_run(ws: Workspace, entries: list[RunEntry], current: str | None, busy: s
                          help="The model's weights (safetensors), its settings, its training history and its "
                               "scores in one zip. Upload it to another VAE Explorer, or load it with the CLI.")
     needs_data = pick.data is None
-    b[2].download_button(f"Report of {name} (.html)", data=b"" if is_busy or needs_data else (lambda: report.build(pick)),
+    b[2].download_button(f"Report of {name} (.html)",
+                         data=b"" if is_busy or needs_data else (lambda: report.build(pick)),
                          file_name=report.file_name(pick), mime="text/html", key="runs_report", on_click="ignore",
                          disabled=is_busy or needs_data, width="stretch", icon=":material/description:",
                          help="One HTML file to hand in or hand out: settings, curves, latent map, reconstructions, "

@@ -60,7 +60,8 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
             coords, map_labels, method = latent_map(run)
             how = "the 2-D code itself" if method == "z" else "first two principal components of the means"
             with col:
-                figure = latent_scatter(coords, map_labels, f"{run.short_name[:1].upper()}{run.short_name[1:]}: latent means",
+                figure = latent_scatter(coords, map_labels,
+                                        f"{run.short_name[:1].upper()}{run.short_name[1:]}: latent means",
                                                axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
                                                height=430)
                 st.plotly_chart(legend_below(rare_on_top(figure), y=-0.2),
@@ -80,7 +81,8 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
                 line[0].markdown(f"**{name}**")
                 line[1].image(images.mosaic(row, cols=len(idx)), width="stretch")
             st.download_button("Download these reconstructions (PNG)", images.png_bytes(images.grid(rows)),
-                               file_name="reconstructions-" + "-".join(r.short_name.replace(" ", "") for r in image_runs) + ".png",
+                               file_name="reconstructions-"
+                               + "-".join(r.short_name.replace(" ", "") for r in image_runs) + ".png",
                                mime="image/png", key="runs_recon_png", on_click="ignore",
                                help="One image: the originals on top, then one row per run, in the order above.")
 
@@ -104,7 +106,7 @@ def side_by_side(runs: list) -> None:
     image_runs = [r for r in runs if r.model_cfg.kind == "image"]
     if len({r.model_cfg.input_shape for r in image_runs}) == 1:
         rows = family_view.sample_rows(image_runs)
-        for run, row in zip(image_runs, rows):
+        for run, row in zip(image_runs, rows, strict=True):
             line = st.columns([1, 10], vertical_alignment="center")
             line[0].markdown(f"**{run.short_name}**")
             line[1].image(images.mosaic(row, cols=len(row)), width="stretch")

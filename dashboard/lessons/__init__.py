@@ -22,8 +22,8 @@ from .touch import LiveLesson
 
 LESSONS: dict[int, Lesson | LiveLesson] = {m.LESSON.number: m.LESSON for m in (elbo, beta, collapse, latent_size,
                                                                                sensor_loss, anomaly, touch, family,
-                                                                               prior_holes, rate_distortion, ar_collapse,
-                                                                               augmentation)}
+                                                                               prior_holes, rate_distortion,
+                                                                               ar_collapse, augmentation)}
 for _lesson in LESSONS.values():  # runs record "lesson:5" as their data: the server can make it again
     if _lesson.prepare is not None:
         state.VARIANTS[_lesson.source] = lambda lesson=_lesson: lesson.prepare(state.bundled(lesson.data))

@@ -124,8 +124,8 @@ def figures(runs: list[Run]) -> list:
                                    f"Walking the 2-D latent: codes from {WALK[0]:g} to {WALK[-1]:g} in each "
                                    "direction, decoded (z1 left to right, z2 bottom to top).")]))
     coords, labels, _ = compare.latent_map(large)
-    pca = charts.latent_scatter(coords, labels, f"{large.model.cfg.latent_dim}-D code: PCA", axis_names=("PC 1", "PC 2"),
-                                height=460)
+    pca = charts.latent_scatter(coords, labels, f"{large.model.cfg.latent_dim}-D code: PCA",
+                                axis_names=("PC 1", "PC 2"), height=460)
     tsne_coords, tsne_labels = tsne_map(large)
     tsne = charts.latent_scatter(tsne_coords, tsne_labels, f"{large.model.cfg.latent_dim}-D code: t-SNE",
                                  axis_names=("t-SNE 1", "t-SNE 2"), height=460)

@@ -87,7 +87,7 @@ class LessonRunner(Task):
         for i, (step, model_cfg, train_cfg) in enumerate(self.plans):
             with self.lock:
                 self.index = i
-            job = self._start_job(model_cfg, train_cfg, lambda: report(i / total))
+            job = self._start_job(model_cfg, train_cfg, lambda i=i: report(i / total))
             if job is None:
                 return self.run_ids
             while not job.done.wait(POLL):

@@ -95,7 +95,7 @@ def effect(run: Run) -> Effect:
         recon = analysis.reconstruct(run.model, data.x[glitched])
         clean_windows = np.stack([clean[s:s + window] for s in data.window_starts[glitched]])
         shares = []
-        for p, h in zip(g.steps, g.heights):
+        for p, h in zip(g.steps, g.heights, strict=True):
             # the window in which the spike sits most centrally
             k = min(range(len(glitched)), key=lambda j: abs(p - data.window_starts[glitched[j]] - window / 2))
             t = int(p - data.window_starts[glitched[k]])

@@ -10,14 +10,13 @@ import pytest
 from app_session import metrics, open_app, spec, train_tiny, workspace
 from sensor_filemakers import INJECTED, injected_recording
 
+from dashboard.components.anomaly_tables import HEADERS
+from dashboard.components.anomaly_task import memo_key
 from vae_core import anomaly as A
 from vae_core.anomaly.workbench import METHOD_NAMES, apply_rule
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import load_bundled
 from vae_core.runs import new_run
-
-from dashboard.components.anomaly_tables import HEADERS
-from dashboard.components.anomaly_task import memo_key
 
 PAGE = "app_pages/anomalies.py"
 

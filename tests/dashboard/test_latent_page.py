@@ -35,7 +35,7 @@ def latent_map(at) -> dict:
 def points_by_id(spec: dict) -> dict[int, tuple[float, float]]:
     out = {}
     for t in spec["data"]:
-        for i, x, y in zip(values(t, "customdata"), values(t, "x"), values(t, "y")):
+        for i, x, y in zip(values(t, "customdata"), values(t, "x"), values(t, "y"), strict=True):
             out[int(i)] = (float(x), float(y))
     return out
 

@@ -8,8 +8,8 @@ import pytest
 from app_session import open_app, workspace
 
 from dashboard import links
-from dashboard.lesson_titles import TITLES
 from dashboard.components import settings
+from dashboard.lesson_titles import TITLES
 from vae_core.config import WIDGETS
 
 # A value other than the default for every setting a link may carry (image data, MLP).

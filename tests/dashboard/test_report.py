@@ -146,7 +146,8 @@ def test_the_image_report_is_valid_html_with_its_figures_settings_and_verdict(ru
     s = run.summary
     diag = report._diagnosis(run)
     verdict = next(a for t, a in doc.tags if t == "div" and "verdict" in a.get("class", ""))
-    assert verdict["class"] == f"verdict {diag.verdict}" and f"Diagnosis: {analysis.VERDICT_WORDS[diag.verdict]}." in text
+    assert (verdict["class"] == f"verdict {diag.verdict}"
+            and f"Diagnosis: {analysis.VERDICT_WORDS[diag.verdict]}." in text)
     assert f"{s['test_neg_elbo']:.4g}" in text and f"{s['active_units']} of {s['latent_dim']}" in text
     for name, value in (("beta", run.train_cfg.beta), ("latent_dim", run.model.cfg.latent_dim),
                         ("lr", run.train_cfg.lr), ("loss", run.model.cfg.loss)):

@@ -234,7 +234,8 @@ def test_a_saved_run_opens_with_what_it_carries_and_asks_for_its_data_where_need
     assert any("ask for data shaped like" in c.value for c in at.caption)
     by_prefix(at.button, "runs_add_").click().run()
     orphan = ws.current_run()
-    assert orphan.data is None and orphan.data_info["name"] == "my-digits.csv" and same_weights(orphan.model, first.model)
+    assert (orphan.data is None and orphan.data_info["name"] == "my-digits.csv"
+            and same_weights(orphan.model, first.model))
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception and [im for im in at.image if im.captions == ["32 samples, seed 0"]]  # no data needed
     at.switch_page("app_pages/latent.py").run()

@@ -21,7 +21,8 @@ def test_a_flood_of_sessions_evicts_no_visitor_with_data_or_runs(browser, tmp_pa
     upload = tmp_path / "my-digits.npz"
     images, labels = bundled_digits(300)
     upload.write_bytes(npz_bytes(x=images, y=labels))
-    server = start_server(port, env={"VAE_EXPLORER_MAX_WORKSPACES": str(ROOM), "VAE_EXPLORER_RUNS_DIR": str(tmp_path / "runs")},
+    server = start_server(port, env={"VAE_EXPLORER_MAX_WORKSPACES": str(ROOM),
+                                     "VAE_EXPLORER_RUNS_DIR": str(tmp_path / "runs")},
                           log_name="server-flood.log")
     try:
         with PeakRss(server.pid, every=0.2) as rss:

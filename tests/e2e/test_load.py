@@ -54,7 +54,8 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser, tmp_path) -> 
                 expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
                 wait_idle(page)
                 expect(page.locator('input[type=range][aria-label="Epochs"]')).to_have_value(str(EPOCHS))
-                expect(page.locator('input[type=range][aria-label="Latent size (dimensions of z)"]')).to_have_value(str(i + 2))
+                expect(page.locator('input[type=range][aria-label="Latent size (dimensions of z)"]')).to_have_value(
+                    str(i + 2))
             figures["rss_before_training_mb"] = psutil.Process(server.pid).memory_info().rss / 2**20
 
             t_click = time.perf_counter()
@@ -74,7 +75,8 @@ def test_eight_visitors_train_at_once_and_a_ninth_gets_in(browser, tmp_path) -> 
                 time.sleep(0.2)
             for i in set(range(VISITORS)) - seen:
                 pages[i].screenshot(path=str(ROOT / "artifacts" / f"load-visitor-{i}.png"), full_page=True)
-            assert seen == set(range(VISITORS)), f"visitors {sorted(set(range(VISITORS)) - seen)} never said where they stand"
+            assert seen == set(range(VISITORS)), \
+                f"visitors {sorted(set(range(VISITORS)) - seen)} never said where they stand"
             queued = len(told_queue)
             figures["visitors_told_they_queue"] = queued
 

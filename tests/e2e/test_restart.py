@@ -47,7 +47,8 @@ def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None
         expect(page.get_by_text("No runs yet")).to_be_visible()  # another browser: a workspace of its own
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
         page.get_by_role("button", name="Add it to my runs").click()
-        expect(page.get_by_text(re.compile(r"Added run 1: mnist, mlp, β=1, z=3, bce from saved-run\.zip"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"Added run 1: mnist, mlp, β=1, z=3, bce from saved-run\.zip"))) \
+            .to_be_visible()
         expect(page.get_by_text(LABEL).first).to_be_visible()
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         page.context.close()

@@ -83,7 +83,8 @@ def test_a_killed_server_loses_no_run_and_the_run_continues_exactly(browser, tmp
     assert resumed.status == "finished" and resumed.epochs == 8
     straight = tmp_path / "straight"  # the same settings and seed, never interrupted, from the CLI
     done = subprocess.run([sys.executable, "-m", "vae_core.cli", "train", "--data", "mnist", "--epochs", "8",
-                           "--latent-dim", "3", "--batch-size", "32", "--eval-k", "0", "--quiet", "--out", str(straight)],
+                           "--latent-dim", "3", "--batch-size", "32", "--eval-k", "0", "--quiet",
+                           "--out", str(straight)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert digest(resumed.path) == digest(straight)

@@ -48,7 +48,8 @@ def test_train_watch_the_curve_grow_and_stop(page: Page, app_url: str) -> None:
 
     t_stop = time.perf_counter()
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text(re.compile(r"Stopped: stopped by you after \d+ full epochs?"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"Stopped: stopped by you after \d+ full epochs?"))).to_be_visible(
+        timeout=60_000)
     TIMINGS["stop_click_to_stopped_s"] = time.perf_counter() - t_stop
     expect(train).to_be_enabled()
     expect(page.get_by_text(re.compile(r"run 1: mnist, mlp, β=1, z=16, bce")).first).to_be_visible()

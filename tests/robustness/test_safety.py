@@ -33,7 +33,8 @@ LIBRARY = [p for p in SOURCES if p.parts[len(ROOT.parts)] == "dashboard" and p n
 
 # HTML that reaches the page unescaped: only these constants, each with its reason.
 HTML_ALLOWED = {("dashboard/components/presenter.py", "CSS"): "presenter mode's stylesheet, a string constant",
-                ("dashboard/components/presenter.py", "LAYOUT_CSS"): "the layout stylesheet (wrap, not cut), a constant"}
+                ("dashboard/components/presenter.py", "LAYOUT_CSS"):
+                    "the layout stylesheet (wrap, not cut), a constant"}
 # The only server-wide objects: neither hands one visitor's data to another.
 SHARED_ALLOWED = {"workspace_store": "cache_resource: the store of workspaces, keyed by per-browser secrets",
                   "job_slots": "cache_resource: a counter and a queue of job ids, no data",
@@ -86,12 +87,16 @@ def test_no_pickle_and_no_unsafe_loading(path):
     for call in calls(tree):
         name = dotted(call.func)
         if name == "torch.load":
-            assert keyword(call, "weights_only") is True, f"{rel(path)}:{call.lineno} torch.load without weights_only=True"
+            assert keyword(call, "weights_only") is True, \
+                f"{rel(path)}:{call.lineno} torch.load without weights_only=True"
         if name in ("np.load", "numpy.load"):
-            assert keyword(call, "allow_pickle") is False, f"{rel(path)}:{call.lineno} np.load without allow_pickle=False"
-        assert name not in ("eval", "exec", "yaml.load", "pd.read_pickle", "torch.jit.load"), f"{rel(path)}:{call.lineno} {name}"
+            assert keyword(call, "allow_pickle") is False, \
+                f"{rel(path)}:{call.lineno} np.load without allow_pickle=False"
+        assert name not in ("eval", "exec", "yaml.load", "pd.read_pickle", "torch.jit.load"), \
+            f"{rel(path)}:{call.lineno} {name}"
         if isinstance(call.func, ast.Attribute):
-            assert call.func.attr not in ("extract", "extractall"), f"{rel(path)}:{call.lineno}: nothing is unpacked to disk"
+            assert call.func.attr not in ("extract", "extractall"), \
+                f"{rel(path)}:{call.lineno}: nothing is unpacked to disk"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=rel)
@@ -128,9 +133,11 @@ def test_no_module_level_state_that_could_hold_user_data(path):
             containers.update(names)
     for node in ast.walk(tree):
         assert not isinstance(node, ast.Global), f"{rel(path)}:{node.lineno}: `global` state"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in containers:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and dotted(node.func.value) in containers):
             assert node.func.attr not in ("append", "extend", "update", "add", "setdefault", "insert", "pop",
-                                          "clear", "remove", "appendleft"), f"{rel(path)}:{node.lineno} mutates a constant"
+                                          "clear", "remove", "appendleft"), \
+                f"{rel(path)}:{node.lineno} mutates a constant"
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 if isinstance(target, ast.Subscript):
@@ -162,7 +169,8 @@ def test_the_dashboard_builds_no_path_from_user_input(path):
             method in fs_methods and "Path" in ast.unparse(call.func.value))
         if not is_fs:
             continue
-        names = {n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(a) if isinstance(n, ast.Name)}
+        names = {n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(a)
+                 if isinstance(n, ast.Name)}
         assert names <= {"__file__", "Path"}, f"{rel(path)}:{call.lineno}: a path built from {sorted(names)}"
 
 
@@ -224,7 +232,8 @@ def test_run_ids_are_random_and_workspace_keys_come_from_secrets(tmp_path):
     def cookie(secret, mask):
         return f"2|{mask.hex()}|{bytes(b ^ mask[i % 4] for i, b in enumerate(secret)).hex()}|1700000000"
 
-    assert browser_key(cookie(token, b"abcd")) == browser_key(cookie(token, b"wxyz")) != browser_key(cookie(other, b"abcd"))
+    assert (browser_key(cookie(token, b"abcd")) == browser_key(cookie(token, b"wxyz"))
+            != browser_key(cookie(other, b"abcd")))
     assert browser_key(None) is None and browser_key("garbage") is None and browser_key("2|zz|yy|1") is None
     assert token.hex() not in browser_key(cookie(token, b"abcd"))
 

@@ -53,7 +53,8 @@ def _same_outputs(a, b, shape):
 def test_folder_round_trip_gives_identical_outputs(tmp_path, cfg):
     run = _run(cfg)
     save_run(run, tmp_path / "run")
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "metrics.csv", "model.safetensors", "summary.json"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "metrics.csv", "model.safetensors",
+                                                                    "summary.json"]
     back = load_run(tmp_path / "run")
     assert back.model_cfg == run.model_cfg
     assert back.train_cfg == run.train_cfg
@@ -62,7 +63,8 @@ def test_folder_round_trip_gives_identical_outputs(tmp_path, cfg):
 
 def test_metrics_and_summary_round_trip():
     back = run_from_zip(run_to_zip(_run()))
-    assert [(e.kind, e.phase, e.step) for e in back.events] == [("step", "train", 1), ("epoch", "train", 2), ("end", "", 2)]
+    assert [(e.kind, e.phase, e.step) for e in back.events] == [("step", "train", 1), ("epoch", "train", 2),
+                                                                 ("end", "", 2)]
     assert back.events[1].kl_per_dim == (0.5, 0.5, 1.0, 0.0)
     assert back.events[0].recon == 8.0
     assert back.summary == {"test_neg_elbo": 123.4, "iwae_nll": None}  # NaN is written as standard JSON null
@@ -85,11 +87,14 @@ def _set_config(files, edit):
     (lambda f: f.update({"config.json": b"{not json"}), "config.json is not valid JSON"),
     (lambda f: _set_config(f, lambda c: c.pop("format")), "not a VAE Explorer run config"),
     (lambda f: _set_config(f, lambda c: c.update(version=99)), "version 99"),
-    (lambda f: _set_config(f, lambda c: c["model"].update(latent_dim=5)), r"to_mu.weight has shape \(4, 32\) but the config needs \(5, 32\)"),
+    (lambda f: _set_config(f, lambda c: c["model"].update(latent_dim=5)),
+     r"to_mu.weight has shape \(4, 32\) but the config needs \(5, 32\)"),
     (lambda f: _set_config(f, lambda c: c["model"].update(arch="warp")), "arch must be one of"),
-    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[4096, 4096, 4096], input_shape=[1, 512, 512])), "over the limit"),
+    (lambda f: _set_config(f, lambda c: c["model"].update(hidden=[4096, 4096, 4096], input_shape=[1, 512, 512])),
+     "over the limit"),
     (lambda f: f.update({"model.safetensors": b"\x00" * 64}), "not a valid safetensors file"),
-    (lambda f: f.update({"model.safetensors": save_tensors({"w": torch.zeros(2)})}), "does not match config.json: missing"),
+    (lambda f: f.update({"model.safetensors": save_tensors({"w": torch.zeros(2)})}),
+     "does not match config.json: missing"),
 ])
 def test_tampered_runs_are_refused_with_a_reason(change, message):
     with pytest.raises(CheckpointError, match=message):

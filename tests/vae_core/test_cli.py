@@ -83,7 +83,8 @@ def test_resume_continues_a_saved_run(tmp_path, capsys):
     (["train"], "the following arguments are required: --data"),
 ])
 def test_bad_flags_and_files_give_one_error_line_and_exit_2(capsys, tmp_path, argv, message):
-    code, out, err = run_cli(capsys, *argv, *(["--out", str(tmp_path / "x")] if argv[0] == "train" and len(argv) > 1 else []))
+    code, out, err = run_cli(capsys, *argv,
+                             *(["--out", str(tmp_path / "x")] if argv[0] == "train" and len(argv) > 1 else []))
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -129,7 +130,7 @@ def test_ui_command_serves_the_app_with_the_upload_bound_and_no_gc_after_each_ru
     from vae_core.data import MAX_UPLOAD_BYTES
 
     argv = ui_command("127.0.0.1", 8123)
-    flags = dict(zip(argv[5::2], argv[6::2]))
+    flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert argv[1:4] == ["-m", "dashboard.serve", "run"] and argv[4].endswith("dashboard/streamlit_app.py")
     assert flags["--server.port"] == "8123" and flags["--server.address"] == "127.0.0.1"
     assert flags["--server.maxUploadSize"] == str(MAX_UPLOAD_BYTES // 2**20)

@@ -92,7 +92,8 @@ def test_unknown_name_and_missing_files(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"no bundled data set named 'cifar': choose one of mnist, basicmotions"):
         D.load_bundled("cifar")
     monkeypatch.setattr(D, "SAMPLE_DATA_DIR", tmp_path)
-    with pytest.raises(DataError, match=r"mnist_5k.npz is missing: rebuild it with `python sample_data/build_sample_data.py`"):
+    with pytest.raises(DataError,
+                       match=r"mnist_5k.npz is missing: rebuild it with `python sample_data/build_sample_data.py`"):
         D.load("mnist")
 
 

@@ -16,7 +16,8 @@ from vae_core.formats.sensor_columns import label_named
 
 def csv_bytes(columns: dict) -> bytes:
     names = list(columns)
-    return ("\n".join([",".join(names)] + [",".join(map(str, r)) for r in zip(*columns.values())]) + "\n").encode()
+    return ("\n".join([",".join(names)] + [",".join(map(str, r)) for r in zip(*columns.values(), strict=True)])
+            + "\n").encode()
 
 
 def roles(blob: bytes, name: str = "rec.csv", **options) -> dict[str, tuple[str, str]]:
@@ -127,7 +128,8 @@ def labelled_in_train(n: int = 400) -> dict:
 def test_train_and_val_windows_that_overlap_an_anomaly_are_left_out():
     blob = csv_bytes(labelled_in_train())
     kept, allowed = load(blob), load(blob, exclude_anomalies=False)
-    overlap = [(s, p) for s, p in zip(allowed.window_starts, allowed.split) if p == 0 and s + 16 > 100 and s < 110]
+    overlap = [(s, p) for s, p in zip(allowed.window_starts, allowed.split, strict=True)
+               if p == 0 and s + 16 > 100 and s < 110]
     assert len(overlap) == 6  # starts 88, 92, ..., 108
     assert not ((kept.y == 1) & (kept.split < 2)).any() and ((allowed.y == 1) & (allowed.split == 0)).sum() == 6
     assert len(kept.x) == len(allowed.x) - 6 and (kept.y[kept.split == 2] == 1).any()  # test windows stay

@@ -19,7 +19,8 @@ NAMES = ("data.csv", "data.csv.gz", "data.npz", "data.npy", "images.zip", "train
 PREFIXES = (b"", b"\x1f\x8b", b"PK\x03\x04", b"\x93NUMPY", struct.pack(">I", 0x803), struct.pack(">I", 0x801),
             b"timestamp,value,is_anomaly\n", b"label,p0,p1,p2,p3\n")
 # VAE_FUZZ_EXAMPLES=5000 for a longer hunt; 150 keeps the suite fast.
-FUZZ = settings(max_examples=int(os.environ.get("VAE_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("VAE_FUZZ_EXAMPLES", 150)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 def _loads_or_data_error(files) -> None:

@@ -268,7 +268,8 @@ def test_npz_lying_array_header_and_not_a_zip(digits):
 # ---- zip of images ------------------------------------------------------------------------------------
 
 def digit_zip(images: np.ndarray, labels: np.ndarray, extra: dict[str, bytes] | None = None) -> bytes:
-    members = {f"digits/{label}/{i:03d}.png": png_bytes(image) for i, (image, label) in enumerate(zip(images, labels))}
+    members = {f"digits/{label}/{i:03d}.png": png_bytes(image)
+               for i, (image, label) in enumerate(zip(images, labels, strict=True))}
     return zip_bytes(members | (extra or {}))
 
 
@@ -286,7 +287,8 @@ def test_zip_of_pngs_in_label_folders(digits):
 def test_zip_rgb_images_become_grayscale_and_one_folder_is_unlabelled():
     rgb = np.zeros((8, 8, 3), np.uint8)
     rgb[..., 0] = 255
-    ds = D.load_upload([("red.zip", zip_bytes({"all/a.png": png_bytes(rgb, "RGB"), "all/b.png": png_bytes(rgb, "RGB")}))])
+    ds = D.load_upload([("red.zip", zip_bytes({"all/a.png": png_bytes(rgb, "RGB"),
+                                               "all/b.png": png_bytes(rgb, "RGB")}))])
     assert ds.y is None and ds.x.shape == (2, 1, 8, 8)
     np.testing.assert_allclose(ds.x, 76 / 255, atol=1 / 255)  # ITU-R 601 luma of pure red
 

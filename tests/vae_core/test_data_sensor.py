@@ -26,7 +26,7 @@ def recording(length: int = L, seed: int = 0) -> dict[str, np.ndarray]:
 
 def csv_bytes(columns: dict[str, object]) -> bytes:
     names = list(columns)
-    rows = zip(*(columns[n] for n in names))
+    rows = zip(*(columns[n] for n in names), strict=True)
     return ("\n".join([",".join(names)] + [",".join(map(str, row)) for row in rows]) + "\n").encode()
 
 
@@ -135,7 +135,8 @@ def test_nan_error_names_channel_and_line():
     (recording(), {"channels": ("c",)}, r"has no column 'c'; choose channels among: timestamp, a, b, is_anomaly"),
     (recording() | {"site": ["x"] * L}, {"channels": ("site",)}, r"channel 'site' is not numeric: line 2 has 'x'"),
     (recording(), {"channels": ("a", "is_anomaly")}, r"'is_anomaly' is the label column and cannot also be a channel"),
-    (recording(), {"time_column": "clock"}, r"has no time column 'clock'; its columns are: timestamp, a, b, is_anomaly"),
+    (recording(), {"time_column": "clock"},
+     r"has no time column 'clock'; its columns are: timestamp, a, b, is_anomaly"),
     (recording(), {"label_column": "flag"}, r"has no label column 'flag'"),
     (recording(50), {"window": 64}, r"has 50 rows, so the train part \(0.6 of them\) has 30 time steps, fewer than "
                                     r"one window of 64: use a smaller window"),
@@ -161,7 +162,8 @@ def test_missing_header_and_window_limit(monkeypatch):
     with pytest.raises(DataError, match=r"no header row and its 3 columns are not a label plus a square number"):
         D.load_upload([("rec.csv", b"1,2,3\n4,5,6\n")])
     monkeypatch.setattr(common, "MAX_PIXEL_VALUES", 1000)
-    with pytest.raises(DataError, match=r"would give 44 windows \(1,760 values\), more than the limit of 1,000: use a larger stride"):
+    with pytest.raises(DataError, match=r"would give 44 windows \(1,760 values\), more than the limit of 1,000: "
+                                        r"use a larger stride"):
         load(recording(), window=20)
 
 

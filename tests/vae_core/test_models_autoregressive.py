@@ -8,8 +8,8 @@ import torch
 from vae_core import analysis
 from vae_core.checkpoint import run_files, run_from_files
 from vae_core.config import ModelConfig, configs_for
-from vae_core.losses import recon_nll
 from vae_core.family import build_model
+from vae_core.losses import recon_nll
 from vae_core.runs import finish_run, new_run, train_run
 
 CFG = ModelConfig(input_shape=(24, 2), arch="argru", hidden=(16, 12), latent_dim=3)

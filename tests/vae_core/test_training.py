@@ -58,11 +58,12 @@ def test_break_keeps_what_was_learned_and_training_continues(mnist_small):
 
 
 def test_warmup_ramps_the_kl_weight(mnist_small):
-    events = list(train(new_model(SMALL), mnist_small, TrainConfig(epochs=2, beta=2.0, warmup="linear", warmup_epochs=2)))
+    events = list(train(new_model(SMALL), mnist_small,
+                        TrainConfig(epochs=2, beta=2.0, warmup="linear", warmup_epochs=2)))
     steps = [e for e in events if e.kind == "step"]
     assert steps[0].beta == 0.0
     assert 0.9 < steps[len(steps) // 2].beta < 1.1
-    assert all(a.beta <= b.beta for a, b in zip(steps, steps[1:]))
+    assert all(a.beta <= b.beta for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_cosine_schedule_lowers_the_learning_rate(mnist_small):

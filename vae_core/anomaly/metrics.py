@@ -34,7 +34,8 @@ def point_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float | N
     if not _both_classes(labels):
         return {"point_auc": None, "point_ap": None}
     scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=np.nanmin(scores))
-    return {"point_auc": float(roc_auc_score(labels, scores)), "point_ap": float(average_precision_score(labels, scores))}
+    return {"point_auc": float(roc_auc_score(labels, scores)),
+            "point_ap": float(average_precision_score(labels, scores))}
 
 
 def vus_metrics(scores: np.ndarray, labels: np.ndarray, max_buffer: int = 64) -> dict[str, float | None]:
@@ -71,7 +72,8 @@ def event_metrics(alarms: np.ndarray, labels: np.ndarray, tolerance: int = 0) ->
     f1 = (2 * precision * recall / (precision + recall) if precision and recall else 0.0) \
         if recall is not None else None
     return {"event_precision": precision, "event_recall": recall, "event_f1": f1, "events_detected": detected,
-            "events_total": int(len(events)), "alarms": int(len(alarms)), "false_alarms": int(len(alarms) - true_alarms),
+            "events_total": int(len(events)), "alarms": int(len(alarms)),
+            "false_alarms": int(len(alarms) - true_alarms),
             "detection_delays": delays}
 
 

@@ -10,7 +10,8 @@ from .baselines import BASELINES, baseline_scores
 from .metrics import POINT_ADJUST_CAVEAT, score_metrics
 from .scoring import RecordingScores, ThresholdRule, score_recording, validation_scores
 
-SUMMARY_KEYS = ("point_auc", "point_ap", "vus_roc", "vus_pr", "event_f1", "events_detected", "events_total", "threshold")
+SUMMARY_KEYS = ("point_auc", "point_ap", "vus_roc", "vus_pr", "event_f1", "events_detected", "events_total",
+                "threshold")
 
 
 def part_metrics(scores: np.ndarray, labels: np.ndarray, parts: np.ndarray, rule: ThresholdRule,
@@ -31,11 +32,13 @@ def _short(metrics: dict) -> dict:
     return {k: metrics.get(k) for k in SUMMARY_KEYS}
 
 
-def anomaly_summary(model: VAE, data: Dataset, rule: ThresholdRule = ThresholdRule(), stride: int = 1,
+def anomaly_summary(model: VAE, data: Dataset, rule: ThresholdRule | None = None, stride: int = 1,
                     baselines: tuple[str, ...] = BASELINES, seed: int = 0,
                     scores: RecordingScores | None = None) -> dict:
     """anomaly_* figures of a labelled sensor recording: whole recording at the top level, the test part under
     anomaly_test, and each baseline's (same keys, whole recording, its own test part under 'test')."""
+    if rule is None:
+        rule = ThresholdRule()
     scores = scores or score_recording(model, data, stride)
     if scores.labels is None:
         return {}
@@ -47,12 +50,14 @@ def anomaly_summary(model: VAE, data: Dataset, rule: ThresholdRule = ThresholdRu
         "anomaly_test": _short(vae["test"]) if vae["test"] else None,
         "anomaly_event_precision": vae["all"]["event_precision"], "anomaly_event_recall": vae["all"]["event_recall"],
         "anomaly_detection_delays": vae["all"]["detection_delays"],
-        "anomaly_point_adjusted_f1": vae["all"]["point_adjusted_f1"], "anomaly_point_adjust_caveat": POINT_ADJUST_CAVEAT,
+        "anomaly_point_adjusted_f1": vae["all"]["point_adjusted_f1"],
+        "anomaly_point_adjust_caveat": POINT_ADJUST_CAVEAT,
         "anomaly_threshold_rule": rule.describe(), "anomaly_score_rule": scores.rule,
         "anomaly_vus_buffer": f"VUS over label buffers 0..{window} steps (one window)",
     }
     out["anomaly_baselines"] = {}
     for name, step_scores in baseline_scores(data, stride, seed, baselines).items():
         found = part_metrics(step_scores, scores.labels, scores.parts, rule, window)
-        out["anomaly_baselines"][name] = _short(found["all"]) | {"test": _short(found["test"]) if found["test"] else None}
+        out["anomaly_baselines"][name] = _short(found["all"]) | {
+            "test": _short(found["test"]) if found["test"] else None}
     return out

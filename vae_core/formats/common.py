@@ -82,7 +82,8 @@ def pixels_to_unit(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
         values = values.astype(np.float32) if values.dtype != np.float32 else values
     if not np.isfinite(values).all():
         bad = int(np.argwhere(~np.isfinite(values))[0][0])
-        raise DataError(f"'{name}': image {bad} holds NaN or infinite pixels: every pixel needs a number 0..255 or 0..1")
+        raise DataError(f"'{name}': image {bad} holds NaN or infinite pixels: "
+                        "every pixel needs a number 0..255 or 0..1")
     low, high = float(values.min()), float(values.max())
     if low < 0 or high > 255:
         bad = int(np.argwhere((values < 0) | (values > 255))[0][0])
@@ -163,7 +164,8 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> b
         with archive.open(info) as member:
             data = member.read(cap + 1)
     except RuntimeError as err:  # encrypted members
-        raise DataError(f"'{name}': member {info.filename!r} cannot be read ({err}): zip it again without a password") from None
+        raise DataError(f"'{name}': member {info.filename!r} cannot be read ({err}): "
+                        "zip it again without a password") from None
     except NotImplementedError as err:
         raise DataError(f"'{name}': member {info.filename!r} uses an unsupported compression ({err}): "
                         "zip it again with standard (deflate) compression") from None

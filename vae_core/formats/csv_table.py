@@ -70,7 +70,8 @@ class Table:
 
 def decode_text(data: bytes, name: str) -> str:
     if b"\0" in data[:65536]:
-        raise DataError(f"'{name}' looks like a binary file, not CSV text: export the data as CSV (comma-separated text)")
+        raise DataError(f"'{name}' looks like a binary file, not CSV text: "
+                        "export the data as CSV (comma-separated text)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -24,7 +24,8 @@ def _decode(data: bytes, member: str, name: str) -> np.ndarray:
                 width, height = image.size
                 if width * height > common.MAX_IMAGE_PIXELS:
                     raise DataError(f"'{name}': {member!r} is {width}x{height} pixels, more than the limit of "
-                                    f"{common.MAX_IMAGE_PIXELS:,} per image: resize it (VAEs want small images, e.g. 28x28 or 64x64)")
+                                    f"{common.MAX_IMAGE_PIXELS:,} per image: "
+                                    "resize it (VAEs want small images, e.g. 28x28 or 64x64)")
                 return np.asarray(image.convert("L"), dtype=np.uint8)
     except DataError:
         raise
@@ -43,7 +44,7 @@ def _label_of(member: str) -> str:
 
 def _check_same_size(images: list[np.ndarray], members: list[str], name: str) -> None:
     first = images[0].shape
-    for image, member in zip(images, members):
+    for image, member in zip(images, members, strict=True):
         if image.shape != first:
             raise DataError(f"'{name}': {member!r} is {image.shape[1]}x{image.shape[0]} but {members[0]!r} is "
                             f"{first[1]}x{first[0]}: resize all images to one size")
@@ -69,7 +70,8 @@ def load_image_zip(data: bytes, name: str) -> Dataset:
         chosen = sorted((i for i in infos if i.filename.lower().endswith(IMAGE_SUFFIXES)), key=lambda i: i.filename)
         others = [i.filename for i in infos if not i.filename.lower().endswith(IMAGE_SUFFIXES)]
         if not chosen:
-            raise DataError(f"'{name}' holds no .png or .jpg images: put the images (in one folder per label) in the zip")
+            raise DataError(f"'{name}' holds no .png or .jpg images: "
+                            "put the images (in one folder per label) in the zip")
         images, members, total = [], [], 0
         for info in chosen:
             image = _decode(common.read_member(archive, info, name), info.filename, name)

@@ -36,7 +36,8 @@ def parse_npy(data: bytes, what: str) -> np.ndarray:
         raise DataError(f"{what} {_PICKLE}")
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - fp.tell() != expected:
-        raise DataError(f"{what}: its header announces shape {shape} ({expected:,} bytes) but {len(data) - fp.tell():,} "
+        raise DataError(f"{what}: its header announces shape {shape} ({expected:,} bytes) "
+                        f"but {len(data) - fp.tell():,} "
                         "bytes follow: the file is truncated or corrupt; save it again")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
@@ -61,7 +62,8 @@ def _text(arrays: dict, key: str, name: str) -> tuple[str, ...] | None:
         return None
     value = arrays[key]
     if value.dtype.kind not in "US" or value.ndim > 1:
-        raise DataError(f"'{name}': '{key}' must be a list of text, e.g. np.array(['a', 'b']), not {value.dtype} {value.shape}")
+        raise DataError(f"'{name}': '{key}' must be a list of text, e.g. np.array(['a', 'b']), "
+                        f"not {value.dtype} {value.shape}")
     return tuple(str(v) for v in np.atleast_1d(value))
 
 
@@ -113,13 +115,15 @@ def _image_dataset(arrays: dict, key: str, name: str) -> Dataset:
 def _sensor_dataset(arrays: dict, key: str, name: str) -> Dataset:
     x = arrays[key]
     if x.ndim != 3:
-        raise DataError(f"'{name}': sensor windows '{key}' must be (N, T, C): windows x time steps x channels, not {x.shape}")
+        raise DataError(f"'{name}': sensor windows '{key}' must be (N, T, C): "
+                        f"windows x time steps x channels, not {x.shape}")
     x = x.astype(np.float32)
     if not np.isfinite(x).all():
         raise DataError(f"'{name}': '{key}' holds NaN or infinite values: fill them before saving")
     channels = _text(arrays, "channels", name) or tuple(f"channel {c + 1}" for c in range(x.shape[2]))
     if len(channels) != x.shape[2]:
-        raise DataError(f"'{name}': {x.shape[2]} channels in '{key}' but {len(channels)} names in 'channels': give one per channel")
+        raise DataError(f"'{name}': {x.shape[2]} channels in '{key}' but {len(channels)} names in 'channels': "
+                        "give one per channel")
     y, names = _labels(arrays, name, len(x))
     n_channels = x.shape[2]
     split = random_split(len(x), (0.8, 0.1), seed=0)

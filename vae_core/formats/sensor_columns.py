@@ -109,7 +109,7 @@ def anomaly_flags(column: pd.Series, anomaly_value: str | None = None) -> tuple[
     if distinct <= _FLAG_WORDS:
         return flags, None
     # the note quotes the values as written in the file, not lower-cased
-    written = dict(zip(text[present], column[present].astype(str).str.strip()))
+    written = dict(zip(text[present], column[present].astype(str).str.strip(), strict=True))
     quoted = lambda values: ", ".join(repr(written[v]) for v in sorted(values))  # noqa: E731
     normal = distinct - anomalous
     return flags, (f"text labels: {quoted(distinct & anomalous)} marks an anomaly (1)"
@@ -189,7 +189,8 @@ class _Assigner:
 
     def _require(self, column: str, what: str) -> None:
         if column not in self.frame.columns:
-            raise DataError(f"'{self.table.name}' has no {what} column '{column}'; its columns are: {self._columns_text()}")
+            raise DataError(f"'{self.table.name}' has no {what} column '{column}'; "
+                            f"its columns are: {self._columns_text()}")
 
     def _open(self, column: str) -> bool:
         return column not in self.roles
@@ -270,10 +271,12 @@ class _Assigner:
                                 f"{self._columns_text()}")
             role = self.roles.get(channel, ("", ""))[0]
             if role in ("label", "time"):
-                raise DataError(f"'{channel}' is the {role} column and cannot also be a channel: remove it from channels")
+                raise DataError(f"'{channel}' is the {role} column and cannot also be a channel: "
+                                "remove it from channels")
             bad = None if is_numeric_column(self.frame[channel]) else first_bad_cell(self.frame[channel])
             if bad:
-                raise DataError(f"channel '{channel}' is not numeric: line {self.table.line_of(bad[0])} has {bad[1]!r}; "
+                raise DataError(f"channel '{channel}' is not numeric: "
+                                f"line {self.table.line_of(bad[0])} has {bad[1]!r}; "
                                 "choose columns of numbers as channels")
             if role:
                 self.notes.append(f"'{channel}' would be left out ({self.roles[channel][1]}) but is used as a "

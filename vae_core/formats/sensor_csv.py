@@ -98,7 +98,7 @@ def fit_scaling(train: np.ndarray, method: str, channels: tuple[str, ...], notes
 def window_starts(ranges: tuple[tuple[int, int, int], ...], window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
     """Window starts (N,) and part codes (N,): windows are cut from each stretch on its own."""
     starts = [np.arange(begin, end - window + 1, stride, dtype=np.int64) for _, begin, end in ranges]
-    parts = [np.full(len(s), code, dtype=np.int8) for s, (code, _, _) in zip(starts, ranges)]
+    parts = [np.full(len(s), code, dtype=np.int8) for s, (code, _, _) in zip(starts, ranges, strict=True)]
     return np.concatenate(starts), np.concatenate(parts)
 
 

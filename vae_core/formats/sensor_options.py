@@ -109,11 +109,13 @@ class SensorOptions:
     def __post_init__(self) -> None:
         if self.channels is not None:
             object.__setattr__(self, "channels", _names(self.channels, "channels", allow_empty=False))
-        object.__setattr__(self, "ignore_columns", _names(self.ignore_columns or (), "ignore_columns", allow_empty=True))
+        object.__setattr__(self, "ignore_columns",
+                           _names(self.ignore_columns or (), "ignore_columns", allow_empty=True))
         _optional_name(self.time_column, "time_column")
         _optional_name(self.label_column, "label_column")
         check(self.anomaly_value is None or (isinstance(self.anomaly_value, str) and self.anomaly_value.strip()),
-              f"anomaly_value must be the text that marks an anomaly in the label column, or None, not {self.anomaly_value!r}")
+              f"anomaly_value must be the text that marks an anomaly in the label column, or None, "
+              f"not {self.anomaly_value!r}")
         if isinstance(self.exclude_anomalies, np.bool_):
             object.__setattr__(self, "exclude_anomalies", bool(self.exclude_anomalies))
         self._check_fractions()  # the shares first: they must also add up
@@ -129,13 +131,15 @@ class SensorOptions:
         check(0 < self.train_frac < 1, f"train_frac must be between 0 and 1 (e.g. 0.6), not {self.train_frac!r}")
         check(0 <= self.val_frac < 1, f"val_frac must be between 0 and 1 (e.g. 0.2), not {self.val_frac!r}")
         check(self.train_frac + self.val_frac <= 1,
-              f"train_frac + val_frac must be at most 1 (the rest is the test part), not {self.train_frac + self.val_frac:g}")
+              f"train_frac + val_frac must be at most 1 (the rest is the test part), "
+              f"not {self.train_frac + self.val_frac:g}")
 
     def _check_train_range(self) -> None:
         given = self.train_range
         ok = isinstance(given, (tuple, list)) and len(given) == 2 and all(_whole(v) for v in given)
         check(ok and 0 <= given[0] < given[1],
-              f"train_range must be two whole time steps (first, stop) with 0 <= first < stop, e.g. (0, 1000), not {given!r}")
+              f"train_range must be two whole time steps (first, stop) with 0 <= first < stop, e.g. (0, 1000), "
+              f"not {given!r}")
         object.__setattr__(self, "train_range", (int(given[0]), int(given[1])))
 
     @property

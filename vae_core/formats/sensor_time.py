@@ -34,7 +34,8 @@ def _with_offsets(table: Table, column: str, text: pd.Series, notes: list[str]) 
     if offsets.isna().any():
         with_, without = int(np.flatnonzero(offsets.notna())[0]), int(np.flatnonzero(offsets.isna())[0])
         raise DataError(f"'{table.name}' time column '{column}' mixes times with a UTC offset (line "
-                        f"{table.line_of(with_)}: {text.iloc[with_]!r}) and without one (line {table.line_of(without)}: "
+                        f"{table.line_of(with_)}: {text.iloc[with_]!r}) "
+                        f"and without one (line {table.line_of(without)}: "
                         f"{text.iloc[without]!r}): give every time an offset, or none")
     times = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     if times.isna().any():

@@ -92,7 +92,8 @@ class OptunaProposer:
         self.storage = storage
         name = "vae-sweep-" + hashlib.sha256(json.dumps(
             {"data": plan.base.source, "sensor": plan.base.sensor, "fixed": plan.base.fixed, "seed": plan.base.seed,
-             "space": {n: repr(v) for n, v in plan.space.items()}}, sort_keys=True, default=list).encode()).hexdigest()[:10]
+             "space": {n: repr(v) for n, v in plan.space.items()}},
+            sort_keys=True, default=list).encode()).hexdigest()[:10]
         self.study_name = name
         self.study = f"{name} in {url or 'memory'}"
         sampler = optuna.samplers.TPESampler(seed=plan.base.seed, n_startup_trials=max(2, min(10, self.total // 3)))

@@ -51,7 +51,8 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
     h.add_argument("--search", choices=SEARCHES, default="grid",
                    help="grid: every combination; random: --trials settings drawn from the lists and ranges; "
                         "bayes: --trials settings proposed by Optuna's TPE, minimising test neg. ELBO (default: grid)")
-    h.add_argument("--trials", type=int, default=None, help="random and bayes: how many trials (default: none, required there)")
+    h.add_argument("--trials", type=int, default=None,
+                   help="random and bayes: how many trials (default: none, required there)")
     h.add_argument("--seed", type=int, default=d.seed,
                    help="training seed of every trial (same start, so differences come from the settings) and seed "
                         f"of the random and Bayesian samplers (default: {d.seed})")
@@ -77,7 +78,8 @@ def add_parser(sub, add_data_flags) -> argparse.ArgumentParser:
                    help="also log each finished trial to MLflow at this tracking URI, as one MLflow run with the "
                         "trial's settings, per-epoch metrics, summary and run folder (needs pip install "
                         "'vae-explorer[mlflow]') (default: off)")
-    o.add_argument("--json", action="store_true", help="print the outcome as one JSON object on the last stdout line (default: off)")
+    o.add_argument("--json", action="store_true",
+                   help="print the outcome as one JSON object on the last stdout line (default: off)")
     o.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
     return s
 
@@ -130,7 +132,8 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         workers, threads = engines.plan_workers(args.workers, planned, args.threads or TrainConfig().threads)
         engine = engines.ProcessEngine(workers, threads)
     where = f"Ray ({engine.slots} at once)" if args.ray_address else \
-        f"{engine.slots} local process{'es' if engine.slots > 1 else ''} x {engine.threads} thread{'s' if engine.threads > 1 else ''}"
+        f"{engine.slots} local process{'es' if engine.slots > 1 else ''} x " \
+        f"{engine.threads} thread{'s' if engine.threads > 1 else ''}"
     bar = None
 
     def progress(p: search.Progress) -> None:
@@ -170,7 +173,8 @@ def run(args: argparse.Namespace, sensor_options) -> int:
         bests = results.best_per_loss(outcome.rows)
         for loss, best in bests.items():
             print(f"best{f' with {loss}' if len(bests) > 1 else ''}: trial {best['trial']}, test neg. ELBO "
-                  f"{best['test_neg_elbo']:.2f} nats; open it with: vae-explorer evaluate {out / 'trials' / best['trial']}")
+                  f"{best['test_neg_elbo']:.2f} nats; "
+                  f"open it with: vae-explorer evaluate {out / 'trials' / best['trial']}")
         if len(bests) > 1:
             print("note: neg. ELBOs under different losses are different likelihoods; compare within one loss")
         for curve in rate_distortion.curves(outcome.rows, plan.varied or list(plan.space)):

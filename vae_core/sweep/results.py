@@ -137,8 +137,8 @@ def table(rows: Sequence[dict[str, Any]], varied: Sequence[str], limit: int = 20
 
     body = [[fmt(r.get("trial")), *(fmt(r.get(v)) for v in varied), fmt(r.get("test_neg_elbo")), fmt(r.get("recon")),
              fmt(r.get("kl")), active(r), fmt(bool(r.get("collapsed"))), fmt(r.get("status"))] for r in shown]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    lines = ["  ".join(x.rjust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *body]]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["  ".join(x.rjust(w) for x, w in zip(line, widths, strict=True)).rstrip() for line in [head, *body]]
     if len(ordered) > limit:
         lines.append(f"... {len(ordered) - limit} more rows in results.csv")
     return "\n".join(lines)

@@ -88,7 +88,7 @@ class Plan:
         corners = {n: v.values if isinstance(v, Choice) else (_cast(v, v.low), _cast(v, v.high))
                    for n, v in self.space.items()}
         if math.prod(len(v) for v in corners.values()) <= VALIDATE_LIMIT:
-            combos = [dict(zip(corners, c)) for c in itertools.product(*corners.values())]
+            combos = [dict(zip(corners, c, strict=True)) for c in itertools.product(*corners.values())]
         else:
             first = {n: v[0] for n, v in corners.items()}
             combos = [{**first, n: x} for n, values in corners.items() for x in values]

@@ -137,9 +137,10 @@ def grid(space: dict[str, Values]) -> list[dict[str, Any]]:
         raise SweepError(f"a grid needs lists, but --{_flag(ranged[0])} is a range; use --search random or bayes")
     size = grid_size(space)
     if size > MAX_TRIALS:
-        raise SweepError(f"the grid has {size:,} combinations, more than {MAX_TRIALS:,}; use --search random --trials N")
+        raise SweepError(f"the grid has {size:,} combinations, more than {MAX_TRIALS:,}; "
+                         "use --search random --trials N")
     names = list(space)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(space[n].values for n in names))]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(space[n].values for n in names))]
 
 
 def sample(space: dict[str, Values], n: int, seed: int) -> list[dict[str, Any]]:

@@ -43,7 +43,8 @@ def test_detection_delay_tolerance_and_a_missed_event():
     labels[5:10] = 1
     labels[20:22] = 1
     late = event_metrics(np.array([[8, 12]]), labels)
-    assert late["detection_delays"] == [3, None] and late["event_recall"] == 0.5 and late["event_f1"] == pytest.approx(2 / 3)
+    assert (late["detection_delays"] == [3, None] and late["event_recall"] == 0.5
+            and late["event_f1"] == pytest.approx(2 / 3))
     after = event_metrics(np.array([[23, 24]]), labels)
     assert after["events_detected"] == 0 and after["event_precision"] == 0.0 and after["event_f1"] == 0.0
     tolerant = event_metrics(np.array([[23, 24]]), labels, tolerance=2)

@@ -65,7 +65,8 @@ def test_each_injected_event_is_found_by_some_method_and_named_by_channel(inject
     threshold = rule.threshold(scores.validation())
     events = A.detect_events(scores.total, threshold, channel_scores=scores.channels, channels=scores.channel_names)
     for what, (steps, channel) in INJECTED.items():
-        finders = [n for n, spans in alarms.items() if ((spans[:, 0] < steps.stop) & (spans[:, 1] >= steps.start)).any()]
+        finders = [n for n, spans in alarms.items()
+                   if ((spans[:, 0] < steps.stop) & (spans[:, 1] >= steps.start)).any()]
         assert finders, f"nobody found the {what}"
         hit = [e for e in events if e.start < steps.stop and e.end >= steps.start]
         assert hit and hit[0].top_channels[0][0] == channel, (what, hit)  # the VAE's event names the channel
@@ -75,7 +76,8 @@ def test_each_injected_event_is_found_by_some_method_and_named_by_channel(inject
 def test_summary_keys_for_the_cli(injected):
     data, model, scores = injected
     summary = A.anomaly_summary(model, data, scores=scores, stride=2)
-    for key in ("point_auc", "point_ap", "vus_roc", "vus_pr", "event_f1", "events_detected", "events_total", "threshold"):
+    for key in ("point_auc", "point_ap", "vus_roc", "vus_pr", "event_f1", "events_detected", "events_total",
+                "threshold"):
         assert f"anomaly_{key}" in summary and key in summary["anomaly_test"]
         for name in ("random", "zscore", "pca", "iforest"):
             assert key in summary["anomaly_baselines"][name] and key in summary["anomaly_baselines"][name]["test"]

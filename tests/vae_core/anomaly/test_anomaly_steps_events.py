@@ -36,7 +36,7 @@ def test_steps_match_a_loop_over_windows_per_channel():
     starts = cover_starts(length, window, 3)
     scores = rng.random((len(starts), 4))
     sums, counts = np.zeros((length, 4)), np.zeros(length)
-    for s, value in zip(starts, scores):  # the definition, one window at a time
+    for s, value in zip(starts, scores, strict=True):  # the definition, one window at a time
         sums[s:s + window] += value
         counts[s:s + window] += 1
     np.testing.assert_allclose(windows_to_steps(scores, starts, window, length), sums / counts[:, None], rtol=1e-10)
@@ -46,7 +46,8 @@ def test_steps_match_a_loop_over_windows_per_channel():
 
 
 def test_overlap_average_of_reconstructions():
-    values = np.arange(2 * 3 * 1, dtype=float).reshape(2, 3, 1)  # window 0 = [0, 1, 2] at step 0; window 1 = [3, 4, 5] at 1
+    # window 0 = [0, 1, 2] at step 0; window 1 = [3, 4, 5] at 1
+    values = np.arange(2 * 3 * 1, dtype=float).reshape(2, 3, 1)
     np.testing.assert_allclose(overlap_average(values, np.array([0, 1]), 0, 4)[:, 0], [0, (1 + 3) / 2, (2 + 4) / 2, 5])
     np.testing.assert_allclose(overlap_average(values, np.array([0, 1]), 2, 4)[:, 0], [3, 5])
 
