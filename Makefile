@@ -30,10 +30,12 @@ run: install
 	$(VENV)/bin/vae-explorer ui --host $(HOST) --port $(PORT)
 
 test: install browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # everything but the browser and slow tests, for a quick check while editing
 test-fast: install
+	$(PY) -m ruff check .
 	$(PY) -m pytest -m "not slow and not e2e"
 
 bench: install browser
