@@ -50,11 +50,17 @@ def run_label(name: str, data: str, settings: dict[str, Any]) -> str:
     shape = settings.get("input_shape") or ()
     if len(shape) == 2:
         data = f"{data} ({shape[-1]} ch)"
-    details = (f"{data}, {settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
-               f"{settings.get('loss')}")
-    family = variant_words(settings)
-    details += "" if family == "VAE" else f", {family}"  # another member of the VAE family says which
+    details = f"{data}, {model_words(settings)}"
     return f"{name}: {details}" if run_number(name) else (name or details)
+
+
+def model_words(settings: dict[str, Any]) -> str:
+    """'mlp, β=1, z=16, bce' (', hierarchical VAE' for another member of the VAE family): the settings that name a
+    model, in run labels and the Runs table."""
+    words = (f"{settings.get('arch')}, β={settings.get('beta', 0):g}, z={settings.get('latent_dim')}, "
+             f"{settings.get('loss')}")
+    family = variant_words(settings)
+    return words if family == "VAE" else f"{words}, {family}"
 
 
 class Memo:

@@ -16,9 +16,9 @@ from plotly.subplots import make_subplots
 
 from vae_core import analysis
 from vae_core.checkpoint import run_to_zip
-from vae_core.config import WIDGETS, to_dict, variant_words
+from vae_core.config import WIDGETS, to_dict
 from vae_core.dataset import Dataset
-from vae_core.run import STATUS_WORDS, Run, run_label
+from vae_core.run import STATUS_WORDS, Run, model_words, run_label
 from vae_core.settings import format_value
 from vae_core.store_index import RunEntry
 
@@ -65,17 +65,16 @@ def _num(value: Any) -> float | None:
 
 def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
     """One row per run of the store, with its settings and held-out figures (missing figures stay empty). Kept
-    narrow enough for the page: no creation time (the run names give the order), and no column that is empty for
-    every run (IWAE NLL without an image run, anomaly AUC without a labelled sensor run)."""
+    narrow enough for the page at 1024 px: the explored run marked '●' in its name, the settings in one 'model'
+    column, no creation time (the run names give the order), and no column that is empty for every run (IWAE NLL
+    without an image run, anomaly AUC without a labelled sensor run)."""
     rows = []
     for e in entries:
         s, r = e.settings, e.results
         active = e.active_units
         rows.append({
-            "run": e.name or e.id[:8], "explored": "●" if e.id == explored else "", "data": e.data,
-            "arch": s.get("arch"), "variant": variant_words(s), "latent size": s.get("latent_dim"), "β": s.get("beta"),
-            "loss": s.get("loss"),
-            "epochs": e.epochs,
+            "run": ("● " if e.id == explored else "") + (e.name or e.id[:8]), "data": e.data,
+            "model": model_words(s), "epochs": e.epochs,
             "status": STATUS_WORDS.get(e.status, e.status) if e.status != "finished" else "finished",
             "test neg. ELBO": _num(e.test_neg_elbo), "recon": _num(r.get("recon")), "KL": _num(r.get("kl")),
             "active units": f"{active} of {r.get('latent_dim', s.get('latent_dim'))}" if active is not None else "",

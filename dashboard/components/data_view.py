@@ -42,9 +42,6 @@ def preview(data: Dataset) -> None:
             st.plotly_chart(charts.label_counts(info["label_counts"]), key="label_counts", config=charts.PNG_CONFIG)
         if data.channels:
             st.markdown("**Channels:** " + ", ".join(data.channels))
-        if info["notes"]:
-            st.markdown("**What the loader did**")
-            st.markdown("\n".join(f"- {n}" for n in info["notes"]))
     with left:
         if data.kind == "image":
             if data.y is None:
@@ -53,9 +50,9 @@ def preview(data: Dataset) -> None:
                 classes = np.unique(data.y)[:12]
                 for cls in classes:
                     idx = np.flatnonzero(data.y == cls)[:12]
-                    row = st.columns([1, 12], vertical_alignment="center")
-                    row[0].markdown(f"**{data.label_text(int(idx[0]))}**")
-                    row[1].image(mosaic(data.x[idx], cols=12, upscale=1), width="stretch")
+                    # the class name as the row's caption: a narrow side column broke names mid-word
+                    st.image(mosaic(data.x[idx], cols=12, upscale=1), caption=data.label_text(int(idx[0])),
+                             width="stretch")
         elif data.series is not None:
             recording(data)
         else:
@@ -65,3 +62,6 @@ def preview(data: Dataset) -> None:
                 st.plotly_chart(charts.window_overlay(data.x[i], None, data.channels,
                                                       f"{data.label_text(i) or 'window'} (sample {i})"),
                                 key=f"window_{i}", config=charts.PNG_CONFIG)
+    if info["notes"]:  # full width: in the narrow right column file names broke mid-word
+        st.markdown("**What the loader did**")
+        st.markdown("\n".join(f"- {n}" for n in info["notes"]))

@@ -12,8 +12,9 @@ from ..workspace import Workspace
 from . import compare
 
 RUNS_COLUMNS = {
-    "explored": st.column_config.TextColumn("explored", help="The run the other pages show."),
-    "β": st.column_config.NumberColumn("β", format="%g"),
+    "run": st.column_config.TextColumn("run", help="● marks the run the other pages show."),
+    "model": st.column_config.TextColumn("model", help="Architecture, β, latent size z and loss (and the VAE-family "
+                                                       "variant, when not a plain VAE)."),
     "test neg. ELBO": st.column_config.NumberColumn(
         "test neg. ELBO", format="%.2f", help="Reconstruction + KL on the test part, nats per sample: the VAE's "
                                               "bound on -log p(x). Lower is better."),
