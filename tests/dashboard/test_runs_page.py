@@ -141,7 +141,7 @@ def test_two_runs_compared_curves_maps_and_reconstructions(two_runs, downloads):
     one_per_digit = [test_idx[first.data.y[test_idx] == c][0] for c in range(10)]  # MNIST is sorted by class
     inputs = first.data.x[one_per_digit]
     rows = np.stack([inputs, analysis.reconstruct(first.model, inputs), analysis.reconstruct(second.model, inputs)])
-    assert len(at.image) == 3
+    assert len(at.image) == 3 + 2  # originals and one reconstruction row per run, then one row of samples per run
     png = downloads(at.get("download_button")[-1])
     assert np.array_equal(np.array(Image.open(io.BytesIO(png))), images.grid(rows))
 
