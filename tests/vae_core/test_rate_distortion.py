@@ -63,7 +63,7 @@ def test_on_a_real_sweep_rate_falls_and_distortion_rises_with_beta(tiny):
 @pytest.mark.slow
 def test_the_sweep_command_prints_the_curve(tmp_path, capsys):
     code, out, err = run_cli(capsys, "sweep", "--data", "mnist", "--beta", "0.5,8", "--latent-dim", "2", "--hidden",
-                             "32", "--epochs", "1", "--iwae-k", "0", "--workers", "1", "--out", str(tmp_path / "s"),
+                             "32", "--epochs", "1", "--eval-k", "0", "--workers", "1", "--out", str(tmp_path / "s"),
                              "--quiet")
     assert code == 0, err
     block = out[out.index("rate-distortion, latent size 2, loss bce"):].splitlines()
