@@ -33,6 +33,7 @@ from .formats.csv_table import CsvInfo, Table, image_layout, read_table, sniff
 from .formats.image_csv import load_image_csv
 from .formats.image_zip import load_image_zip
 from .formats.npz import load_npy, load_npz
+from .formats.pages import small_pages
 from .formats.sensor_columns import ColumnRole, column_roles, options_for_roles
 from .formats.sensor_csv import SensorOptions, load_sensor_csv
 from .formats.xlsx import is_workbook, read_xlsx
@@ -235,7 +236,8 @@ def _load_unpacked(data: bytes, inner: str, name: str, sensor: SensorOptions | N
 def _guarded(load, name: str, *args) -> Dataset:
     """Run a loader; anything but a DataError becomes one (the contract: callers only catch DataError)."""
     try:
-        return load(*args)
+        with small_pages():
+            return load(*args)
     except DataError:
         raise
     except MemoryError:

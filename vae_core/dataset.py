@@ -9,6 +9,14 @@ PARTS = ("train", "val", "test")  # split codes 0, 1, 2
 KINDS = ("image", "sensor")
 
 
+_BLOCK_VALUES = 1 << 20
+
+
+def all_finite(values: np.ndarray) -> bool:
+    """np.isfinite(values).all() without its boolean array: min and max are NaN when any value is, and show an inf."""
+    return values.size == 0 or bool(np.isfinite(values.min()) and np.isfinite(values.max()))
+
+
 class DataError(ValueError):
     """Data that cannot be used. The message says what was wrong and how to fix it."""
 
@@ -22,8 +30,16 @@ class Scaling:
     scale: np.ndarray  # (C,)
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
-        """Raw values (..., C) -> scaled (..., C)."""
-        return ((raw - self.center) / self.scale).astype(np.float32)
+        """Raw values (..., C) -> scaled (..., C) float32, computed in float64 a block of rows at a time (no
+        float64 temporaries the size of the whole input)."""
+        raw = np.asarray(raw)
+        if raw.ndim < 2:
+            return ((raw - self.center) / self.scale).astype(np.float32)
+        out = np.empty(np.broadcast_shapes(raw.shape, self.center.shape), np.float32)
+        rows = max(1, _BLOCK_VALUES // max(1, out[0].size))
+        for first in range(0, len(out), rows):
+            out[first:first + rows] = (raw[first:first + rows] - self.center) / self.scale
+        return out
 
     def undo(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled values (..., C) -> raw units (..., C)."""
@@ -75,7 +91,7 @@ class Dataset:
             raise DataError("the data set is empty: it needs at least one sample")
         if self.x.dtype != np.float32:
             self.x = self.x.astype(np.float32)
-        if not np.isfinite(self.x).all():
+        if not all_finite(self.x):
             raise DataError("the data holds NaN or infinite values; clean or fill them first")
         if self.split.shape != (len(self.x),):
             raise DataError(f"split must have one entry per sample ({len(self.x)}), got {self.split.shape}")

@@ -1,6 +1,7 @@
 """Reading CSV bytes into a table, and telling an image CSV from a sensor CSV."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -68,18 +69,37 @@ class Table:
         return _delimiter(_first_line(self.text))
 
 
-def decode_text(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str) -> tuple[str, bytes]:
+    """(the text, its UTF-8 bytes for the parser): the file's own bytes, less a BOM, when it is UTF-8 (no copy)."""
     if b"\0" in data[:65536]:
         raise DataError(f"'{name}' looks like a binary file, not CSV text: "
                         "export the data as CSV (comma-separated text)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")  # spreadsheets on Windows often save cp1252/latin-1
+        text = data.decode("latin-1")  # spreadsheets on Windows often save cp1252/latin-1
+        return text, text.encode("utf-8")
+    return text, data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def head_lines(text: str, n: int) -> list[str]:
+    """text.splitlines()[:n] without splitting the whole text (a 2M-row file would make 2M strings)."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if size >= len(text) or len(lines) > n:  # line n started, so lines before it are whole
+            return lines[:n]
+        size *= 4
 
 
 def _first_line(text: str) -> str:
-    return next((line for line in text.splitlines() if line.strip()), "")
+    n = 64
+    while True:
+        lines = head_lines(text, n)
+        line = next((line for line in lines if line.strip()), None)
+        if line is not None or len(lines) < n:
+            return line or ""
+        n *= 4
 
 
 def _delimiter(line: str) -> str:
@@ -123,7 +143,7 @@ _OTHER_DELIMITERS = {"|": "'|'", ":": "':'", " ": "spaces"}
 
 def _check_other_delimiter(name: str, text: str) -> None:
     """A table read as one column whose lines all split alike on | : or spaces was saved with that delimiter."""
-    lines = [line.strip() for line in text.splitlines()[:20] if line.strip()]
+    lines = [line.strip() for line in head_lines(text, 20) if line.strip()]
     for delimiter, words in _OTHER_DELIMITERS.items():
         counts = {line.count(delimiter) for line in lines}
         if len(lines) >= 2 and len(counts) == 1 and counts.pop() >= 1:
@@ -147,7 +167,7 @@ def _decimal_mark(name: str, text: str, delimiter: str, decimal: str) -> tuple[s
                         "save it with ';' between values, or set decimal to '.'")
     if decimal == "." or delimiter == ",":
         return ".", None, None
-    lines = [line for line in text.splitlines()[:_SAMPLE_LINES + 1] if line.strip()][1:]
+    lines = [line for line in head_lines(text, _SAMPLE_LINES + 1) if line.strip()][1:]
     cells = [c.strip() for row in csv.reader(lines, delimiter=delimiter) for c in row]
     commas = [c for c in cells if DECIMAL_COMMA.match(c) or _GROUPED_COMMA.match(c)]
     dots = sum(bool(_DECIMAL_DOT.match(c)) for c in cells)
@@ -161,7 +181,7 @@ def _decimal_mark(name: str, text: str, delimiter: str, decimal: str) -> tuple[s
 
 def read_table(data: bytes, name: str, decimal: str = "auto") -> Table:
     """CSV bytes -> Table (header detected: any non-numeric cell in the first line; decimal: auto | . | ,)."""
-    text = decode_text(data, name)
+    text, utf8 = decode_text(data, name)
     line = _first_line(text)
     if not line:
         raise DataError(f"'{name}' is empty: it needs a header row and at least one row of data")
@@ -170,8 +190,9 @@ def read_table(data: bytes, name: str, decimal: str = "auto") -> Table:
     has_header = _has_header(line, delimiter)
     mark, thousands, note = _decimal_mark(name, text, delimiter, decimal)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=0 if has_header else None, decimal=mark,
-                            thousands=thousands, low_memory=False, skipinitialspace=True)
+        # bytes, not io.StringIO(text): a StringIO holds 4 bytes per character while pandas reads it
+        frame = pd.read_csv(io.BytesIO(utf8), encoding="utf-8", sep=delimiter, header=0 if has_header else None,
+                            decimal=mark, thousands=thousands, low_memory=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
         raise _parser_error(name, err) from None
     if frame.shape[1] == 1:

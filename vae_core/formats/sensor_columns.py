@@ -88,7 +88,8 @@ def anomaly_flags(column: pd.Series, anomaly_value: str | None = None) -> tuple[
     present = column.notna().to_numpy()
     if is_numeric_column(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        return (values, None) if set(np.unique(values[present])) <= {0.0, 1.0} else None
+        given = values[present]
+        return (values, None) if ((given == 0.0) | (given == 1.0)).all() else None  # no sort, as np.unique would
     text = column.astype("string").str.strip().str.lower()
     present = present & (text != "").fillna(False).to_numpy(dtype=bool)
     distinct = set(text[present].unique())
@@ -294,7 +295,7 @@ class _Assigner:
                 kind, reason = "non-numeric", "not numeric"
             elif values.isna().all():
                 kind, reason = "empty", "empty"
-            elif values.nunique(dropna=True) == 1:
+            elif values.min() == values.max():  # one distinct value (it has one); nunique hashes every cell
                 value = values.dropna().iloc[0]
                 kind, reason = "constant", f"constant (always {value:g})" if is_numeric_column(values) else "constant"
             else:
