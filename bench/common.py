@@ -48,14 +48,20 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def sgemm_gflops(repeats: int = 7) -> float:
-    """The machine's measured float32 matmul rate: torch 2048 x 2048 @ 2048 x 2048, best-of-median."""
+def sgemm_gflops(repeats: int = 7, threads: int | None = None) -> float:
+    """The machine's measured float32 matmul rate: torch 2048 x 2048 @ 2048 x 2048, median of `repeats`, on
+    `threads` torch threads (None: the process's setting); a floor must use the threads its job trains on."""
     import torch
 
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    for _ in range(2):
-        a @ b
-    times = [timed(lambda: a @ b) for _ in range(repeats)]
+    try:
+        for _ in range(2):
+            a @ b
+        times = [timed(lambda: a @ b) for _ in range(repeats)]
+    finally:
+        torch.set_num_threads(before)
     # the median, not the best: the same statistic the model's own steps are judged by
     return 2 * 2048 ** 3 / median(times) / 1e9
 

@@ -168,7 +168,7 @@ def other_models(repeats: int) -> list[Row]:
         engine_epoch(all_train("warm-up", data.x[:1024], data.kind), model_cfg, cfg)
         rates, floors = [], []
         for _ in range(repeats):
-            g = sgemm_gflops()
+            g = sgemm_gflops(threads=cfg.threads or None)  # the floor on the threads train() uses (1 by default)
             seconds, _ = engine_epoch(data, model_cfg, cfg)
             rates.append(len(data.x) / seconds)
             floors.append(g * 1e9 / per_sample)

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import UNIT_INTERVAL_LOSSES, ConfigError, ModelConfig
-from .layers import activation, norm, with_label
+from .layers import Conv1d, Conv2dChannelsLast, ConvTranspose1d, ConvTranspose2dToFew, activation, norm, with_label
 from .models_autoregressive import AutoregressiveGRUDecoder
 
 
@@ -171,14 +171,16 @@ def conv_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     ws = _halvings(width, len(cfg.hidden), "image width")
     down: list[nn.Module] = []
     for a, b in zip(chans[:-1], chans[1:], strict=True):
-        down += [nn.Conv2d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 2), activation(cfg)]
+        layer = nn.Conv2d if down else Conv2dChannelsLast  # the same weights and keys; see layers
+        down += [layer(a, b, 4, stride=2, padding=1), *norm(cfg, b, 2), activation(cfg)]
     features = chans[-1] * hs[-1] * ws[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
                            nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
         # output_padding restores odd sizes lost by s // 2 (e.g. 7 -> 3 -> 7)
         pad = (hs[i - 1] - 2 * hs[i], ws[i - 1] - 2 * ws[i])
-        up.append(nn.ConvTranspose2d(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=pad))
+        layer = nn.ConvTranspose2d if i > 1 else ConvTranspose2dToFew
+        up.append(layer(chans[i], chans[i - 1], 4, stride=2, padding=1, output_padding=pad))
         if i > 1:
             up += [*norm(cfg, chans[i - 1], 2), activation(cfg)]
     return cls(cfg, nn.Sequential(*down, nn.Flatten()), features, nn.Sequential(*up))
@@ -198,12 +200,12 @@ def conv1d_vae(cfg: ModelConfig, cls: type[VAE] = VAE) -> VAE:
     ts = _halvings(length, len(cfg.hidden), "window length")
     down: list[nn.Module] = [_TimeMajorToChannels()]
     for a, b in zip(chans[:-1], chans[1:], strict=True):
-        down += [nn.Conv1d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 1), activation(cfg)]
+        down += [Conv1d(a, b, 4, stride=2, padding=1), *norm(cfg, b, 1), activation(cfg)]
     features = chans[-1] * ts[-1]
     up: list[nn.Module] = [nn.Linear(decoder_inputs(cfg), features), *norm(cfg, features), activation(cfg),
                            nn.Unflatten(1, (chans[-1], ts[-1]))]
     for i in range(len(cfg.hidden), 0, -1):
-        up.append(nn.ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1,
+        up.append(ConvTranspose1d(chans[i], chans[i - 1], 4, stride=2, padding=1,
                                      output_padding=ts[i - 1] - 2 * ts[i]))
         if i > 1:
             up += [*norm(cfg, chans[i - 1], 1), activation(cfg)]

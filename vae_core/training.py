@@ -20,6 +20,7 @@ from .augment import augment
 from .config import LIVE, SETTINGS, UNIT_INTERVAL_LOSSES, ConfigError, TrainConfig
 from .dataset import DataError, Dataset
 from .losses import kl_weight
+from .malloc import keep_freed_memory
 from .models import VAE
 from .models_adversarial import parameter_sets
 from .objectives import StepTerms, check_live, full_objective, step_terms, term_names
@@ -271,6 +272,7 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
     threads_before = torch.get_num_threads()
     if device.type == "cpu":
         torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+        keep_freed_memory()
     try:
         yield from _epochs(model, data, cfg, state, device, log_every or (1 if device.type == "cpu" else 20))
     finally:
