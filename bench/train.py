@@ -9,7 +9,8 @@ machine's load hits all of them alike:
 - reference: the loop written the usual way (PyTorch's examples/vae): a per-sample Dataset that turns
   uint8 into a float tensor in __getitem__, DataLoader with the default collate, BCE-sum + KL, Adam.
 The conv VAE (MNIST) and the sensor VAEs (conv1d, gru on Daphnet windows) run at their default
-settings and are reported in samples/s against their own floor.
+settings and are reported in samples/s against their own floor. All timings and floors use the threads
+train() uses (1 by default, as `vae-explorer train` and the dashboard's jobs).
 """
 from __future__ import annotations
 
@@ -85,6 +86,16 @@ def reference_epoch(images: np.ndarray, labels: np.ndarray) -> float:
     return time.perf_counter() - t
 
 
+def on_threads(threads: int, fn, *args):
+    """fn(*args) on `threads` torch threads (0: the process's setting), the setting restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(before)
+
+
 # ---- the engine ------------------------------------------------------------------------------------
 def engine_epoch(data: Dataset, model_cfg: ModelConfig, cfg: TrainConfig) -> tuple[float, float]:
     """(seconds for one whole `train()` call of one epoch, its final epoch loss)."""
@@ -124,11 +135,11 @@ def run(repeats: int = 3) -> list[Row]:
     engine_epoch(all_train("warm-up", data.x[:2048], "image"), MLP, cfg)  # first-call costs (thread pools, allocator)
     gflops, engine, ref, losses = [], [], [], []
     for _ in range(repeats):
-        gflops.append(sgemm_gflops())
+        gflops.append(sgemm_gflops(threads=cfg.threads or None))  # all three on the threads train() uses
         seconds, loss = engine_epoch(data, MLP, cfg)
         engine.append(seconds)
         losses.append(loss)
-        ref.append(reference_epoch(images, labels))
+        ref.append(on_threads(cfg.threads, reference_epoch, images, labels))
         print(f"  train: sgemm {gflops[-1]:.1f} GFLOP/s, engine {engine[-1]:.2f} s, reference {ref[-1]:.2f} s",
               flush=True)
     floor = [flops_epoch / (g * 1e9) for g in gflops]
