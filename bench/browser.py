@@ -99,7 +99,11 @@ def latencies(browser, url: str) -> tuple[float, float, float]:
 
 def pin(pid: int, cores: set[int]) -> None:
     """A process and its children so far onto `cores` (children forked later inherit it)."""
-    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:  # gone already (a browser's short-lived helper process)
+        return
+    for proc in procs:
         try:
             os.sched_setaffinity(proc.pid, cores)
         except (psutil.Error, OSError):

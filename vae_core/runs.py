@@ -25,7 +25,7 @@ from .family import build_model
 from .models import VAE, count_parameters
 from .objectives import check_live
 from .run import Run
-from .training import Change, TrainEvent, TrainingSoFar, TrainState, check_change, train
+from .training import Change, TrainEvent, TrainingSoFar, TrainState, check_change, run_threads, train
 
 
 def new_model(cfg: ModelConfig, seed: int = 0) -> VAE:
@@ -92,7 +92,8 @@ def finish_run(run: Run, iwae_k: int = 64, stopped_message: str | None = None) -
         done = run.state.epoch if run.state is not None else 0
         run.status = "stopped"
         run.message = stopped_message or f"stopped after {done} full epoch{'s' * (done != 1)}; kept what was learned"
-    run.summary = summarize(run.model, run.data, run.train_cfg, run.events, iwae_k)
+    with run_threads(run.train_cfg):
+        run.summary = summarize(run.model, run.data, run.train_cfg, run.events, iwae_k)
     run.model_changed()
     return run
 

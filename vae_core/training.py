@@ -11,6 +11,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -269,14 +270,23 @@ def train(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState | None 
     state = state or TrainState(model, cfg)
     model.to(device)
     model.use_rng(state.rng.noise)
-    threads_before = torch.get_num_threads()
     if device.type == "cpu":
-        torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
         keep_freed_memory()
-    try:
+    with run_threads(cfg):
         yield from _epochs(model, data, cfg, state, device, log_every or (1 if device.type == "cpu" else 20))
+
+
+@contextmanager
+def run_threads(cfg: TrainConfig) -> Iterator[None]:
+    """The calling thread uses the run's torch threads (cfg.threads; 0: one per core) within the block, its own
+    setting after. Training and the closing evaluation both keep to them: on a shared server a run's evaluation
+    on every core starved the page that says it stopped."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    try:
+        yield
     finally:
-        torch.set_num_threads(threads_before)
+        torch.set_num_threads(before)
 
 
 def _epochs(model: VAE, data: Dataset, cfg: TrainConfig, state: TrainState, device: torch.device,

@@ -79,7 +79,9 @@ def _posterior_chart(t: ElboTerms) -> go.Figure:
         fig.add_trace(go.Scatter(x=d, y=t.z[k], mode="markers", name=f"z{k + 1}", marker=dict(size=7, symbol="x")))
     fig.update_xaxes(title_text="latent dimension", dtick=1)
     fig.update_yaxes(title_text="value")
-    return compare.legend_below(charts._layout(fig, "q(z|x): μ ± 2σ per dimension, and the draws z = μ + σ·ε", 300))
+    fig = compare.legend_below(charts._layout(fig, "q(z|x): μ ± 2σ per dimension, and the draws z = μ + σ·ε", 330),
+                               y=-0.3)  # under the axis title, which it covered at -0.18
+    return fig.update_layout(margin=dict(b=95))
 
 
 def _pictures(data: Dataset, x: np.ndarray, t: ElboTerms) -> None:
