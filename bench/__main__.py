@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 import time
+import traceback
 
 from .common import ARTIFACTS, Row, machine, table
 
@@ -28,17 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}", flush=True)
     rows: list[Row] = []
+    failed: list[str] = []
     t0 = time.perf_counter()
     for name in names:
         print(f"[{name}] running…", flush=True)
-        rows += importlib.import_module(BENCHES[name]).run(repeats=args.repeats)
+        try:
+            rows += importlib.import_module(BENCHES[name]).run(repeats=args.repeats)
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            traceback.print_exc()
+            rows.append(Row(name, f"FAILED: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}", "-"))
+            failed.append(name)
     text = table(rows)
     print()
     print(f"Machine: {machine()}")
     print(text)
     print(f"({time.perf_counter() - t0:.0f} s; medians of {args.repeats} repeats)")
     (ARTIFACTS / "table.md").write_text(text + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from .common import ROOT, Row, median, spread
+from .common import ARTIFACTS, ROOT, Row, median, spread
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from e2e_support import CHROMIUM, CHROMIUM_ARGS, CURVE_POINTS, free_port, start_server, stop_server, wait_idle  # noqa: E402
@@ -64,7 +64,11 @@ def one_visit(browser, url: str) -> dict[str, float]:
         page.get_by_text(re.compile(r"Stopped: stopped by you")).wait_for()
         page.goto(url + "/posterior")
         canvas = page.locator(".canvas-root canvas").last
-        canvas.wait_for()
+        try:
+            canvas.wait_for()
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "bench-lab-posterior-failed.png"), full_page=True)
+            raise
         wait_idle(page)
         page.wait_for_timeout(1500)  # the map's first draw can still move the column under the mouse
         box = canvas.bounding_box()

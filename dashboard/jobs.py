@@ -121,6 +121,14 @@ class TrainJob(Task):
                 self._steps_allowed += 1
                 self._gate.notify_all()
 
+    def stop_and_wait(self, timeout: float = 1.0) -> None:
+        """Ask the run to stop, then wait (at most `timeout`) until it says so: the page that reruns next shows
+        'stopped' at once instead of one poll later (the run stops after its current step)."""
+        self.stop()
+        deadline = time.monotonic() + timeout
+        while self.active and self.status in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def wait_held(self, after_step: int, timeout: float = 5.0) -> bool:
         """Wait until the run holds after optimiser step `after_step` or later (True), or the job ends (False)."""
         deadline = time.monotonic() + timeout

@@ -27,7 +27,7 @@ with left:
         st.rerun()
     if b2.button("Stop", disabled=not running, key="train_stop", width="stretch",
                  help="Stop after the current step. The model keeps what it has learned."):
-        job.stop()
+        job.stop_and_wait()
         st.rerun()
     if running and job.status in ("queued", "running"):
         live_controls.pause_buttons(job)
