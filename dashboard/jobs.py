@@ -104,10 +104,13 @@ class TrainJob(Task):
         """Set a live setting (β, learning rate, free bits) from the next step on; ConfigError if not allowed."""
         return self.run.state.change(name, value)
 
-    def pause(self) -> None:
-        """Hold the run before its next step; nothing is lost and it keeps its training slot."""
+    def pause(self, wait: float = 0.0) -> None:
+        """Hold the run before its next step; nothing is lost and it keeps its training slot. With `wait`, wait
+        (at most that many seconds) until it holds: the page that reruns next says 'paused' at once."""
         with self._gate:
             self._paused = True
+        if wait:
+            self.wait_held(0, wait)
 
     def resume(self) -> None:
         with self._gate:

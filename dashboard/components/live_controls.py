@@ -58,6 +58,7 @@ def pause_buttons(job: TrainJob) -> None:
                   disabled=not job.active, help="Go on training from the step it holds at.")
     else:
         st.button("Pause", key="train_pause", icon=":material/pause:", width="stretch", on_click=job.pause,
+                  kwargs={"wait": 1.0},
                   disabled=not job.active,
                   help="Hold the run between two steps. Then Step takes one optimiser step at a time and shows "
                        "what it did to one input's ELBO; Resume goes on. A paused run keeps its training slot.")
