@@ -6,41 +6,28 @@ from __future__ import annotations
 import importlib.resources
 import json
 import time
-from dataclasses import replace
-from functools import cache
 
 import numpy as np
 import pytest
 from app_session import open_app, spec, workspace
+from lesson_session import lessons_in_short
 
-from dashboard import state
 from dashboard.components import compare, presenter
 from dashboard.components.charts import unit_kinds
 from dashboard.lessons import LESSONS, anomaly, collapse, latent_size, sensor_loss
-from dashboard.lessons.common import EPOCH_LIMIT_ENV, diagnosis, dims_off, dims_on, epochs, posterior_sigma
+from dashboard.lessons.common import diagnosis, dims_off, dims_on, epochs, posterior_sigma
 from dashboard.lessons.runner import key
 from dashboard.lessons.touch import LiveLesson
 from vae_core import analysis
 from vae_core import anomaly as A
-from vae_core.data import SensorOptions, load_bundled, load_upload
+from vae_core.data import SensorOptions, load_upload
 
 EPOCHS = 2
 
 
-@cache
-def small(name: str):
-    data = load_bundled(name)
-    if name != "mnist":
-        return data
-    keep = np.arange(0, len(data.x), 4)
-    return replace(data, x=data.x[keep], split=data.split[keep], y=data.y[keep])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def short_lessons():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(EPOCH_LIMIT_ENV, str(EPOCHS))
-        mp.setattr(state, "bundled", small)
+    with lessons_in_short(EPOCHS):
         yield
 
 

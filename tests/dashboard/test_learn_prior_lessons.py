@@ -3,39 +3,23 @@ numbers. Runs train 2 epochs ($VAE_EXPLORER_LESSON_EPOCHS), MNIST lessons on eve
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from functools import cache
 
-import numpy as np
 import pytest
 from app_session import open_app, workspace
+from lesson_session import lessons_in_short
 
-from dashboard import state
 from dashboard.components import prior_view, prior_words, rate_distortion_view
 from dashboard.lessons import LESSONS, ar_collapse, augmentation
 from dashboard.lessons import rate_distortion as rd_lesson
-from dashboard.lessons.common import EPOCH_LIMIT_ENV
 from dashboard.lessons.runner import key
-from vae_core.data import load_bundled
 
 EPOCHS = 2
 pytestmark = pytest.mark.slow
 
 
-@cache
-def small(name: str):
-    data = load_bundled(name)
-    if name != "mnist":
-        return data
-    keep = np.arange(0, len(data.x), 4)
-    return replace(data, x=data.x[keep], split=data.split[keep], y=data.y[keep])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def short_lessons():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(EPOCH_LIMIT_ENV, str(EPOCHS))
-        mp.setattr(state, "bundled", small)
+    with lessons_in_short(EPOCHS):
         yield
 
 

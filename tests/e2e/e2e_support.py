@@ -77,6 +77,15 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
+def visitor(browser, url: str):
+    """A new browser context (its own cookies: a new visitor) at 1400 x 1000 on `url`, idle."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
 def shot(page, name: str, height: int = 1400) -> Path:
     """A screenshot of what the visitor sees, into artifacts/screenshots/NAME.png."""
     page.set_viewport_size({"width": 1400, "height": height})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_support import free_port, start_server, stop_server, wait_idle
+from e2e_support import free_port, start_server, stop_server, visitor, wait_idle
 from playwright.sync_api import expect
 
 from vae_core import cli
@@ -13,14 +13,6 @@ from vae_core.checkpoint import run_from_zip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 LABEL = re.compile(r"run 1: mnist, mlp, β=1, z=3, bce")
-
-
-def visitor(browser, url: str):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(90_000)
-    page.goto(url)
-    wait_idle(page)
-    return page
 
 
 def test_a_downloaded_run_loads_again_after_a_restart(browser, tmp_path) -> None:

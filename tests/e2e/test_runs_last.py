@@ -13,21 +13,13 @@ import sys
 import time
 
 import pytest
-from e2e_support import ROOT, free_port, shot, start_server, stop_server, wait_idle
+from e2e_support import ROOT, free_port, shot, start_server, stop_server, visitor, wait_idle
 from playwright.sync_api import expect
 
 from vae_core.store import RunStore
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 SETTINGS = "epochs=8&latent_dim=3&batch_size=32"  # 125 steps an epoch: a few seconds per epoch on one thread
-
-
-def visitor(browser, url: str):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(90_000)
-    page.goto(url)
-    wait_idle(page)
-    return page
 
 
 def digest(folder) -> str:
