@@ -59,8 +59,9 @@ def file_digest(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def _num(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _num(value: Any) -> float:
+    """A figure for a number column: NaN when the run has none (the table shows it empty, not 'None')."""
+    return float("nan") if value is None else float(value)
 
 
 def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:

@@ -20,9 +20,10 @@ def explored_run(ws: Workspace, what: str, icon: str, needs_data: bool = True) -
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     if ws.busy_run_id() == run.id:
-        st.info(f"**{run.label}** is being trained right now, so it is not shown here: {what} will appear when "
-                "training ends.", icon=":material/hourglass:")
+        st.info(f"**{run.label}** is being trained (or scored on its test part) right now, so it is not shown here: "
+                f"{what} will appear when that ends.", icon=":material/hourglass:")
         st.page_link("app_pages/train.py", label="Watch it train", icon=":material/model_training:")
+        _show_when_free(ws, run.id)
         st.stop()
     st.caption(f"Exploring **{run.label}** · {run.status.replace('_', ' ')} (choose another run in the sidebar).")
     if needs_data and run.data is None:
@@ -39,3 +40,10 @@ def missing_data(run: Run, what: str) -> None:
             f"not loaded, so {what} cannot be shown. Load it (or data with samples shaped {shape}) on the Data page; "
             "the run's curves, settings, samples and traversals need no data.", icon=":material/dataset:")
     st.page_link("app_pages/data.py", label="Go to Data", icon=":material/dataset:")
+
+
+@st.fragment(run_every=1.0)
+def _show_when_free(ws: Workspace, run_id: str) -> None:
+    """Reload the page once the run's job is done, so it does not wait for a click to show the run."""
+    if ws.busy_run_id() != run_id:
+        st.rerun()

@@ -23,7 +23,7 @@ from . import presenter, share
 
 # Where each control stands: rows of one or two, then the ones under "More settings".
 LAYOUT = (("arch",), ("variant",), ("conditional",), ("latent_dim",), ("beta",), ("loss",), ("objective",),
-          ("iwae_k",), ("epochs",), ("batch_size", "lr"), ("warmup", "warmup_epochs"), ("free_bits",))
+          ("iwae_k",), ("epochs",), ("batch_size", "lr"), ("warmup",), ("warmup_epochs",), ("free_bits",))
 MORE = (("hidden",), ("top_latent_dim",), ("activation",), ("norm",), ("huber_delta",), ("dropout",),
         ("decoder_input_dropout",), ("augment",), ("optimizer",), ("weight_decay",), ("grad_clip",), ("schedule",),
         ("early_stopping",), ("seed",))

@@ -137,7 +137,7 @@ def job_panel(job: TrainJob, running: bool) -> None:
     if snap.status in ACTIVE and snap.live_map is not None:
         m = snap.live_map
         st.plotly_chart(charts.latent_scatter(m.coords, m.labels, map_replay.title(m.method, m.epoch), height=420,
-                                              extent=m.extent),
+                                              axis_names=map_replay.axes(m.method), extent=m.extent),
                         key="live_map", config=charts.PNG_CONFIG)
     elif snap.status not in ACTIVE:
         map_replay.show(job.history, f"job_{job.id[:8]}")

@@ -114,7 +114,7 @@ def test_a_run_in_training_is_left_alone(trained):
         assert ws.busy_run_id() == plain.id
         at.switch_page(PAGE).run()
         assert not at.exception
-        assert any("is being trained right now" in i.value for i in at.info)
+        assert any("is being trained (or scored on its test part) right now" in i.value for i in at.info)
         assert not at.metric and not at.get("plotly_chart")
     finally:
         job.stop()
