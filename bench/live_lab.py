@@ -60,6 +60,7 @@ def one_visit(browser, url: str) -> dict[str, float]:
         page.get_by_role("button", name="Pause").click()
         page.get_by_text(re.compile(r"Paused after step \d+\.")).first.wait_for()
         out["pause"] = time.perf_counter() - t
+        wait_idle(page)  # mid-rerun the page can briefly hold the old Stop button beside the new one
         page.get_by_role("button", name="Stop", exact=True).click()
         page.get_by_text(re.compile(r"Stopped: stopped by you")).wait_for()
         page.goto(url + "/posterior")
