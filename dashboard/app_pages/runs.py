@@ -21,8 +21,12 @@ if not entries:
     st.info("No runs yet. Train a model, or upload a saved run below.", icon=":material/table_chart:")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 else:
-    st.dataframe(compare.runs_table(entries, current), hide_index=True, key="runs_table",
-                 column_config=run_actions.RUNS_COLUMNS)
+    every = st.toggle("Every figure", key="runs_every_figure",
+                      help="Add epochs, reconstruction, KL, IWAE NLL, anomaly AUC and training seconds: a wide table "
+                           "that scrolls sideways on a narrow screen.")
+    table = compare.runs_table(entries, current)
+    st.dataframe(table if every else table[[c for c in compare.OVERVIEW if c in table]], hide_index=True,
+                 key="runs_table", column_config=run_actions.RUNS_COLUMNS)
     for e in entries:
         if e.status in ("broken", "interrupted"):
             st.caption(f"**{e.name or e.id[:8]}**: {e.message}")

@@ -64,6 +64,9 @@ def _num(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+OVERVIEW = ("run", "data", "model", "status", "test neg. ELBO", "active units")  # the Runs table's narrow default
+
+
 def runs_table(entries: list[RunEntry], explored: str | None) -> pd.DataFrame:
     """One row per run of the store, with its settings and held-out figures (missing figures stay empty). Kept
     narrow enough for the page at 1024 px: the explored run marked '●' in its name, the settings in one 'model'

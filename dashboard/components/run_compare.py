@@ -53,7 +53,8 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
                             config=PNG_CONFIG)
         st.caption("Solid: training part; dotted: validation part. Reconstruction falling while KL sits at zero "
                    "is posterior collapse.")
-        side_by_side(chosen)
+        for i, group in enumerate(groups):  # one table per group whose nats compare
+            side_by_side(group, f"_{i}" if i else "", scored_on(group[0]) if len(groups) > 1 else "")
         per_row = min(len(chosen), MAPS_PER_ROW)
         cells = [col for start in range(0, len(chosen), per_row) for col in st.columns(per_row)]
         for col, run in zip(cells, chosen, strict=False):
@@ -87,10 +88,11 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
                                help="One image: the originals on top, then one row per run, in the order above.")
 
 
-def side_by_side(runs: list) -> None:
-    """The runs' figures in one table and, for images, the samples each draws from the same seed."""
-    st.markdown("**Side by side** (the VAE family: train them all on the same data and seed with "
-                "[lesson 8](learn?lesson=8))")
+def side_by_side(runs: list, key: str = "", scored: str = "") -> None:
+    """The runs' figures in one table and, for images, the samples each draws from the same seed (runs whose nats
+    compare: one call per group)."""
+    st.markdown("**Side by side**" + (f", {scored}" if scored else "") + " (the VAE family: train them all on the "
+                "same data and seed with [lesson 8](learn?lesson=8))")
     unscored = [r.short_name for r in runs if r.summary.get("test_neg_elbo") is None]
     runs = [r for r in runs if r.summary.get("test_neg_elbo") is not None]
     if unscored:
@@ -98,9 +100,12 @@ def side_by_side(runs: list) -> None:
                    "the Train page to get them.")
     if not runs:
         return
-    st.dataframe(family_view.family_table(runs), hide_index=True, key="runs_family_table",
+    st.dataframe(family_view.family_table(runs), hide_index=True, key="runs_family_table" + key,
                  column_config={name: st.column_config.NumberColumn(format="%.2f") for name in
-                                ("test neg. ELBO", "IWAE NLL", "recon", "KL", "codes vs prior (MMD²)")} |
+                                ("test neg. ELBO", "IWAE NLL")} |
+                 {"codes vs prior (MMD²)": st.column_config.NumberColumn(
+                     "MMD²", format="%.3f", help="Codes vs prior: squared maximum mean discrepancy between the test "
+                                                 "codes and draws of the model's prior; 0 when they match.")} |
                  {"seconds": st.column_config.NumberColumn(format="%.1f")})
     st.caption(family_view.caption(runs))
     image_runs = [r for r in runs if r.model_cfg.kind == "image"]

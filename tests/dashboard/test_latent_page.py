@@ -169,7 +169,7 @@ def test_a_model_in_training_is_left_alone(trained):
     try:
         assert ws.busy_run_id() == ws.current_run().id
         at.switch_page(PAGE).run()
-        assert "being trained right now" in at.info[0].value
+        assert "being trained (or scored on its test part) right now" in at.info[0].value
         assert not at.get("plotly_chart") and not at.exception
     finally:
         ws.job.stop()

@@ -91,6 +91,8 @@ def test_without_runs_the_page_offers_training_and_upload():
 def test_every_run_is_listed_with_its_settings_and_scores(two_runs):
     at, ws, first, second = two_runs
     at.run()
+    assert list(at.dataframe[0].value.columns) == ["run", "data", "model", "status", "test neg. ELBO", "active units"]
+    at.toggle(key="runs_every_figure").set_value(True).run()  # every figure: the wide table
     table = at.dataframe[0].value
     names = [name.removeprefix("● ") for name in table["run"]]
     assert names == [r.name for r in ws.runs]

@@ -179,11 +179,7 @@ def layout(browser, app_url, tmp_path_factory) -> dict[str, dict[str, dict[str, 
 PAGES = ("learn", "train", "latent", "generate", "diagnostics", "runs", "sweep")
 # What is still wrong, with where it lives: the test turns red (strict) as soon as it is fixed, so the mark goes
 # with the fix.
-THEIRS = {
-    "runs": "dashboard/components/compare.py: the Runs table (11-13 columns: run, data, model, epochs, status, "
-            "test figures, seconds) fits at 1400 px but needs ~910 px at 1024 px, where the page's column is 562 px: "
-            "it scrolls sideways there (as does the family table, ~760 px)",
-}
+THEIRS: dict[str, str] = {}  # none left: the Runs table was the last (narrow by default since 2026-12-02)
 
 
 @pytest.mark.parametrize("view", [pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=THEIRS[v]))
