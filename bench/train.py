@@ -29,7 +29,7 @@ from vae_core.config import ModelConfig, TrainConfig, default_model_config
 from vae_core.data import load_bundled
 from vae_core.dataset import Dataset
 from vae_core.runs import new_model
-from vae_core.training import train
+from vae_core.training import run_threads, train
 
 from .common import Row, median, mnist_uint8, sgemm_gflops, spread
 
@@ -86,16 +86,6 @@ def reference_epoch(images: np.ndarray, labels: np.ndarray) -> float:
     return time.perf_counter() - t
 
 
-def on_threads(threads: int, fn, *args):
-    """fn(*args) on `threads` torch threads (0: the process's setting), the setting restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads or before)
-    try:
-        return fn(*args)
-    finally:
-        torch.set_num_threads(before)
-
-
 # ---- the engine ------------------------------------------------------------------------------------
 def engine_epoch(data: Dataset, model_cfg: ModelConfig, cfg: TrainConfig) -> tuple[float, float]:
     """(seconds for one whole `train()` call of one epoch, its final epoch loss)."""
@@ -139,7 +129,8 @@ def run(repeats: int = 3) -> list[Row]:
         seconds, loss = engine_epoch(data, MLP, cfg)
         engine.append(seconds)
         losses.append(loss)
-        ref.append(on_threads(cfg.threads, reference_epoch, images, labels))
+        with run_threads(cfg):  # the reference loop on the engine's threads too
+            ref.append(reference_epoch(images, labels))
         print(f"  train: sgemm {gflops[-1]:.1f} GFLOP/s, engine {engine[-1]:.2f} s, reference {ref[-1]:.2f} s",
               flush=True)
     floor = [flops_epoch / (g * 1e9) for g in gflops]

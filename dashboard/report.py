@@ -158,10 +158,10 @@ def build(run: Run) -> bytes:
 
     page.add("<h2>Latent space</h2>")
     coords, labels, method = compare.latent_map(run)
-    page.figure(charts.latent_scatter(coords, labels, "Latent means of the test part" +
+    page.figure(charts.latent_scatter(coords, labels, f"Latent means of the {compare.eval_part(run.data)} part" +
                                       (" (the 2-D code itself)" if method == "z"
                                        else " (first two principal components)"),
-                                      axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2")))
+                                      axis_names=charts.map_axes(method)))
     page.figure(compare.kl_bars(diag.kl_per_dim, diag.active, dim_names(model)), compare.KL_BARS_CAPTION)
 
     page.add("<h2>Reconstructions</h2>")

@@ -153,6 +153,11 @@ def epoch_curves(events: Sequence[TrainEvent], title: str, height: int = 320) ->
     return fig
 
 
+def map_axes(method: str) -> tuple[str, str]:
+    """A latent map's axis names for its method: the 2-D code's own dimensions ('z'), else principal components."""
+    return ("z1", "z2") if method == "z" else ("PC 1", "PC 2")
+
+
 def latent_scatter(coords: np.ndarray, labels: Sequence[str], title: str, hover: Sequence[str] | None = None,
                    axis_names: tuple[str, str] = ("1", "2"), height: int = 480,
                    customdata: Sequence[int] | None = None,

@@ -20,11 +20,6 @@ def saved(ws: Workspace, run: Run) -> LatentHistory | None:
     return run.memo.get(("latent_history", run.status, len(run.events)), lambda: saved_history(entry.path))
 
 
-def axes(method: str) -> tuple[str, str]:
-    """The map's axis names: the 2-D code's own dimensions, or the principal components."""
-    return ("z1", "z2") if method == "z" else ("PC 1", "PC 2")
-
-
 def title(method: str, epoch: int) -> str:
     """The map's title, live or replayed: short enough for the Train page's narrow column at 1024 px."""
     when = f"epoch {epoch}" if epoch else "before training"
@@ -44,7 +39,7 @@ def show(history: LatentHistory, key: str) -> None:
                                       "clusters form.")
     frame = frames[epochs.index(epoch)]
     st.plotly_chart(charts.latent_scatter(frame.coords, history.labels, title(history.method, epoch), height=420,
-                                          axis_names=axes(history.method), extent=history.extent()),
+                                          axis_names=charts.map_axes(history.method), extent=history.extent()),
                     key="live_map", config=charts.PNG_CONFIG)
     if history.method != "z":
         st.caption("Each epoch's PCA map is turned (rotated and mirrored) to match the last one, so the same cluster "

@@ -7,7 +7,7 @@ from vae_core.store_index import RunEntry
 
 from ..workspace import Workspace
 from . import family_view, images
-from .charts import PNG_CONFIG, latent_scatter
+from .charts import PNG_CONFIG, latent_scatter, map_axes
 from .compare import (
     comparable,
     file_digest,
@@ -63,7 +63,7 @@ def compare_section(ws: Workspace, entries: list[RunEntry], busy: str | None) ->
             with col:
                 figure = latent_scatter(coords, map_labels,
                                         f"{run.short_name[:1].upper()}{run.short_name[1:]}: latent means",
-                                               axis_names=("z1", "z2") if method == "z" else ("PC 1", "PC 2"),
+                                               axis_names=map_axes(method),
                                                height=430)
                 st.plotly_chart(legend_below(rare_on_top(figure), y=-0.2),
                                 key=f"runs_map_{run.id[:8]}", config=PNG_CONFIG)

@@ -137,7 +137,7 @@ def job_panel(job: TrainJob, running: bool) -> None:
     if snap.status in ACTIVE and snap.live_map is not None:
         m = snap.live_map
         st.plotly_chart(charts.latent_scatter(m.coords, m.labels, map_replay.title(m.method, m.epoch), height=420,
-                                              axis_names=map_replay.axes(m.method), extent=m.extent),
+                                              axis_names=charts.map_axes(m.method), extent=m.extent),
                         key="live_map", config=charts.PNG_CONFIG)
     elif snap.status not in ACTIVE:
         map_replay.show(job.history, f"job_{job.id[:8]}")
@@ -165,8 +165,8 @@ def run_panel(ws: Workspace, run: Run) -> None:
     elif run.data is not None:
         coords, labels, method = compare.latent_map(run)
         title = f"Latent means, {compare.eval_part(run.data)} part" + (" (2-D code)" if method == "z" else " (PCA)")
-        st.plotly_chart(charts.latent_scatter(coords, labels, title, height=420), key=f"run_map_{run.id[:8]}",
-                        config=charts.PNG_CONFIG)
+        st.plotly_chart(charts.latent_scatter(coords, labels, title, axis_names=charts.map_axes(method), height=420),
+                        key=f"run_map_{run.id[:8]}", config=charts.PNG_CONFIG)
     else:
         st.caption("Its latent map needs the data it was trained on: load that data on the Data page.")
     final_message(run.status, run.message, run)
